@@ -1,0 +1,42 @@
+// The two ports the executor talks to. Adapters (iam.ts, secrets.ts) implement them with
+// the AWS SDK; tests may implement them directly. Every method translates AWS errors into
+// the typed errors of ../errors.ts and never puts a secret into an error message.
+import type { Credential, CurrentVersion, IssuedCredential } from '../rotation/model.ts';
+
+export interface CredentialsPort {
+  /** All credentials of (user, service), every status. Pages by Marker by hand (no SDK paginator). */
+  listCredentials(userName: string, serviceName: string): Promise<Credential[]>;
+  /**
+   * Issue a new credential. `ageDays` sets CredentialAgeDays (only for services that
+   * support expiry). Never retried by the caller: Create has no idempotency token.
+   */
+  createCredential(userName: string, serviceName: string, ageDays?: number): Promise<IssuedCredential>;
+  /** New password (or API key) for an existing credential: same id, same status. */
+  resetCredential(userName: string, credentialId: string): Promise<IssuedCredential>;
+  setCredentialStatus(userName: string, credentialId: string, status: 'Active' | 'Inactive'): Promise<void>;
+  deleteCredential(userName: string, credentialId: string): Promise<void>;
+}
+
+/** A secret as discovery sees it: name, ARN and tags. */
+export interface SecretSummary {
+  readonly arn: string;
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Set when the secret is scheduled for deletion. */
+  readonly deletedAt?: Date | undefined;
+}
+
+export interface SecretsPort {
+  /**
+   * Every secret carrying the tag key `credential-rotator:user-name` (ListSecrets with a
+   * tag-key filter; secrets scheduled for deletion are not listed), optionally only names
+   * starting with `namePrefix`.
+   */
+  listTargetSecrets(namePrefix?: string): Promise<SecretSummary[]>;
+  /** One secret by name or ARN (DescribeSecret); throws SecretNotFoundError. */
+  describeSecret(secretId: string): Promise<SecretSummary>;
+  /** The AWSCURRENT version, or undefined when the secret has none yet. */
+  readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
+  /** Store a new AWSCURRENT version (the old one becomes AWSPREVIOUS). Returns the VersionId. */
+  storeCurrent(secretId: string, value: string): Promise<string>;
+}

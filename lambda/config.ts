@@ -1,0 +1,84 @@
+// Configuration, read from the environment once at cold start. This is the only module
+// that reads process.env for the product's own settings; endpoints and region are the
+// AWS SDK's standard variables and stay the SDK's business.
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import type { Policy } from './rotation/model.ts';
+
+export interface Config {
+  readonly policy: Policy;
+  /** Only secrets whose name starts with this are targets. */
+  readonly secretNamePrefix: string | undefined;
+  /** EventBridge bus for transition events; none sent when unset. */
+  readonly eventBusName: string | undefined;
+}
+
+export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+
+const days = (name: string, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a finite number of days >= 0, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalName = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const envSchema = z.object({
+  ROTATE_AFTER_DAYS: days('ROTATE_AFTER_DAYS', DEFAULT_POLICY.rotateAfterDays),
+  OVERLAP_DAYS: days('OVERLAP_DAYS', DEFAULT_POLICY.overlapDays),
+  GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
+  SECRET_NAME_PREFIX: optionalName,
+  EVENT_BUS_NAME: optionalName,
+});
+
+/** Checks the rule of DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
+export function validatePolicy(policy: Policy): Policy {
+  const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
+  for (const [name, value] of Object.entries(policy)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ConfigError(`${name} must be a finite number of days >= 0, got ${String(value)}`);
+    }
+  }
+  if (!(rotateAfterDays > 0)) {
+    throw new ConfigError(`rotateAfterDays must be > 0, got ${rotateAfterDays}`);
+  }
+  if (!(rotateAfterDays > overlapDays + gracePeriodDays)) {
+    throw new ConfigError(
+      `rotateAfterDays (${rotateAfterDays}) must be greater than overlapDays + gracePeriodDays ` +
+        `(${overlapDays} + ${gracePeriodDays} = ${overlapDays + gracePeriodDays}), so that a ` +
+        'replaced credential is deleted before the next rotation needs its slot',
+    );
+  }
+  return policy;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => i.message).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const policy = validatePolicy({
+    rotateAfterDays: e.ROTATE_AFTER_DAYS,
+    overlapDays: e.OVERLAP_DAYS,
+    gracePeriodDays: e.GRACE_PERIOD_DAYS,
+  });
+  return { policy, secretNamePrefix: e.SECRET_NAME_PREFIX, eventBusName: e.EVENT_BUS_NAME };
+}

@@ -1,0 +1,72 @@
+// The product's errors. Adapters translate AWS SDK errors into these, so the executor and
+// the handler never look at SDK error names. Messages name the problem and what was
+// expected, and never contain a password, API key or secret value.
+
+export class RotatorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The Lambda's environment is missing or invalid (thrown at cold start). */
+export class ConfigError extends RotatorError {}
+
+/** The invocation event is not one the handler accepts. Nothing was touched. */
+export class InvalidEventError extends RotatorError {}
+
+/** A `rotate`/`status` event names a target that no tagged secret manages. */
+export class TargetNotFoundError extends RotatorError {}
+
+/** A target cannot be processed as configured (missing/duplicated tags, foreign record...). */
+export class TargetConfigError extends RotatorError {}
+
+/** An AWS call failed. `code` is the AWS error code, `retryable` tells throttling apart. */
+export class AwsCallError extends RotatorError {
+  readonly code: string;
+  readonly operation: string;
+  readonly httpStatus: number | undefined;
+  readonly retryable: boolean;
+  constructor(
+    operation: string,
+    code: string,
+    message: string,
+    options: { cause?: unknown; httpStatus?: number | undefined; retryable?: boolean } = {},
+  ) {
+    super(`${operation} failed: ${code}: ${message}`, { cause: options.cause });
+    this.operation = operation;
+    this.code = code;
+    this.httpStatus = options.httpStatus;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** IAM: the user does not exist. */
+export class NoSuchUserError extends AwsCallError {}
+/** IAM: the service does not support service-specific credentials. */
+export class UnsupportedServiceError extends AwsCallError {}
+/** IAM: the credential id does not exist (already deleted, or never did). */
+export class CredentialNotFoundError extends AwsCallError {}
+/** IAM: the two-credentials-per-user-and-service quota is full. */
+export class CredentialQuotaError extends AwsCallError {}
+/** Either service: the caller lacks permission. */
+export class AccessDeniedError extends AwsCallError {}
+/** Either service: throttled after the SDK's own retries. */
+export class ThrottledError extends AwsCallError {}
+/** Secrets Manager: no such secret. */
+export class SecretNotFoundError extends AwsCallError {}
+/** Secrets Manager: the secret is scheduled for deletion. */
+export class SecretDeletedError extends AwsCallError {}
+
+/** Thrown by the handler after a run in which some targets failed (the others completed). */
+export class RunFailedError extends RotatorError {
+  readonly failedTargets: readonly string[];
+  constructor(failedTargets: readonly string[], reasons: readonly string[]) {
+    super(
+      `${failedTargets.length} target(s) failed: ${failedTargets
+        .map((t, i) => `${t} (${reasons[i] ?? 'unknown error'})`)
+        .join('; ')}`,
+    );
+    this.failedTargets = failedTargets;
+  }
+}

@@ -1,0 +1,112 @@
+// The domain vocabulary shared by the planner, the executor and the adapters.
+// Nothing here talks to AWS; adapters translate SDK shapes into these types.
+
+export type CredentialStatus = 'Active' | 'Inactive' | 'Expired';
+
+/** A service-specific credential as IAM lists it. Never carries a password or API key. */
+export interface Credential {
+  readonly id: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  readonly status: CredentialStatus;
+  /** IAM's CreateDate: every lifecycle time derives from it. */
+  readonly createdAt: Date;
+  readonly expiresAt?: Date | undefined;
+  /** Keyspaces/CodeCommit: the user name to log in with (e.g. `alice-at-123456789012`). */
+  readonly serviceUserName?: string | undefined;
+  /** Bedrock: the API key's alias. */
+  readonly alias?: string | undefined;
+}
+
+/** What Create and Reset return: the only moment IAM shows the secret part. */
+export interface IssuedCredential extends Credential {
+  readonly servicePassword?: string | undefined;
+  readonly serviceCredentialSecret?: string | undefined;
+}
+
+/** One (IAM user, service) pair and the one secret that holds its credential. */
+export interface Target {
+  /** The secret's ARN (what every Secrets Manager call uses). */
+  readonly secretId: string;
+  readonly secretName: string;
+  readonly userName: string;
+  readonly serviceName: string;
+}
+
+/**
+ * The secret value (JSON) of `AWSCURRENT`. Keyspaces/CodeCommit fill username/password;
+ * services that return an alias/secret pair (Bedrock) fill apiKey/alias.
+ */
+export interface CredentialRecord {
+  readonly credentialId: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  /** IAM's CreateDate, ISO 8601. */
+  readonly issuedAt: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly alias?: string | undefined;
+  readonly expiresAt?: string | undefined;
+}
+
+/** The `AWSCURRENT` version of a target's secret as read. */
+export interface CurrentVersion {
+  readonly versionId: string;
+  /** When the version was written (Secrets Manager's CreatedDate). */
+  readonly createdAt: Date;
+  /** The raw SecretString; may be a placeholder or anything else. */
+  readonly value: string | undefined;
+}
+
+/** Everything one run observes about one target before planning. */
+export interface ObservedTarget {
+  readonly target: Target;
+  /** undefined when the secret has no AWSCURRENT version yet. */
+  readonly current: CurrentVersion | undefined;
+  /** Every credential IAM lists for (user, service), Inactive and Expired included. */
+  readonly credentials: readonly Credential[];
+}
+
+/** Rotation policy, in days (fractions allowed). Validated by config.ts. */
+export interface Policy {
+  readonly rotateAfterDays: number;
+  readonly overlapDays: number;
+  readonly gracePeriodDays: number;
+}
+
+export type Outcome = 'unchanged' | 'rotated' | 'retired' | 'recovered' | 'blocked' | 'failed' | 'planned';
+
+/** One AWS-visible step the executor took (or, in a dry run, would take). Ids only, never secrets. */
+export interface ActionTaken {
+  readonly type: 'create' | 'reset' | 'store' | 'deactivate' | 'delete';
+  readonly credentialId: string;
+  readonly at: string;
+}
+
+/** The per-target entry of the result report. */
+export interface TargetReport {
+  readonly secretId: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  readonly outcome: Outcome;
+  readonly actions: readonly ActionTaken[];
+  /** The credential AWSCURRENT names after this run, when there is one. */
+  readonly currentCredentialId?: string | undefined;
+  /** IAM CreateDate of that credential, ISO 8601 (feeds the stale-credential metric). */
+  readonly currentIssuedAt?: string | undefined;
+  /** Next time this target needs a run (rotation, deactivation or deletion), ISO 8601. */
+  readonly nextDueAt?: string | undefined;
+  /** Why the target is blocked, or what failed (never a secret). */
+  readonly reason?: string | undefined;
+}
+
+export interface RunReport {
+  readonly action: 'reconcile' | 'rotate' | 'status';
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly targets: readonly TargetReport[];
+  /** Targets discovered but not started because the run's deadline was near. */
+  readonly deferred?: readonly string[] | undefined;
+}

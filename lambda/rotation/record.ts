@@ -1,0 +1,81 @@
+// The secret value format (DESIGN.md "Secret value"): building it from what IAM issued,
+// and reading it back. A value that is not a valid record for its target means
+// "bootstrap"; a valid record of *another* target is a configuration error.
+import { z } from 'zod';
+import type { CredentialRecord, IssuedCredential, Target } from './model.ts';
+
+const recordSchema = z
+  .object({
+    credentialId: z.string().min(1),
+    userName: z.string().min(1),
+    serviceName: z.string().min(1),
+    issuedAt: z.iso.datetime({ offset: true }),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    apiKey: z.string().optional(),
+    alias: z.string().optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((r) => (r.username !== undefined && r.password !== undefined) || r.apiKey !== undefined, {
+    message: 'a record holds username+password or apiKey',
+  });
+
+export function recordFromIssued(issued: IssuedCredential): CredentialRecord {
+  const common = {
+    credentialId: issued.id,
+    userName: issued.userName,
+    serviceName: issued.serviceName,
+    issuedAt: issued.createdAt.toISOString(),
+  };
+  if (issued.serviceCredentialSecret !== undefined) {
+    return {
+      apiKey: issued.serviceCredentialSecret,
+      alias: issued.alias,
+      ...common,
+      ...(issued.expiresAt ? { expiresAt: issued.expiresAt.toISOString() } : {}),
+    };
+  }
+  if (issued.servicePassword === undefined || issued.serviceUserName === undefined) {
+    // Not a secret leak: only the absence is reported.
+    throw new Error(`IAM returned credential ${issued.id} without a password or secret`);
+  }
+  return {
+    username: issued.serviceUserName,
+    password: issued.servicePassword,
+    ...common,
+    ...(issued.expiresAt ? { expiresAt: issued.expiresAt.toISOString() } : {}),
+  };
+}
+
+export function serializeRecord(record: CredentialRecord): string {
+  return JSON.stringify(record);
+}
+
+export type ParsedRecord =
+  | { readonly kind: 'valid'; readonly record: CredentialRecord }
+  /** Placeholder, not JSON, or not a record: bootstrap. */
+  | { readonly kind: 'absent'; readonly reason: string }
+  /** A well-formed record naming another user or service. */
+  | { readonly kind: 'foreign'; readonly reason: string };
+
+export function parseRecord(value: string | undefined, target: Target): ParsedRecord {
+  if (value === undefined) return { kind: 'absent', reason: 'secret has no value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    return { kind: 'absent', reason: 'secret value is not JSON' };
+  }
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success) return { kind: 'absent', reason: 'secret value is not a credential record' };
+  const record = parsed.data;
+  if (record.userName !== target.userName || record.serviceName !== target.serviceName) {
+    return {
+      kind: 'foreign',
+      reason:
+        `secret records a credential of ${record.userName}/${record.serviceName}, ` +
+        `but its tags name ${target.userName}/${target.serviceName}`,
+    };
+  }
+  return { kind: 'valid', record };
+}

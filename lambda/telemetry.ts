@@ -1,0 +1,30 @@
+// Names shared by the function (metrics, events) and the infrastructure (alarms, dashboard,
+// rules). Changing one is an interface change: alarms and consumers' rules depend on them.
+
+export const METRICS_NAMESPACE = 'ServiceCredentialRotator';
+/** Powertools' `service` dimension, set on every metric. */
+export const METRICS_SERVICE = 'credential-rotator';
+
+export const METRIC = {
+  rotations: 'Rotations',
+  recoveries: 'Recoveries',
+  retirements: 'Retirements',
+  deletions: 'Deletions',
+  failedTargets: 'FailedTargets',
+  blockedTargets: 'BlockedTargets',
+  targets: 'Targets',
+  /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */
+  oldestCredentialAgeDays: 'OldestCredentialAgeDays',
+} as const;
+
+/** EventBridge `source` of every transition event. */
+export const EVENT_SOURCE = 'credential-rotator';
+
+/** EventBridge `detail-type` per transition. */
+export const EVENT_DETAIL_TYPE = {
+  rotated: 'Credential Rotated',
+  recovered: 'Credential Recovered',
+  retired: 'Credential Retired',
+  deleted: 'Credential Deleted',
+  failed: 'Credential Rotation Failed',
+} as const;
