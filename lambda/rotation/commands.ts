@@ -9,6 +9,11 @@ export type Command =
   /** Run the lifecycle on every target (the schedule). */
   | { readonly action: 'reconcile'; readonly dryRun: boolean }
   /** Issue a new credential for one target now, whatever its age. */
-  | { readonly action: 'rotate'; readonly target: TargetRef; readonly force: boolean; readonly dryRun: boolean }
+  | {
+      readonly action: 'rotate';
+      readonly target: TargetRef;
+      readonly force: boolean;
+      readonly dryRun: boolean;
+    }
   /** Report, change nothing. */
   | { readonly action: 'status'; readonly target?: TargetRef | undefined };

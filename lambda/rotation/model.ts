@@ -79,7 +79,7 @@ export type Outcome = 'unchanged' | 'rotated' | 'retired' | 'recovered' | 'block
 
 /** One AWS-visible step the executor took (or, in a dry run, would take). Ids only, never secrets. */
 export interface ActionTaken {
-  readonly type: 'create' | 'reset' | 'store' | 'deactivate' | 'delete';
+  readonly type: 'create' | 'reset' | 'store' | 'activate' | 'deactivate' | 'delete';
   readonly credentialId: string;
   readonly at: string;
 }
