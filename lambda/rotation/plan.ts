@@ -93,7 +93,8 @@ export function planTarget(
   }
   if (unrecorded.length > 0) {
     const adopted = newest(unrecorded);
-    const rest = others.filter((c) => c !== adopted);
+    // Once adopted, the old current credential (if any) is "other" too.
+    const rest = observed.credentials.filter((c) => c !== adopted);
     const retire = rest.flatMap((o) => retireActions(o, o.status, adopted.createdAt, policy, now));
     return {
       outcome: 'recovered',
