@@ -99,6 +99,15 @@ export interface TargetReport {
   readonly nextDueAt?: string | undefined;
   /** Why the target is blocked, or what failed (never a secret). */
   readonly reason?: string | undefined;
+  /** `status` only: every credential IAM lists for the target (ids and dates, no secrets). */
+  readonly credentials?:
+    | readonly {
+        readonly id: string;
+        readonly status: string;
+        readonly issuedAt: string;
+        readonly current: boolean;
+      }[]
+    | undefined;
 }
 
 export interface RunReport {

@@ -1,9 +1,24 @@
 // The executor: discovers targets, observes each one, asks the planner what to do, and
-// carries the plan out through the two ports, one target at a time. It holds no state of
-// its own between runs; everything it needs is read from IAM and Secrets Manager.
+// carries the plan out through the two ports. It keeps no state between runs: everything
+// it needs is read from IAM and Secrets Manager, so an interrupted run is simply finished
+// by the next one (the planner's rule 4).
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
+import { CredentialNotFoundError, RotatorError, SecretDeletedError } from '../errors.ts';
 import type { Command } from './commands.ts';
-import type { Policy, RunReport } from './model.ts';
+import type {
+  ActionTaken,
+  Credential,
+  CurrentVersion,
+  ObservedTarget,
+  Policy,
+  RunReport,
+  Target,
+  TargetReport,
+} from './model.ts';
+import { type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
+import { recordFromIssued, serializeRecord } from './record.ts';
+import { credentialAgeDays } from './services.ts';
+import { discover, findTarget } from './targets.ts';
 
 /** Structured logger (Powertools Logger satisfies it). Never pass a secret value. */
 export interface Log {
@@ -23,10 +38,318 @@ export interface RunDeps {
   readonly log: Log;
   /** Milliseconds before the invocation times out; the run stops starting targets when low. */
   readonly remainingTimeMs?: (() => number) | undefined;
+  /** Targets processed at once. @default DEFAULT_CONCURRENCY */
+  readonly concurrency?: number | undefined;
+  /** No new target starts with less time left than this. @default DEFAULT_DEADLINE_RESERVE_MS */
+  readonly deadlineReserveMs?: number | undefined;
 }
 
+/** Enough to overlap round trips without outrunning IAM's throttling (tuned by the benchmark). */
+export const DEFAULT_CONCURRENCY = 4;
+/** A target's worst case (a rotation with the SDK's retries under throttling) fits in this. */
+export const DEFAULT_DEADLINE_RESERVE_MS = 30_000;
+/** From this many targets on, observation lists in bulk where the ports allow it. */
+export const BULK_OBSERVATION_THRESHOLD = 20;
+
+type Mode = 'apply' | 'dryRun' | 'status';
+
 export async function runRotation(command: Command, deps: RunDeps): Promise<RunReport> {
-  void command;
-  void deps;
-  throw new Error('runRotation: being written');
+  const startedAt = deps.now();
+  const mode: Mode = command.action === 'status' ? 'status' : command.dryRun ? 'dryRun' : 'apply';
+  const request: RotationRequest =
+    command.action === 'rotate' ? { rotate: true, force: command.force } : { rotate: false, force: false };
+
+  const reports: TargetReport[] = [];
+  let targets: Target[];
+  if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
+    const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix));
+    targets = found.targets;
+    for (const m of found.misconfigured) {
+      deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
+      reports.push({ ...m, outcome: 'failed', actions: [] });
+    }
+  } else {
+    const ref = command.target as NonNullable<typeof command.target>;
+    targets = [await findTarget(ref, deps.secrets, deps.secretNamePrefix)];
+  }
+
+  const observations =
+    targets.length >= BULK_OBSERVATION_THRESHOLD ? await observeInBulk(targets, deps) : undefined;
+  const deferred: string[] = [];
+  const reserve = deps.deadlineReserveMs ?? DEFAULT_DEADLINE_RESERVE_MS;
+  const done = await mapBounded(targets, deps.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
+    if (deps.remainingTimeMs && deps.remainingTimeMs() < reserve) {
+      deferred.push(target.secretId);
+      return undefined;
+    }
+    return processTarget(target, mode, request, deps, observations?.get(target.secretId));
+  });
+  for (const r of done) if (r) reports.push(r);
+  if (deferred.length > 0) {
+    deps.log.warn('deadline near: targets deferred to the next run', { deferred: deferred.length });
+  }
+  return {
+    action: command.action,
+    dryRun: mode !== 'apply',
+    startedAt: startedAt.toISOString(),
+    finishedAt: deps.now().toISOString(),
+    targets: reports,
+    ...(deferred.length > 0 ? { deferred } : {}),
+  };
+}
+
+async function processTarget(
+  target: Target,
+  mode: Mode,
+  request: RotationRequest,
+  deps: RunDeps,
+  prefetched: ObservedTarget | undefined,
+): Promise<TargetReport> {
+  const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
+  let taken: ActionTaken[] = [];
+  try {
+    const observed = prefetched ?? (await observe(target, deps));
+    const plan = planTarget(observed, deps.policy, deps.now(), request);
+    if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
+    if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
+      deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
+    }
+    const result = await execute(target, plan.actions, deps);
+    taken = result.taken;
+    const report: TargetReport = {
+      ...base,
+      outcome: plan.outcome,
+      actions: taken,
+      currentCredentialId: plan.currentCredentialId ?? result.currentCredentialId,
+      currentIssuedAt: plan.currentIssuedAt?.toISOString(),
+      nextDueAt: plan.nextDueAt?.toISOString(),
+      ...(plan.reason ? { reason: plan.reason } : {}),
+    };
+    if (taken.length > 0)
+      deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
+    return report;
+  } catch (error) {
+    const partial = error instanceof ExecutionError ? error.taken : taken;
+    const cause = error instanceof ExecutionError ? error.cause : error;
+    const reason = describeFailure(cause, partial);
+    deps.log.error('target failed', { ...base, reason, actions: partial });
+    return { ...base, outcome: 'failed', actions: partial, reason };
+  }
+}
+
+async function observe(target: Target, deps: RunDeps): Promise<ObservedTarget> {
+  // Independent reads: one round trip, not two.
+  const [current, credentials] = await Promise.all([
+    deps.secrets.readCurrent(target.secretId),
+    deps.credentials.listCredentials(target.userName, target.serviceName),
+  ]);
+  return { target, current, credentials };
+}
+
+/**
+ * One IAM listing per service and one batched secret read per 20 targets, instead of two
+ * calls per target. Falls back to per-target observation if either bulk call is unavailable.
+ */
+async function observeInBulk(
+  targets: Target[],
+  deps: RunDeps,
+): Promise<Map<string, ObservedTarget> | undefined> {
+  const { credentials, secrets } = deps;
+  if (!credentials.listAllCredentials || !secrets.readCurrentMany) return undefined;
+  try {
+    const services = [...new Set(targets.map((t) => t.serviceName))];
+    const [lists, values] = await Promise.all([
+      Promise.all(services.map((s) => credentials.listAllCredentials?.(s) ?? Promise.resolve([]))),
+      secrets.readCurrentMany(targets.map((t) => t.secretId)),
+    ]);
+    const byTarget = new Map<string, Credential[]>();
+    for (const c of lists.flat()) {
+      const key = `${c.userName}\u0000${c.serviceName}`;
+      byTarget.set(key, [...(byTarget.get(key) ?? []), c]);
+    }
+    const observed = new Map<string, ObservedTarget>();
+    for (const t of targets) {
+      const value = values.get(t.secretId);
+      // A per-secret error is left to the per-target path, which reports it for that target.
+      if (value instanceof Error || !values.has(t.secretId)) continue;
+      observed.set(t.secretId, {
+        target: t,
+        current: value as CurrentVersion | undefined,
+        credentials: byTarget.get(`${t.userName}\u0000${t.serviceName}`) ?? [],
+      });
+    }
+    return observed;
+  } catch (error) {
+    deps.log.warn('bulk observation failed; observing target by target', { error: describeError(error) });
+    return undefined;
+  }
+}
+
+class ExecutionError extends Error {
+  constructor(
+    readonly taken: ActionTaken[],
+    override readonly cause: unknown,
+  ) {
+    super('execution failed', { cause });
+  }
+}
+
+/** Carries out a plan in order; stops at the first failure, keeping what was done. */
+async function execute(
+  target: Target,
+  actions: readonly PlannedAction[],
+  deps: RunDeps,
+): Promise<{ taken: ActionTaken[]; currentCredentialId: string | undefined }> {
+  const { credentials, secrets } = deps;
+  const { userName, serviceName, secretId } = target;
+  const taken: ActionTaken[] = [];
+  const did = (type: ActionTaken['type'], credentialId: string) =>
+    taken.push({ type, credentialId, at: deps.now().toISOString() });
+  let currentCredentialId: string | undefined;
+  try {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'issue': {
+          // Never retried here: Create has no idempotency token. If anything below fails,
+          // the new credential is left for the next run to adopt (rule 4) — never deleted,
+          // because a store whose response was lost may have succeeded.
+          const issued = await credentials.createCredential(
+            userName,
+            serviceName,
+            credentialAgeDays(serviceName, deps.policy),
+          );
+          did('create', issued.id);
+          await secrets.storeCurrent(secretId, serializeRecord(recordFromIssued(issued)));
+          did('store', issued.id);
+          currentCredentialId = issued.id;
+          break;
+        }
+        case 'adopt': {
+          const issued = await credentials.resetCredential(userName, action.credentialId);
+          did('reset', issued.id);
+          await secrets.storeCurrent(secretId, serializeRecord(recordFromIssued(issued)));
+          did('store', issued.id);
+          currentCredentialId = issued.id;
+          break;
+        }
+        case 'activate':
+          await credentials.setCredentialStatus(userName, action.credentialId, 'Active');
+          did('activate', action.credentialId);
+          break;
+        case 'deactivate':
+          await ignoreMissing(credentials.setCredentialStatus(userName, action.credentialId, 'Inactive'));
+          did('deactivate', action.credentialId);
+          break;
+        case 'delete':
+          // Already gone is as good as deleted: retries and overlapping runs stay idempotent.
+          await ignoreMissing(credentials.deleteCredential(userName, action.credentialId));
+          did('delete', action.credentialId);
+          break;
+      }
+    }
+  } catch (error) {
+    throw new ExecutionError(taken, error);
+  }
+  return { taken, currentCredentialId };
+}
+
+async function ignoreMissing(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (error) {
+    if (!(error instanceof CredentialNotFoundError)) throw error;
+  }
+}
+
+function reportPlan(
+  base: Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>,
+  plan: Plan,
+  mode: Mode,
+  observed: ObservedTarget,
+): TargetReport {
+  const planned: ActionTaken[] =
+    mode === 'status'
+      ? []
+      : plan.actions.flatMap((a): ActionTaken[] => {
+          const at = 'planned';
+          switch (a.type) {
+            case 'issue':
+              return [
+                { type: 'create', credentialId: 'new', at },
+                { type: 'store', credentialId: 'new', at },
+              ];
+            case 'adopt':
+              return [
+                { type: 'reset', credentialId: a.credentialId, at },
+                { type: 'store', credentialId: a.credentialId, at },
+              ];
+            default:
+              return [{ type: a.type, credentialId: a.credentialId, at }];
+          }
+        });
+  const pending = plan.actions.length > 0 && plan.outcome !== 'blocked' && plan.outcome !== 'failed';
+  const currentId = pending ? recordedId(observed) : plan.currentCredentialId;
+  return {
+    ...base,
+    outcome: pending ? 'planned' : plan.outcome,
+    actions: planned,
+    currentCredentialId: currentId,
+    currentIssuedAt: observed.credentials.find((c) => c.id === currentId)?.createdAt.toISOString(),
+    nextDueAt: pending ? undefined : plan.nextDueAt?.toISOString(),
+    ...(plan.reason ? { reason: plan.reason } : pending ? { reason: `would be ${plan.outcome}` } : {}),
+    ...(mode === 'status'
+      ? {
+          credentials: observed.credentials.map((c) => ({
+            id: c.id,
+            status: c.status,
+            issuedAt: c.createdAt.toISOString(),
+            current: c.id === currentId,
+          })),
+        }
+      : {}),
+  };
+}
+
+function recordedId(observed: ObservedTarget): string | undefined {
+  try {
+    const id = JSON.parse(observed.current?.value ?? '')?.credentialId;
+    return observed.credentials.some((c) => c.id === id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFailure(error: unknown, taken: readonly ActionTaken[]): string {
+  const message = describeError(error);
+  const created = taken.at(-1);
+  if (created && (created.type === 'create' || created.type === 'reset')) {
+    return `${message}; credential ${created.credentialId} was issued but not stored: the next run adopts it`;
+  }
+  if (error instanceof SecretDeletedError) return `${message}; restore the secret to resume rotation`;
+  return message;
+}
+
+/** Error text for reports: the product's errors are built never to carry a secret. */
+function describeError(error: unknown): string {
+  if (error instanceof RotatorError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Runs `fn` over `items` with at most `limit` at once, keeping order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
 }
