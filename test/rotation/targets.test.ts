@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
+import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { discover, findTarget } from '../../lambda/rotation/targets.ts';
+
+function secret(name: string, tags: Record<string, string>, deletedAt?: Date): SecretSummary {
+  return {
+    arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`,
+    name,
+    tags,
+    deletedAt,
+  };
+}
+const tagged = (user: string, service: string) => ({ [USER_NAME_TAG]: user, [SERVICE_NAME_TAG]: service });
+
+function portWith(secrets: SecretSummary[]): SecretsPort {
+  return {
+    listTargetSecrets: async (prefix) => secrets.filter((s) => !prefix || s.name.startsWith(prefix)),
+    describeSecret: async (id) => {
+      const s = secrets.find((x) => x.arn === id || x.name === id);
+      if (!s) throw new Error(`no ${id}`);
+      return s;
+    },
+    readCurrent: async () => undefined,
+    storeCurrent: async () => {
+      throw new Error('discovery must not write');
+    },
+  };
+}
+
+describe('discover', () => {
+  it('turns each secret with both tags into a target', () => {
+    const { targets, misconfigured } = discover([secret('a', tagged('alice', 'cassandra.amazonaws.com'))]);
+    expect(targets).toEqual([
+      expect.objectContaining({ secretName: 'a', userName: 'alice', serviceName: 'cassandra.amazonaws.com' }),
+    ]);
+    expect(misconfigured).toEqual([]);
+  });
+
+  it('reports a secret missing the service tag, naming the tag', () => {
+    const { targets, misconfigured } = discover([secret('a', { [USER_NAME_TAG]: 'alice' })]);
+    expect(targets).toEqual([]);
+    expect(misconfigured[0]?.reason).toContain(`lacks a value for tag ${SERVICE_NAME_TAG}`);
+  });
+
+  it('refuses both secrets when two name the same user and service', () => {
+    const { targets, misconfigured } = discover([
+      secret('a', tagged('alice', 'cassandra.amazonaws.com')),
+      secret('b', tagged('alice', 'cassandra.amazonaws.com')),
+      secret('c', tagged('alice', 'codecommit.amazonaws.com')),
+    ]);
+    expect(targets.map((t) => t.secretName)).toEqual(['c']);
+    expect(misconfigured.map((m) => m.reason)).toEqual([
+      expect.stringContaining('secrets a, b all name alice/cassandra.amazonaws.com'),
+      expect.stringContaining('secrets a, b all name alice/cassandra.amazonaws.com'),
+    ]);
+  });
+
+  it('skips secrets scheduled for deletion', () => {
+    const { targets } = discover([secret('a', tagged('alice', 'cassandra.amazonaws.com'), new Date())]);
+    expect(targets).toEqual([]);
+  });
+});
+
+describe('findTarget', () => {
+  const port = portWith([
+    secret('service-credentials/alice/cassandra.amazonaws.com', tagged('alice', 'cassandra.amazonaws.com')),
+    secret('untagged', {}),
+  ]);
+
+  it('finds a target by secret name', async () => {
+    const t = await findTarget({ secretId: 'service-credentials/alice/cassandra.amazonaws.com' }, port);
+    expect(t.userName).toBe('alice');
+  });
+
+  it('finds a target by user and service', async () => {
+    const t = await findTarget({ userName: 'alice', serviceName: 'cassandra.amazonaws.com' }, port);
+    expect(t.secretName).toBe('service-credentials/alice/cassandra.amazonaws.com');
+  });
+
+  it('rejects a secret without the tags, saying which tags are missing', async () => {
+    await expect(findTarget({ secretId: 'untagged' }, port)).rejects.toThrow(TargetNotFoundError);
+    await expect(findTarget({ secretId: 'untagged' }, port)).rejects.toThrow(/lacks a value for tag/);
+  });
+
+  it('rejects an unknown user and service, naming the tags it looked for', async () => {
+    await expect(
+      findTarget({ userName: 'bob', serviceName: 'cassandra.amazonaws.com' }, port),
+    ).rejects.toThrow(new RegExp(`no secret is tagged ${USER_NAME_TAG}=bob`));
+  });
+
+  it('rejects a user and service that two secrets claim', async () => {
+    const dup = portWith([
+      secret('a', tagged('alice', 'cassandra.amazonaws.com')),
+      secret('b', tagged('alice', 'cassandra.amazonaws.com')),
+    ]);
+    await expect(
+      findTarget({ userName: 'alice', serviceName: 'cassandra.amazonaws.com' }, dup),
+    ).rejects.toThrow(TargetConfigError);
+  });
+});
