@@ -7,15 +7,11 @@ export interface CredentialsPort {
   /** All credentials of (user, service), every status. Pages by Marker by hand (no SDK paginator). */
   listCredentials(userName: string, serviceName: string): Promise<Credential[]>;
   /**
-   * Optional bulk read for fleet-sized runs: every user's credentials (IAM's `AllUsers`),
-   * every status, for one service or (when omitted) all services.
+   * Bulk observation at fleet scale (optional): every credential of every user, every status,
+   * for one service or, when omitted, all services (ListServiceSpecificCredentials with
+   * `AllUsers`, paged by Marker; one call per 1000 credentials instead of one per target).
    */
   listAllCredentials?(serviceName?: string): Promise<Credential[]>;
-  /**
-   * Bulk observation at fleet scale: every credential of every user for one service
-   * (ListServiceSpecificCredentials with AllUsers), paged by Marker. Optional.
-   */
-  listAllCredentials?(serviceName: string): Promise<Credential[]>;
   /**
    * Issue a new credential. `ageDays` sets CredentialAgeDays (only for services that
    * support expiry). Never retried by the caller: Create has no idempotency token.
@@ -47,17 +43,13 @@ export interface SecretsPort {
   describeSecret(secretId: string): Promise<SecretSummary>;
   /** The AWSCURRENT version, or undefined when the secret has none yet. */
   readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
-  /**
-   * Bulk observation: the AWSCURRENT versions of many secrets (BatchGetSecretValue, 20 a
-   * call). Keyed by the id asked for; a per-secret failure is an Error value. Optional.
-   */
-  readCurrentMany?(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
   /** Store a new AWSCURRENT version (the old one becomes AWSPREVIOUS). Returns the VersionId. */
   storeCurrent(secretId: string, value: string): Promise<string>;
   /**
-   * Optional bulk read (BatchGetSecretValue, 20 per call): for each id its AWSCURRENT
-   * version, undefined when it has none yet, or the typed error reported for that secret.
+   * Bulk observation at fleet scale (optional): the AWSCURRENT versions of many secrets
+   * (BatchGetSecretValue, 20 a call). Keyed by the id asked for; each maps to its version,
+   * to undefined when it has none yet, or to the typed error reported for that secret.
    * A failure of a whole batch call is thrown.
    */
-  readCurrentMany?(secretIds: string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
+  readCurrentMany?(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
 }
