@@ -1,0 +1,387 @@
+// AwsEmulator: one model of IAM (service-specific credentials) and Secrets Manager, served
+// to the real SDK v3 clients either in-process (a Smithy request handler, no sockets) or over
+// HTTP on loopback. Routing: `X-Amz-Target: secretsmanager.<Op>` is Secrets Manager (JSON
+// 1.1), a form body with `Action=` is IAM (Query/XML). Signatures are not checked.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VirtualClock } from './clock.ts';
+import { AwsApiError } from './errors.ts';
+import {
+  crashError,
+  Faults,
+  type RateLimits,
+  SECRETS_WRITE_OPERATIONS,
+  type Service,
+  throttlingError,
+} from './faults.ts';
+import { IamModel } from './iam.ts';
+import { SecretsModel } from './secrets.ts';
+import {
+  IAM_READ_OPERATIONS,
+  iamError,
+  iamResponse,
+  jsonError,
+  jsonResponse,
+  runIam,
+  type WireResponse,
+} from './wire.ts';
+
+export interface AwsEmulatorOptions {
+  /** @default '123456789012' */
+  readonly accountId?: string;
+  /** Region used in secret ARNs. @default 'us-east-1' */
+  readonly region?: string;
+  /** The IAM user a call without UserName acts on. @default 'emulator-admin' */
+  readonly callerUserName?: string;
+  /** Largest page ListServiceSpecificCredentials/ListUsers return (whatever MaxItems). @default 1 */
+  readonly iamPageSize?: number;
+  /** Largest page ListSecrets/BatchGetSecretValue/ListSecretVersionIds return. @default 100 */
+  readonly secretsPageSize?: number;
+  /** Fixed delay per call, real time. @default 0 */
+  readonly latencyMs?: number;
+  readonly rateLimits?: RateLimits;
+  /** Called after every successful mutating call (the standalone server persists state). */
+  readonly onMutation?: () => void;
+}
+
+export interface WireRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Header names in any case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export interface HandledResponse extends WireResponse {
+  /** The effect was applied but the response must be lost (socket destroyed / network error). */
+  readonly lost?: boolean;
+}
+
+export interface CallRecord {
+  readonly service: Service | 'unknown';
+  readonly operation: string;
+  /** Request parameters without SecretString/SecretBinary. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** 'OK' or the error code answered. */
+  readonly outcome: string;
+  readonly status: number;
+  /** The fault that hit this call, if any. */
+  readonly fault?: string | undefined;
+  /** Real time of the call. */
+  readonly at: Date;
+}
+
+/** The Smithy HttpHandler shape the SDK clients accept as `requestHandler`. */
+export interface InProcessRequestHandler {
+  handle(request: {
+    method: string;
+    path: string;
+    query?: Record<string, string | string[] | null>;
+    headers: Record<string, string>;
+    body?: unknown;
+  }): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }>;
+  updateHttpClientConfig(key: never, value: never): void;
+  httpHandlerConfigs(): Record<string, never>;
+  destroy(): void;
+}
+
+const SECRET_PARAMS = new Set(['SecretString', 'SecretBinary']);
+
+/** The error the SDK sees for a lost response in-process: a connection reset, which it retries. */
+export function lostResponseError(): Error {
+  return Object.assign(new Error('socket hang up (emulated lost response)'), { code: 'ECONNRESET' });
+}
+
+async function bodyToString(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  // The SDK's JSON body is a Uint8Array subclass that warns on string methods: decode its bytes.
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (body instanceof Readable || (typeof body === 'object' && Symbol.asyncIterator in body)) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return String(body);
+}
+
+export class AwsEmulator {
+  readonly clock = new VirtualClock();
+  readonly iam: IamModel;
+  readonly secrets: SecretsModel;
+  readonly faults = new Faults();
+  readonly accountId: string;
+  readonly region: string;
+  private readonly callLog: CallRecord[] = [];
+  private readonly issued: string[] = [];
+  private readonly onMutation: (() => void) | undefined;
+
+  constructor(options: AwsEmulatorOptions = {}) {
+    this.accountId = options.accountId ?? '123456789012';
+    this.region = options.region ?? 'us-east-1';
+    this.onMutation = options.onMutation;
+    this.iam = new IamModel({
+      clock: this.clock,
+      accountId: this.accountId,
+      callerUserName: options.callerUserName ?? 'emulator-admin',
+      pageSize: options.iamPageSize ?? 1,
+      onIssue: (secret) => this.issued.push(secret),
+    });
+    this.secrets = new SecretsModel({
+      clock: this.clock,
+      region: this.region,
+      accountId: this.accountId,
+      pageSize: options.secretsPageSize ?? 100,
+    });
+    this.faults.latencyMs = options.latencyMs ?? 0;
+    if (options.rateLimits) this.faults.setRateLimits(options.rateLimits);
+  }
+
+  /** Every call answered (or lost), oldest first. */
+  get calls(): readonly CallRecord[] {
+    return this.callLog;
+  }
+
+  clearCalls(): void {
+    this.callLog.length = 0;
+  }
+
+  /** Calls of one operation (convenience for assertions). */
+  callsOf(operation: string): CallRecord[] {
+    return this.callLog.filter((c) => c.operation === operation);
+  }
+
+  /** Every password and API key IAM ever issued here (Create and Reset), for leak scans. */
+  issuedSecrets(): readonly string[] {
+    return [...this.issued];
+  }
+
+  /** The wire dispatcher: one HTTP request in, one response (or a lost one) out. */
+  async handle(request: WireRequest): Promise<HandledResponse> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(request.headers)) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    }
+    const requestId = randomUUID();
+    const target = headers['x-amz-target'];
+    let service: Service | 'unknown' = 'unknown';
+    let operation = 'unknown';
+    let params: Record<string, unknown> = {};
+    try {
+      if (target?.startsWith('secretsmanager.')) {
+        service = 'secretsmanager';
+        operation = target.slice('secretsmanager.'.length);
+        params = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+      } else {
+        const form = new URLSearchParams(request.body);
+        const action = form.get('Action');
+        if (action === null) {
+          const response = this.withDate(
+            iamError(new AwsApiError('MissingAction', 400, 'Missing Action'), requestId),
+            requestId,
+          );
+          this.record(service, operation, params, response.status, 'MissingAction');
+          return response;
+        }
+        service = 'iam';
+        operation = action;
+        params = Object.fromEntries([...form.entries()].filter(([k]) => k !== 'Action' && k !== 'Version'));
+      }
+    } catch {
+      const e = new AwsApiError('SerializationException', 400, 'Malformed request body.');
+      return this.withDate(jsonError(e), requestId);
+    }
+    const answer = async (): Promise<HandledResponse> => {
+      if (this.faults.crashed) throw crashError();
+      if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+      if (this.faults.crashed) throw crashError();
+      if (this.faults.rateLimited(service as Service, operation)) throw throttlingError(service as Service);
+      const fault = this.faults.take(operation, params);
+      if (fault?.kind === 'fail') {
+        throw fault.error
+          ? new AwsApiError(fault.error.code, fault.error.status, fault.error.message ?? fault.error.code)
+          : service === 'iam'
+            ? new AwsApiError('InternalFailure', 500, 'An internal error occurred.')
+            : new AwsApiError('InternalServiceError', 500, 'An error occurred on the server side.');
+      }
+      if (fault?.kind === 'throttle') throw throttlingError(service as Service);
+      const response = this.apply(service as Service, operation, params, requestId);
+      if (this.isMutation(service as Service, operation)) this.onMutation?.();
+      if (fault?.kind === 'lose-response') {
+        this.record(service, operation, params, response.status, 'OK', 'lose-response');
+        return { ...response, lost: true };
+      }
+      if (fault?.kind === 'crash-after') {
+        this.faults.crash();
+        const crash = crashError();
+        this.record(service, operation, params, crash.status, crash.code, 'crash-after');
+        return service === 'iam' ? iamError(crash, requestId) : jsonError(crash);
+      }
+      this.record(service, operation, params, response.status, 'OK');
+      return response;
+    };
+    try {
+      return this.withDate(await answer(), requestId);
+    } catch (e) {
+      if (!(e instanceof AwsApiError)) throw e;
+      this.record(service, operation, params, e.status, e.code);
+      const response = service === 'iam' ? iamError(e, requestId) : jsonError(e);
+      return this.withDate(response, requestId);
+    }
+  }
+
+  /** A Smithy HttpHandler for `new IAMClient({ requestHandler: emulator.requestHandler() })`. */
+  requestHandler(): InProcessRequestHandler {
+    return {
+      handle: async (request) => {
+        const response = await this.handle({
+          method: request.method,
+          path: request.path,
+          headers: request.headers,
+          body: await bodyToString(request.body),
+        });
+        if (response.lost) throw lostResponseError();
+        return {
+          response: {
+            statusCode: response.status,
+            headers: response.headers,
+            body: Readable.from([Buffer.from(response.body, 'utf8')]),
+          },
+        };
+      },
+      updateHttpClientConfig: () => {},
+      httpHandlerConfigs: () => ({}),
+      destroy: () => {},
+    };
+  }
+
+  /** Serves the emulator over HTTP. Use the returned url as the clients' `endpoint`. */
+  async listen(options: { port?: number; host?: string } = {}): Promise<{
+    url: string;
+    port: number;
+    close: () => Promise<void>;
+  }> {
+    const host = options.host ?? '127.0.0.1';
+    const server = createServer((req, res) => {
+      void this.serve(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
+  }
+
+  /** Everything needed to restore the emulator's state (clock offset, IAM, secrets). */
+  snapshot(): unknown {
+    return {
+      clockOffsetMs: this.clock.offset,
+      iam: this.iam.toJSON(),
+      secrets: this.secrets.toJSON(),
+      issued: this.issued,
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { clockOffsetMs: number; iam: unknown; secrets: unknown; issued?: string[] };
+    this.clock.offset = s.clockOffsetMs;
+    this.iam.load(s.iam);
+    this.secrets.load(s.secrets);
+    this.issued.splice(0, this.issued.length, ...(s.issued ?? []));
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const response = await this.handle({
+        method: req.method ?? 'POST',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      if (response.lost) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(response.status, {
+        ...response.headers,
+        'content-length': Buffer.byteLength(response.body).toString(),
+      });
+      res.end(response.body);
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(e));
+    }
+  }
+
+  private apply(service: Service, operation: string, params: Record<string, unknown>, requestId: string) {
+    if (service === 'iam') {
+      return iamResponse(operation, runIam(this.iam, operation, params as Record<string, string>), requestId);
+    }
+    const model = this.secrets as unknown as Record<string, (p: unknown) => unknown>;
+    const allowed = [
+      'CreateSecret',
+      'DescribeSecret',
+      'GetSecretValue',
+      'PutSecretValue',
+      'UpdateSecret',
+      'UpdateSecretVersionStage',
+      'ListSecrets',
+      'BatchGetSecretValue',
+      'DeleteSecret',
+      'RestoreSecret',
+      'TagResource',
+      'UntagResource',
+      'ListSecretVersionIds',
+    ];
+    const fn = model[operation];
+    if (!allowed.includes(operation) || typeof fn !== 'function') {
+      throw new AwsApiError('UnknownOperationException', 400, `Unknown operation ${operation}`);
+    }
+    return jsonResponse(fn.call(this.secrets, params));
+  }
+
+  private isMutation(service: Service, operation: string): boolean {
+    return service === 'iam' ? !IAM_READ_OPERATIONS.has(operation) : SECRETS_WRITE_OPERATIONS.has(operation);
+  }
+
+  /** The real wall-clock time: the SDK corrects its clock skew from this header. */
+  private withDate(response: HandledResponse, requestId: string): HandledResponse {
+    return {
+      ...response,
+      headers: {
+        ...response.headers,
+        date: new Date().toUTCString(),
+        'x-amzn-requestid': requestId,
+      },
+    };
+  }
+
+  private record(
+    service: Service | 'unknown',
+    operation: string,
+    params: Record<string, unknown>,
+    status: number,
+    outcome: string,
+    fault?: string,
+  ): void {
+    const safe = Object.fromEntries(Object.entries(params).filter(([k]) => !SECRET_PARAMS.has(k)));
+    this.callLog.push({ service, operation, params: safe, outcome, status, fault, at: new Date() });
+  }
+}

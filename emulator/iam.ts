@@ -1,0 +1,378 @@
+// The IAM model: users and their service-specific credentials, with the rules of
+// /work/shared/aws-behaviour.md (unknown user first, supported services, two credentials per
+// user and service with Inactive/Expired counted, password shown only by Create and Reset).
+// Both the wire layer and tests (setup, tampering, invariant checks) call it directly.
+import type { VirtualClock } from './clock.ts';
+import { AwsApiError } from './errors.ts';
+import { alnum, apiKey, servicePassword, upperAlnum } from './random.ts';
+
+export type IamCredentialStatus = 'Active' | 'Inactive' | 'Expired';
+
+/** Services IAM issues service-specific credentials for; `expiry` = alias/secret kind with CredentialAgeDays. */
+export const SUPPORTED_SERVICES: Readonly<Record<string, { readonly apiKey: boolean }>> = {
+  'cassandra.amazonaws.com': { apiKey: false },
+  'codecommit.amazonaws.com': { apiKey: false },
+  'bedrock.amazonaws.com': { apiKey: true },
+  'logs.amazonaws.com': { apiKey: true },
+};
+
+export const CREDENTIALS_PER_USER_PER_SERVICE = 2;
+
+export interface IamUser {
+  readonly userName: string;
+  readonly userId: string;
+  readonly arn: string;
+  readonly path: string;
+  readonly createDate: Date;
+}
+
+/** A credential as the emulator stores it, secret part included (for invariant checks). */
+export interface StoredCredential {
+  readonly id: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  /** The stored status; `status()` of the model reports Expired once past expirationDate. */
+  storedStatus: 'Active' | 'Inactive';
+  readonly createDate: Date;
+  readonly expirationDate?: Date | undefined;
+  readonly serviceUserName?: string | undefined;
+  readonly serviceCredentialAlias?: string | undefined;
+  /** The password (Keyspaces/CodeCommit) or API key (Bedrock/Logs) IAM last issued. */
+  secret: string;
+  /** Insertion order, for stable listing. */
+  readonly seq: number;
+}
+
+/** What the API returns: no secret unless it comes from Create/Reset. */
+export interface CredentialView {
+  ServiceSpecificCredentialId: string;
+  UserName: string;
+  ServiceName: string;
+  Status: IamCredentialStatus;
+  CreateDate: Date;
+  ExpirationDate?: Date | undefined;
+  ServiceUserName?: string | undefined;
+  ServicePassword?: string | undefined;
+  ServiceCredentialAlias?: string | undefined;
+  ServiceCredentialSecret?: string | undefined;
+}
+
+export interface IamModelOptions {
+  readonly clock: VirtualClock;
+  readonly accountId: string;
+  /** The user a call without UserName acts on ("the caller"). */
+  readonly callerUserName: string;
+  /** Largest page List returns whatever MaxItems says (IAM may return fewer than MaxItems). */
+  readonly pageSize: number;
+  /** Called with every password/API key issued (feeds AwsEmulator.issuedSecrets()). */
+  readonly onIssue?: ((secret: string) => void) | undefined;
+}
+
+const ID_PATTERN_MESSAGE =
+  "1 validation error detected: Value at 'serviceSpecificCredentialId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+";
+const STATUS_MESSAGE =
+  "1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy enum value set";
+
+const noSuchUser = (u: string) =>
+  new AwsApiError('NoSuchEntity', 404, `The user with name ${u} cannot be found.`);
+const noSuchService = (s: string) =>
+  new AwsApiError('NoSuchEntity', 404, `No such service ${s} is supported for Service Specific Credentials`);
+const noSuchCredential = (id: string) =>
+  new AwsApiError('NoSuchEntity', 404, `No such credential ${id} exists`);
+const validation = (message: string) => new AwsApiError('ValidationError', 400, message);
+
+function encodeMarker(index: number): string {
+  return Buffer.from(`emu:${index}`).toString('base64');
+}
+function decodeMarker(marker: string): number {
+  const text = Buffer.from(marker, 'base64').toString('utf8');
+  const m = /^emu:(\d+)$/.exec(text);
+  if (!m) throw new AwsApiError('InvalidInput', 400, 'Invalid Marker.');
+  return Number(m[1]);
+}
+
+export interface Page<T> {
+  items: T[];
+  isTruncated: boolean;
+  marker?: string | undefined;
+}
+
+export class IamModel {
+  private readonly users = new Map<string, IamUser>();
+  private readonly creds = new Map<string, StoredCredential>();
+  private seq = 0;
+  constructor(private readonly options: IamModelOptions) {
+    this.createUser(options.callerUserName);
+  }
+
+  get accountId(): string {
+    return this.options.accountId;
+  }
+  get callerUserName(): string {
+    return this.options.callerUserName;
+  }
+
+  // ---- users -------------------------------------------------------------------------
+
+  createUser(userName: string, path = '/'): IamUser {
+    if (!/^[\w+=,.@-]{1,64}$/.test(userName)) {
+      throw validation(
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+      );
+    }
+    if (this.users.has(userName)) {
+      throw new AwsApiError('EntityAlreadyExists', 409, `User with name ${userName} already exists.`);
+    }
+    const user: IamUser = {
+      userName,
+      userId: `AIDA${upperAlnum(17)}`,
+      arn: `arn:aws:iam::${this.options.accountId}:user${path}${userName}`,
+      path,
+      createDate: new Date(Math.floor(this.options.clock.now().getTime() / 1000) * 1000),
+    };
+    this.users.set(userName, user);
+    return user;
+  }
+
+  getUser(userName?: string): IamUser {
+    const name = userName ?? this.options.callerUserName;
+    const user = this.users.get(name);
+    if (!user) throw noSuchUser(name);
+    return user;
+  }
+
+  hasUser(userName: string): boolean {
+    return this.users.has(userName);
+  }
+
+  deleteUser(userName: string): void {
+    this.getUser(userName);
+    if ([...this.creds.values()].some((c) => c.userName === userName)) {
+      throw new AwsApiError(
+        'DeleteConflict',
+        409,
+        'Cannot delete entity, must remove service specific credentials first.',
+      );
+    }
+    this.users.delete(userName);
+  }
+
+  listUsers(params: { marker?: string | undefined; maxItems?: number | undefined } = {}): Page<IamUser> {
+    const all = [...this.users.values()].sort((a, b) => a.userName.localeCompare(b.userName));
+    return this.page(all, params.marker, params.maxItems);
+  }
+
+  // ---- service-specific credentials: the five API operations ----------------------------
+
+  listServiceSpecificCredentials(
+    params: {
+      userName?: string | undefined;
+      serviceName?: string | undefined;
+      allUsers?: boolean | undefined;
+      marker?: string | undefined;
+      maxItems?: number | undefined;
+    } = {},
+  ): Page<CredentialView> {
+    let userName: string | undefined;
+    if (!params.allUsers) userName = this.getUser(params.userName).userName;
+    if (params.serviceName !== undefined) this.checkService(params.serviceName);
+    const all = [...this.creds.values()]
+      .filter((c) => userName === undefined || c.userName === userName)
+      .filter((c) => params.serviceName === undefined || c.serviceName === params.serviceName)
+      .sort((a, b) => a.seq - b.seq)
+      .map((c) => this.view(c, false));
+    return this.page(all, params.marker, params.maxItems);
+  }
+
+  createServiceSpecificCredential(params: {
+    userName?: string | undefined;
+    serviceName: string;
+    credentialAgeDays?: number | undefined;
+  }): CredentialView {
+    const user = this.getUser(params.userName);
+    const service = this.checkService(params.serviceName);
+    const age = params.credentialAgeDays;
+    if (age !== undefined) {
+      if (!Number.isInteger(age) || age < 1 || age > 36_600) {
+        throw validation(
+          "1 validation error detected: Value at 'credentialAgeDays' failed to satisfy constraint: Member must have value between 1 and 36600",
+        );
+      }
+      if (!service.apiKey) {
+        throw new AwsApiError(
+          'InvalidInput',
+          400,
+          `CredentialAgeDays is not supported for service ${params.serviceName}.`,
+        );
+      }
+    }
+    const existing = [...this.creds.values()].filter(
+      (c) => c.userName === user.userName && c.serviceName === params.serviceName,
+    );
+    if (existing.length >= CREDENTIALS_PER_USER_PER_SERVICE) {
+      throw new AwsApiError(
+        'LimitExceeded',
+        409,
+        `Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: ${CREDENTIALS_PER_USER_PER_SERVICE}`,
+      );
+    }
+    // IAM reports dates to the second.
+    const now = new Date(Math.floor(this.options.clock.now().getTime() / 1000) * 1000);
+    const cred: StoredCredential = {
+      id: `ACCA${upperAlnum(17)}`,
+      userName: user.userName,
+      serviceName: params.serviceName,
+      storedStatus: 'Active',
+      createDate: now,
+      expirationDate: age === undefined ? undefined : new Date(now.getTime() + age * 86_400_000),
+      ...(service.apiKey
+        ? {
+            serviceCredentialAlias: `${user.userName}+${alnum(4).toLowerCase()}-at-${this.options.accountId}`,
+          }
+        : { serviceUserName: this.freeServiceUserName(user.userName, existing) }),
+      secret: service.apiKey ? apiKey() : servicePassword(),
+      seq: this.seq++,
+    };
+    this.creds.set(cred.id, cred);
+    this.options.onIssue?.(cred.secret);
+    return this.view(cred, true);
+  }
+
+  updateServiceSpecificCredential(params: {
+    userName?: string | undefined;
+    serviceSpecificCredentialId: string;
+    status: string;
+  }): void {
+    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId, () => {
+      if (params.status !== 'Active' && params.status !== 'Inactive') throw validation(STATUS_MESSAGE);
+    });
+    cred.storedStatus = params.status as 'Active' | 'Inactive';
+  }
+
+  deleteServiceSpecificCredential(params: {
+    userName?: string | undefined;
+    serviceSpecificCredentialId: string;
+  }): void {
+    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId);
+    this.creds.delete(cred.id);
+  }
+
+  resetServiceSpecificCredential(params: {
+    userName?: string | undefined;
+    serviceSpecificCredentialId: string;
+  }): CredentialView {
+    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId);
+    cred.secret = SUPPORTED_SERVICES[cred.serviceName]?.apiKey ? apiKey() : servicePassword();
+    this.options.onIssue?.(cred.secret);
+    return this.view(cred, true);
+  }
+
+  // ---- direct access for tests -----------------------------------------------------------
+
+  /** Every stored credential (secret included), optionally for one user and/or service. */
+  credentials(
+    filter: { userName?: string; serviceName?: string } = {},
+  ): Array<CredentialView & { secret: string }> {
+    return [...this.creds.values()]
+      .filter((c) => filter.userName === undefined || c.userName === filter.userName)
+      .filter((c) => filter.serviceName === undefined || c.serviceName === filter.serviceName)
+      .sort((a, b) => a.seq - b.seq)
+      .map((c) => ({ ...this.view(c, true), secret: c.secret }));
+  }
+
+  /** One credential by id (secret included), or undefined. */
+  credential(id: string): (CredentialView & { secret: string }) | undefined {
+    const c = this.creds.get(id);
+    return c && { ...this.view(c, true), secret: c.secret };
+  }
+
+  /** The status IAM reports now (Expired once past ExpirationDate). */
+  status(c: StoredCredential): IamCredentialStatus {
+    if (c.expirationDate && c.expirationDate.getTime() <= this.options.clock.now().getTime())
+      return 'Expired';
+    return c.storedStatus;
+  }
+
+  // ---- persistence -----------------------------------------------------------------------
+
+  toJSON(): unknown {
+    return { users: [...this.users.values()], credentials: [...this.creds.values()], seq: this.seq };
+  }
+
+  load(state: unknown): void {
+    const s = state as { users: IamUser[]; credentials: StoredCredential[]; seq: number };
+    this.users.clear();
+    this.creds.clear();
+    for (const u of s.users) this.users.set(u.userName, { ...u, createDate: new Date(u.createDate) });
+    for (const c of s.credentials) {
+      this.creds.set(c.id, {
+        ...c,
+        createDate: new Date(c.createDate),
+        expirationDate: c.expirationDate ? new Date(c.expirationDate) : undefined,
+      });
+    }
+    this.seq = s.seq;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private checkService(serviceName: string): { apiKey: boolean } {
+    const service = SUPPORTED_SERVICES[serviceName];
+    if (!service) throw noSuchService(serviceName);
+    return service;
+  }
+
+  /** Checks in AWS's order: user, id format, `extra` (e.g. Status), then existence. */
+  private findCredential(userName: string | undefined, id: string, extra?: () => void): StoredCredential {
+    const user = this.getUser(userName);
+    if (!/^\w+$/.test(id)) throw validation(ID_PATTERN_MESSAGE);
+    if (id.length < 20 || id.length > 128) {
+      throw validation(
+        `1 validation error detected: Value at 'serviceSpecificCredentialId' failed to satisfy constraint: Member must have length ${id.length < 20 ? 'greater than or equal to 20' : 'less than or equal to 128'}`,
+      );
+    }
+    extra?.();
+    const cred = this.creds.get(id);
+    if (!cred || cred.userName !== user.userName) throw noSuchCredential(id);
+    return cred;
+  }
+
+  /** `<user>-at-<account>`, or `<user>+1-at-<account>` while the first one is taken. */
+  private freeServiceUserName(userName: string, existing: StoredCredential[]): string {
+    const taken = new Set(existing.map((c) => c.serviceUserName));
+    for (let i = 0; ; i++) {
+      const name = `${userName}${i === 0 ? '' : `+${i}`}-at-${this.options.accountId}`;
+      if (!taken.has(name)) return name;
+    }
+  }
+
+  private view(c: StoredCredential, withSecret: boolean): CredentialView {
+    const apiKeyKind = c.serviceCredentialAlias !== undefined;
+    return {
+      ServiceSpecificCredentialId: c.id,
+      UserName: c.userName,
+      ServiceName: c.serviceName,
+      Status: this.status(c),
+      CreateDate: c.createDate,
+      ExpirationDate: c.expirationDate,
+      ServiceUserName: c.serviceUserName,
+      ServiceCredentialAlias: c.serviceCredentialAlias,
+      ServicePassword: withSecret && !apiKeyKind ? c.secret : undefined,
+      ServiceCredentialSecret: withSecret && apiKeyKind ? c.secret : undefined,
+    };
+  }
+
+  private page<T>(all: T[], marker: string | undefined, maxItems: number | undefined): Page<T> {
+    if (maxItems !== undefined && (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000)) {
+      throw validation(
+        "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000",
+      );
+    }
+    const start = marker === undefined ? 0 : decodeMarker(marker);
+    const size = Math.min(maxItems ?? 100, this.options.pageSize);
+    const items = all.slice(start, start + size);
+    const next = start + items.length;
+    const isTruncated = next < all.length;
+    return { items, isTruncated, marker: isTruncated ? encodeMarker(next) : undefined };
+  }
+}

@@ -1,0 +1,17 @@
+// Public entry point of the local AWS emulator (IAM service-specific credentials + Secrets Manager).
+export { AwsEmulator, lostResponseError } from './emulator.ts';
+export type {
+  AwsEmulatorOptions,
+  CallRecord,
+  HandledResponse,
+  InProcessRequestHandler,
+  WireRequest,
+} from './emulator.ts';
+export { VirtualClock } from './clock.ts';
+export { AwsApiError } from './errors.ts';
+export { Faults } from './faults.ts';
+export type { FaultKind, FaultSpec, RateLimits, Service } from './faults.ts';
+export { IamModel, SUPPORTED_SERVICES, CREDENTIALS_PER_USER_PER_SERVICE } from './iam.ts';
+export type { CredentialView, IamCredentialStatus, IamUser } from './iam.ts';
+export { SecretsModel, AWSCURRENT, AWSPREVIOUS, AWSPENDING } from './secrets.ts';
+export type { StoredSecret, StoredVersion, Tag } from './secrets.ts';
