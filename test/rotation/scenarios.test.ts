@@ -1,0 +1,274 @@
+// Lifecycle scenarios through the real SDK clients and adapters against the in-process
+// emulator (which enforces aws-behaviour.md), each checking I1–I6.
+import { UpdateServiceSpecificCredentialCommand } from '@aws-sdk/client-iam';
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import type { TargetReport } from '../../lambda/rotation/model.ts';
+import { IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
+import { World } from '../support/world.ts';
+
+const KEYSPACES = 'cassandra.amazonaws.com';
+const CODECOMMIT = 'codecommit.amazonaws.com';
+const BEDROCK = 'bedrock.amazonaws.com';
+
+function only(report: { targets: readonly TargetReport[] }): TargetReport {
+  expect(report.targets).toHaveLength(1);
+  return report.targets[0] as TargetReport;
+}
+const types = (r: TargetReport) => r.actions.map((a) => a.type);
+
+describe('rotation lifecycle', () => {
+  it('bootstraps, stays quiet, rotates at day 31 and deletes the old credential after the grace period', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+
+    const boot = only(await w.run());
+    expect(boot.outcome).toBe('rotated');
+    expect(types(boot)).toEqual(['create', 'store']);
+    const first = w.recordedId(arn);
+    await w.expectInvariants();
+
+    w.advanceDays(1);
+    expect(only(await w.run()).outcome).toBe('unchanged');
+
+    w.advanceDays(30); // day 31
+    const rotation = only(await w.run());
+    expect(rotation.outcome).toBe('rotated');
+    expect(types(rotation)).toEqual(['create', 'store', 'deactivate']);
+    const second = w.recordedId(arn);
+    expect(second).not.toBe(first);
+    expect(w.emulator.iam.credential(String(first))?.Status).toBe('Inactive');
+    // The old record moved to AWSPREVIOUS.
+    expect(JSON.parse(String(w.emulator.secrets.valueAt(arn, 'AWSPREVIOUS'))).credentialId).toBe(first);
+    await w.expectInvariants();
+
+    w.advanceDays(6); // 6 days after rotation: still within the 7-day grace
+    expect(only(await w.run()).outcome).toBe('unchanged');
+    expect(w.emulator.iam.credential(String(first))).toBeDefined();
+
+    w.advanceDays(1); // exactly 7 days after rotation (+ the few ms the runs took)
+    const retirement = only(await w.run());
+    expect(retirement.outcome).toBe('retired');
+    expect(retirement.actions).toEqual([expect.objectContaining({ type: 'delete', credentialId: first })]);
+    expect(w.emulator.iam.credentials({ userName: 'app', serviceName: KEYSPACES })).toHaveLength(1);
+    await w.expectInvariants();
+  });
+
+  it('stores what cqlsh and git need: username and password, plus ids and the issue time', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', CODECOMMIT);
+    await w.run();
+    const record = JSON.parse(String(w.emulator.secrets.valueAt(arn)));
+    const cred = w.emulator.iam.credential(record.credentialId);
+    expect(record).toEqual({
+      username: cred?.ServiceUserName,
+      password: cred?.secret,
+      credentialId: cred?.ServiceSpecificCredentialId,
+      userName: 'app',
+      serviceName: CODECOMMIT,
+      issuedAt: cred?.CreateDate.toISOString(),
+    });
+  });
+
+  it('stores a Bedrock API key with its alias and an expiry of rotate + overlap + grace days', async () => {
+    const w = new World({ policy: { rotateAfterDays: 30, overlapDays: 1, gracePeriodDays: 7 } });
+    const arn = w.addTarget('agent', BEDROCK);
+    await w.run();
+    const record = JSON.parse(String(w.emulator.secrets.valueAt(arn)));
+    const cred = w.emulator.iam.credential(record.credentialId);
+    expect(record.apiKey).toBe(cred?.secret);
+    expect(record.alias).toBe(cred?.ServiceCredentialAlias);
+    expect(record.password).toBeUndefined();
+    const ageDays = (Date.parse(record.expiresAt) - Date.parse(record.issuedAt)) / 86_400_000;
+    expect(ageDays).toBe(38);
+    await w.expectInvariants();
+  });
+
+  it('rotates by hand whatever the age, and blocks a second manual rotate within the grace period', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(2);
+
+    const manual = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false }),
+    );
+    expect(manual.outcome).toBe('rotated');
+    await w.expectInvariants();
+
+    const since = w.emulator.calls.length;
+    const again = only(
+      await w.run({
+        action: 'rotate',
+        target: { userName: 'app', serviceName: KEYSPACES },
+        force: false,
+        dryRun: false,
+      }),
+    );
+    expect(again.outcome).toBe('blocked');
+    expect(again.reason).toMatch(/both credential slots are taken.*"force": true/);
+    expect(w.writesSince(since)).toEqual([]);
+    await w.expectInvariants();
+  });
+
+  it('a forced rotate deletes the retired credential early and never the current one', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    const first = w.recordedId(arn);
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    const second = w.recordedId(arn);
+
+    const forced = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false }),
+    );
+    expect(forced.outcome).toBe('rotated');
+    expect(forced.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
+      `delete ${first}`,
+      expect.stringMatching(/^create ACCA/),
+      expect.stringMatching(/^store ACCA/),
+      `deactivate ${second}`,
+    ]);
+    await w.expectInvariants();
+  });
+
+  it('recovers a credential created by a run that failed before storing it, within two slots', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    const first = w.recordedId(arn);
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10 });
+
+    const failed = only(await w.run());
+    expect(failed.outcome).toBe('failed');
+    expect(failed.reason).toMatch(/was issued but not stored: the next run adopts it/);
+    expect(w.recordedId(arn)).toBe(first); // the old credential still works: no lockout
+    w.expectNoLockout();
+    w.emulator.faults.clear();
+
+    w.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    const recovered = only(await w.run());
+    expect(recovered.outcome).toBe('recovered');
+    expect(types(recovered)).toEqual(['reset', 'store', 'deactivate']);
+    expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
+    expect(w.emulator.callsOf('CreateServiceSpecificCredential').filter((c) => c.outcome !== 'OK')).toEqual(
+      [],
+    );
+    await w.expectInvariants();
+  });
+
+  it('recovers the credential behind a lost Create response, which the adapter does not retry', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'lose-response' });
+
+    const failed = only(await w.run());
+    // IAM created the credential but the response never arrived. Retrying Create would take
+    // the last slot with a duplicate, so the adapter refuses the SDK's retry.
+    expect(failed.outcome).toBe('failed');
+    expect(failed.reason).toMatch(/ECONNRESET/);
+    expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toHaveLength(2); // bootstrap + lost one
+    w.expectNoLockout();
+    expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
+
+    w.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    expect(only(await w.run()).outcome).toBe('recovered');
+    await w.expectInvariants();
+  });
+
+  it('finishes the other targets when one fails, and reports the failure', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    w.addTarget('ci', CODECOMMIT);
+    w.addTarget('ghost', KEYSPACES);
+    w.emulator.iam.deleteUser('ghost');
+
+    const report = await w.run();
+    const byUser = Object.fromEntries(report.targets.map((t) => [t.userName, t]));
+    expect(byUser.app?.outcome).toBe('rotated');
+    expect(byUser.ci?.outcome).toBe('rotated');
+    expect(byUser.ghost?.outcome).toBe('failed');
+    expect(byUser.ghost?.reason).toContain('The user with name ghost cannot be found.');
+    await w.expectInvariants([String(byUser.app?.secretId), String(byUser.ci?.secretId)]);
+  });
+
+  it('fails an unsupported service cleanly, touching nothing', async () => {
+    const w = new World();
+    w.addTarget('app', 'ec2.amazonaws.com');
+    const since = w.emulator.calls.length;
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toContain('No such service ec2.amazonaws.com is supported');
+    expect(w.writesSince(since)).toEqual([]);
+  });
+
+  it('fails a rotate of a secret scheduled for deletion before issuing anything', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    await w.secretsClient.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+    const since = w.emulator.calls.length;
+    const r = only(await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false }));
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toMatch(/marked for deletion/);
+    expect(w.writesSince(since)).toEqual([]);
+    // A scheduled run does not even list it.
+    expect((await w.run()).targets).toEqual([]);
+  });
+
+  it('plans without writing in a dry run, and reports without writing for status', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    const since = w.emulator.calls.length;
+
+    const dry = only(await w.run({ action: 'reconcile', dryRun: true }));
+    expect(dry.outcome).toBe('planned');
+    expect(types(dry)).toEqual(['create', 'store', 'deactivate']);
+    const status = only(await w.run({ action: 'status' }));
+    expect(status.outcome).toBe('planned');
+    expect(status.credentials).toEqual([
+      expect.objectContaining({ id: w.recordedId(arn), status: 'Active', current: true }),
+    ]);
+    expect(w.writesSince(since)).toEqual([]);
+  });
+
+  it('switches a hand-deactivated current credential back on when no slot is free', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    const current = String(w.recordedId(arn));
+    // Someone switches the current credential off by hand.
+    await w.iamClient.send(
+      new UpdateServiceSpecificCredentialCommand({
+        UserName: 'app',
+        ServiceSpecificCredentialId: current,
+        Status: 'Inactive',
+      }),
+    );
+    const r = only(await w.run());
+    expect(r.outcome).toBe('recovered');
+    expect(types(r)).toEqual(['activate']);
+    await w.expectInvariants();
+  });
+
+  it('refuses to overwrite a secret that records another target, touching nothing', async () => {
+    const w = new World();
+    const alice = w.addTarget('alice', KEYSPACES);
+    await w.run();
+    const foreign = String(w.emulator.secrets.valueAt(alice));
+    w.addTarget('bob', KEYSPACES, { value: foreign });
+    const since = w.emulator.calls.length;
+    const report = await w.run();
+    const bob = report.targets.find((t) => t.userName === 'bob');
+    expect(bob?.outcome).toBe('failed');
+    expect(bob?.reason).toContain('records a credential of alice/cassandra.amazonaws.com');
+    expect(w.writesSince(since)).toEqual([]);
+    w.expectNoLeaks();
+  });
+});

@@ -1,0 +1,313 @@
+// A test world: the local emulator (in-process, or over HTTP), the real SDK clients and
+// adapters, the executor, captured logs, and live invariant guards. Scenario, property and
+// fault tests are written against it so every one of them checks I1–I6 the same way.
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { expect } from 'vitest';
+import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
+import { IamCredentials } from '../../lambda/aws/iam.ts';
+import type { CredentialsPort } from '../../lambda/aws/ports.ts';
+import { SecretsStore } from '../../lambda/aws/secrets.ts';
+import type { Command } from '../../lambda/rotation/commands.ts';
+import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
+import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { type Log, runRotation } from '../../lambda/rotation/run.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+
+export const DEFAULT_TEST_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+
+/** SDK writes: what I6 ("a second run writes nothing") and the bad-input table count. */
+export const WRITE_OPERATIONS = new Set([
+  'CreateServiceSpecificCredential',
+  'UpdateServiceSpecificCredential',
+  'DeleteServiceSpecificCredential',
+  'ResetServiceSpecificCredential',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+  'CreateSecret',
+  'DeleteSecret',
+  'UpdateSecret',
+  'TagResource',
+]);
+
+export interface WorldOptions {
+  readonly policy?: Policy;
+  readonly emulator?: AwsEmulatorOptions;
+  /** Attempts per SDK call (the SDK's default is 3). */
+  readonly maxAttempts?: number;
+  readonly concurrency?: number;
+}
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly data?: Record<string, unknown> | undefined;
+}
+
+export class World {
+  readonly emulator: AwsEmulator;
+  readonly policy: Policy;
+  readonly logs: LogLine[] = [];
+  readonly reports: RunReport[] = [];
+  readonly errors: unknown[] = [];
+  /** I2/I3 violations seen at the moment of the offending call. */
+  readonly violations: string[] = [];
+  readonly iamClient: IAMClient;
+  readonly secretsClient: SecretsManagerClient;
+  readonly credentials: CredentialsPort;
+  readonly secrets: SecretsStore;
+  private readonly concurrency: number | undefined;
+  /** Set while a manual forced rotate runs: the only time an early delete is allowed. */
+  private forced = false;
+
+  constructor(options: WorldOptions = {}) {
+    this.policy = options.policy ?? DEFAULT_TEST_POLICY;
+    this.emulator = new AwsEmulator(options.emulator);
+    this.concurrency = options.concurrency;
+    const client = {
+      region: 'us-east-1',
+      endpoint: 'http://aws.emulator.invalid',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler: this.emulator.requestHandler(),
+      maxAttempts: options.maxAttempts ?? 3,
+    };
+    this.iamClient = new IAMClient(client);
+    this.secretsClient = new SecretsManagerClient(client);
+    this.credentials = this.guard(new IamCredentials(this.iamClient));
+    this.secrets = new SecretsStore(this.secretsClient);
+  }
+
+  now(): Date {
+    return this.emulator.clock.now();
+  }
+
+  advanceDays(days: number): void {
+    this.emulator.clock.advance(days * DAY_MS);
+  }
+
+  /** Creates the IAM user (if new) and its tagged secret with a placeholder, as the stack does. */
+  addTarget(
+    userName: string,
+    serviceName: string,
+    opts: { secretName?: string; value?: string } = {},
+  ): string {
+    if (!this.emulator.iam.hasUser(userName)) this.emulator.iam.createUser(userName);
+    return this.emulator.secrets.createSecret(
+      opts.secretName ?? `service-credentials/${userName}/${serviceName}`,
+      {
+        tags: { [USER_NAME_TAG]: userName, [SERVICE_NAME_TAG]: serviceName },
+        value: opts.value ?? 'placeholder: the first run issues a credential',
+      },
+    );
+  }
+
+  readonly log: Log = {
+    debug: (message, data) => this.logs.push({ level: 'debug', message, data }),
+    info: (message, data) => this.logs.push({ level: 'info', message, data }),
+    warn: (message, data) => this.logs.push({ level: 'warn', message, data }),
+    error: (message, data) => this.logs.push({ level: 'error', message, data }),
+  };
+
+  /** Runs the executor once; a thrown error is recorded and rethrown. */
+  async run(command: Command = { action: 'reconcile', dryRun: false }): Promise<RunReport> {
+    this.forced = command.action === 'rotate' && command.force && !command.dryRun;
+    try {
+      const report = await runRotation(command, {
+        credentials: this.credentials,
+        secrets: this.secrets,
+        policy: this.policy,
+        now: () => this.now(),
+        log: this.log,
+        concurrency: this.concurrency,
+      });
+      this.reports.push(report);
+      return report;
+    } catch (error) {
+      this.errors.push(error);
+      throw error;
+    } finally {
+      this.forced = false;
+    }
+  }
+
+  /** Write calls the emulator answered since `since` (an index into the call log). */
+  writesSince(since: number): string[] {
+    return this.emulator.calls
+      .slice(since)
+      .filter((c) => WRITE_OPERATIONS.has(c.operation))
+      .map((c) => `${c.operation} ${JSON.stringify(c.params)} -> ${c.outcome}`);
+  }
+
+  /** The credential id AWSCURRENT of `secretId` records, if it is a record. */
+  recordedId(secretId: string): string | undefined {
+    return parseJson(this.emulator.secrets.valueAt(secretId))?.credentialId as string | undefined;
+  }
+
+  /**
+   * I1 for every target (or the given secrets): AWSCURRENT names a credential that exists, is
+   * Active, and holds the password (or API key) IAM last issued for it.
+   */
+  expectNoLockout(secretIds?: readonly string[]): void {
+    for (const secret of this.targetSecrets(secretIds)) {
+      const record = parseJson(this.emulator.secrets.valueAt(secret.arn));
+      expect(record, `I1: ${secret.name} holds a credential record`).toBeDefined();
+      const cred = this.emulator.iam.credential(String(record?.credentialId));
+      expect(cred, `I1: ${secret.name} names an existing credential`).toBeDefined();
+      expect(cred?.Status, `I1: ${secret.name}'s credential is Active`).toBe('Active');
+      const stored = record?.password ?? record?.apiKey;
+      expect(stored === cred?.secret, `I1: ${secret.name} holds the secret IAM last issued`).toBe(true);
+      if (record?.password !== undefined) expect(record.username).toBe(cred?.ServiceUserName);
+    }
+  }
+
+  /**
+   * I4 at rest: at most two credentials per user and service, and every Active credential is
+   * either the recorded one or still within its overlap (the recorded one's issue + overlap).
+   */
+  expectNoStrayCredentials(secretIds?: readonly string[]): void {
+    for (const secret of this.targetSecrets(secretIds)) {
+      const user = tag(secret, USER_NAME_TAG);
+      const service = tag(secret, SERVICE_NAME_TAG);
+      const creds = this.emulator.iam.credentials({ userName: user, serviceName: service });
+      expect(creds.length, `I4: ${secret.name} has at most two credentials`).toBeLessThanOrEqual(2);
+      const recorded = this.emulator.iam.credential(String(this.recordedId(secret.arn)));
+      const overlapEnds = (recorded?.CreateDate.getTime() ?? 0) + this.policy.overlapDays * DAY_MS;
+      for (const c of creds) {
+        if (c.ServiceSpecificCredentialId === recorded?.ServiceSpecificCredentialId || c.Status !== 'Active')
+          continue;
+        expect(
+          this.now().getTime() < overlapEnds,
+          `I4: ${secret.name}: Active credential ${c.ServiceSpecificCredentialId} is neither current nor within its overlap`,
+        ).toBe(true);
+      }
+    }
+  }
+
+  /** I5: no issued password or API key appears in logs, reports or errors. */
+  expectNoLeaks(extra: unknown[] = []): void {
+    const haystack = [
+      ...this.logs.map((l) => JSON.stringify(l)),
+      ...this.reports.map((r) => JSON.stringify(r)),
+      ...this.errors.map((e) => describeForScan(e)),
+      ...extra.map((x) => (typeof x === 'string' ? x : describeForScan(x))),
+    ].join('\n');
+    const issued = this.emulator.issuedSecrets();
+    expect(issued.length).toBeGreaterThan(0);
+    const leaked = issued.filter((s) => haystack.includes(s));
+    expect(leaked, 'I5: an issued secret appears in logs, reports or errors').toEqual([]);
+  }
+
+  /** I6: a run right after a completed one writes nothing. */
+  async expectIdempotent(command: Command = { action: 'reconcile', dryRun: false }): Promise<void> {
+    const since = this.emulator.calls.length;
+    await this.run(command);
+    expect(this.writesSince(since), 'I6: a second run writes nothing').toEqual([]);
+  }
+
+  expectNoViolations(): void {
+    expect(this.violations, 'I2/I3 violations').toEqual([]);
+  }
+
+  /** Everything at once, after a completed fault-free run. */
+  async expectInvariants(secretIds?: readonly string[]): Promise<void> {
+    this.expectNoViolations();
+    this.expectNoLockout(secretIds);
+    this.expectNoStrayCredentials(secretIds);
+    await this.expectIdempotent();
+    this.expectNoLockout(secretIds);
+    this.expectNoLeaks();
+  }
+
+  private targetSecrets(secretIds?: readonly string[]) {
+    return this.emulator.secrets
+      .all()
+      .filter((s) => !s.deletedDate)
+      .filter((s) => s.tags.some((t) => t.Key === USER_NAME_TAG))
+      .filter((s) => !secretIds || secretIds.includes(s.arn) || secretIds.includes(s.name));
+  }
+
+  /**
+   * Wraps the IAM port so that I2 and I3 are checked at the moment of each deactivate or
+   * delete, against what Secrets Manager records right then.
+   */
+  private guard(port: CredentialsPort): CredentialsPort {
+    const check = (op: 'deactivate' | 'delete', userName: string, id: string) => {
+      const cred = this.emulator.iam.credential(id);
+      if (!cred) return;
+      for (const s of this.targetSecrets()) {
+        if (tag(s, USER_NAME_TAG) !== userName || tag(s, SERVICE_NAME_TAG) !== cred.ServiceName) continue;
+        const recorded = this.recordedId(s.arn);
+        if (recorded === id && cred.Status === 'Active') {
+          this.violations.push(`I2: ${op} of ${id}, the Active credential AWSCURRENT of ${s.name} names`);
+        }
+        if (op === 'delete' && !this.forced) {
+          const current = recorded ? this.emulator.iam.credential(recorded) : undefined;
+          const graceEnds = current
+            ? current.CreateDate.getTime() + (this.policy.overlapDays + this.policy.gracePeriodDays) * DAY_MS
+            : Number.POSITIVE_INFINITY;
+          if (current && this.now().getTime() < graceEnds) {
+            this.violations.push(
+              `I3: ${id} deleted at ${this.now().toISOString()}, before its grace period ended`,
+            );
+          }
+        }
+      }
+    };
+    return {
+      listCredentials: (u, s) => port.listCredentials(u, s),
+      ...(port.listAllCredentials
+        ? { listAllCredentials: (s: string) => port.listAllCredentials?.(s) ?? [] }
+        : {}),
+      createCredential: (u, s, age) => port.createCredential(u, s, age),
+      resetCredential: (u, id) => port.resetCredential(u, id),
+      setCredentialStatus: async (u, id, status) => {
+        if (status === 'Inactive') check('deactivate', u, id);
+        return port.setCredentialStatus(u, id, status);
+      },
+      deleteCredential: async (u, id) => {
+        check('delete', u, id);
+        return port.deleteCredential(u, id);
+      },
+    } as CredentialsPort;
+  }
+}
+
+function tag(secret: { tags: { Key: string; Value: string }[] }, key: string): string | undefined {
+  return secret.tags.find((t) => t.Key === key)?.Value;
+}
+
+function parseJson(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An error with its whole cause chain and own properties, as a log sink would see it. */
+export function describeForScan(error: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e instanceof Error) {
+      parts.push(`${e.name}: ${e.message}`, e.stack ?? '');
+      try {
+        parts.push(
+          JSON.stringify(
+            e,
+            Object.getOwnPropertyNames(e).filter((k) => k !== 'cause'),
+          ),
+        );
+      } catch {
+        // circular: the message and stack are enough
+      }
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join('\n');
+}
