@@ -1,0 +1,276 @@
+// The events the handler accepts, parsed into a Command. An event is either an EventBridge
+// schedule (rule or Scheduler) or an operator's command typed into the Lambda console. The
+// command forms are strict: a typo such as "dryrun" must be rejected, never ignored, or a
+// planned dry run would rotate for real. Every rejection says what was wrong and lists the
+// accepted forms; it quotes at most a short, truncated piece of the event.
+import { z } from 'zod';
+import { InvalidEventError } from './errors.ts';
+import type { Command, TargetRef } from './rotation/commands.ts';
+
+/** Events larger than this (serialized JSON, UTF-8 bytes) are rejected unread. */
+export const MAX_EVENT_BYTES = 8 * 1024;
+
+/** What an InvalidEventError lists after the problem. */
+export const ACCEPTED_EVENTS = [
+  'Accepted events:',
+  '- an EventBridge schedule: a rule\'s "Scheduled Event" (source aws.events) or EventBridge Scheduler\'s default payload (source aws.scheduler)',
+  '- {"action": "reconcile"}',
+  '- {"action": "rotate", "secretId": "<secret name or ARN>"} or {"action": "rotate", "userName": "<IAM user>", "serviceName": "<service>.amazonaws.com"}, optionally with "force": true',
+  '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
+  '- any command above with "dryRun": true (plan and report, change nothing)',
+].join('\n');
+
+// IAM user names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+// IAM names services by their endpoint host: cassandra.amazonaws.com, codecommit.amazonaws.com...
+const SERVICE_NAME =
+  /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.amazonaws\.com$/;
+const MAX_SERVICE_NAME = 128;
+// Secrets Manager: a name (1-512 of [A-Za-z0-9/_+=.@-]) or a full ARN; SecretId is at most 2048.
+const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
+const MAX_SECRET_ID = 2048;
+
+const ACTIONS = ['reconcile', 'rotate', 'status'] as const;
+const TARGET_KEYS = ['secretId', 'userName', 'serviceName'] as const;
+/** Keys of the command forms; on a scheduled event they mean someone mixed the two up. */
+const COMMAND_KEYS = ['action', 'dryRun', 'force', ...TARGET_KEYS] as const;
+
+/** A short, safe rendering of a value for an error message (never the whole of a big one). */
+export function quote(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'no event (undefined)';
+  if (Array.isArray(value)) return `an array ${quote(value)}`;
+  return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value} ${quote(value)}`;
+}
+
+const flag = (name: string) =>
+  z.boolean({ error: (iss) => `"${name}" must be true or false, got ${quote(iss.input)}` }).optional();
+
+const text = (name: string, pattern: RegExp, max: number, expected: string) =>
+  z
+    .string({ error: (iss) => `"${name}" must be a string, got ${quote(iss.input)}` })
+    .check((ctx) => {
+      if (ctx.value.length > max || !pattern.test(ctx.value)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: `"${name}" must be ${expected}, got ${quote(ctx.value)}`,
+        });
+      }
+    })
+    .optional();
+
+const targetFields = {
+  secretId: z
+    .string({ error: (iss) => `"secretId" must be a string, got ${quote(iss.input)}` })
+    .check((ctx) => {
+      const v = ctx.value;
+      const valid =
+        v.length <= MAX_SECRET_ID && (v.startsWith('arn:') ? SECRET_ARN.test(v) : SECRET_NAME.test(v));
+      if (!valid) {
+        ctx.issues.push({
+          code: 'custom',
+          input: v,
+          message:
+            `"secretId" must be a secret name (1-512 characters of letters, digits and /_+=.@-) ` +
+            `or a Secrets Manager secret ARN, got ${quote(v)}`,
+        });
+      }
+    })
+    .optional(),
+  userName: text(
+    'userName',
+    USER_NAME,
+    64,
+    'an IAM user name (1-64 characters of letters, digits and +=,.@_-)',
+  ),
+  serviceName: text(
+    'serviceName',
+    SERVICE_NAME,
+    MAX_SERVICE_NAME,
+    'a service name like "cassandra.amazonaws.com"',
+  ),
+};
+
+const unknownKeys = (allowed: readonly string[]) => (iss: { code?: string; keys?: string[] }) => {
+  if (iss.code !== 'unrecognized_keys' || !iss.keys) return undefined;
+  const shown = iss.keys.slice(0, 5).map((k) => {
+    const near = allowed.find((a) => a.toLowerCase() === k.toLowerCase());
+    return near ? `${quote(k, 40)} (did you mean "${near}"?)` : quote(k, 40);
+  });
+  const more = iss.keys.length > shown.length ? ` and ${iss.keys.length - shown.length} more` : '';
+  return `unknown field(s) ${shown.join(', ')}${more}; allowed here: ${allowed.map((a) => `"${a}"`).join(', ')}`;
+};
+
+const reconcileSchema = z.strictObject(
+  { action: z.literal('reconcile'), dryRun: flag('dryRun') },
+  { error: unknownKeys(['action', 'dryRun']) },
+);
+const rotateSchema = z.strictObject(
+  { action: z.literal('rotate'), ...targetFields, force: flag('force'), dryRun: flag('dryRun') },
+  { error: unknownKeys(['action', ...TARGET_KEYS, 'force', 'dryRun']) },
+);
+// Status changes nothing, so "dryRun" is accepted (either value) and means nothing more.
+const statusSchema = z.strictObject(
+  { action: z.literal('status'), ...targetFields, dryRun: flag('dryRun') },
+  { error: unknownKeys(['action', ...TARGET_KEYS, 'dryRun']) },
+);
+
+// The envelope is AWS's, not ours: unknown envelope fields (e.g. "replay-name" on an archive
+// replay) are allowed, but the schedule itself must be the plain one.
+const scheduledSchema = z.looseObject({
+  'detail-type': z.literal('Scheduled Event', {
+    error: (iss) => `"detail-type" must be "Scheduled Event", got ${quote(iss.input)}`,
+  }),
+  source: z.enum(['aws.events', 'aws.scheduler'], {
+    error: (iss) => `"source" must be "aws.events" or "aws.scheduler", got ${quote(iss.input)}`,
+  }),
+  detail: z.unknown(),
+});
+
+function isEmptyDetail(detail: unknown): boolean {
+  // A rule sends {}; EventBridge Scheduler's default payload sends the string "{}".
+  let value = detail;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return false;
+    }
+  }
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0
+  );
+}
+
+function reject(problems: readonly string[]): never {
+  throw new InvalidEventError(`invalid event: ${problems.join('; ')}.\n${ACCEPTED_EVENTS}`);
+}
+
+function issuesOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => i.message);
+}
+
+function parseScheduled(event: Record<string, unknown>): Command {
+  const problems: string[] = [];
+  const parsed = scheduledSchema.safeParse(event);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error));
+  else if (!isEmptyDetail(parsed.data.detail)) {
+    problems.push(`a scheduled event's "detail" must be {} or "{}", got ${quote(parsed.data.detail)}`);
+  }
+  const mixed = COMMAND_KEYS.filter((k) => Object.hasOwn(event, k));
+  if (mixed.length > 0) {
+    problems.push(
+      `a scheduled event cannot carry command fields (${mixed.map((k) => `"${k}"`).join(', ')}); ` +
+        'send a command event instead',
+    );
+  }
+  if (problems.length > 0) reject(problems);
+  return { action: 'reconcile', dryRun: false };
+}
+
+function targetOf(data: {
+  secretId?: string;
+  userName?: string;
+  serviceName?: string;
+}): TargetRef | undefined {
+  if (data.secretId !== undefined) return { secretId: data.secretId };
+  if (data.userName !== undefined && data.serviceName !== undefined) {
+    return { userName: data.userName, serviceName: data.serviceName };
+  }
+  return undefined;
+}
+
+/** Rules about which target fields go together; checked on the raw event so they always report. */
+function targetProblems(event: Record<string, unknown>, action: 'rotate' | 'status'): string[] {
+  const has = (k: string) => Object.hasOwn(event, k);
+  if (has('secretId') && (has('userName') || has('serviceName'))) {
+    return ['give either "secretId" or "userName" and "serviceName", not both'];
+  }
+  if (has('userName') !== has('serviceName')) {
+    return [
+      `"${has('userName') ? 'userName' : 'serviceName'}" needs "${has('userName') ? 'serviceName' : 'userName'}" too`,
+    ];
+  }
+  if (action === 'rotate' && !has('secretId') && !has('userName')) {
+    return ['"rotate" needs a target: "secretId", or "userName" and "serviceName"'];
+  }
+  return [];
+}
+
+function parseCommand(event: Record<string, unknown>): Command {
+  const action = event.action;
+  if (!Object.hasOwn(event, 'action')) reject(['missing "action" (or not a scheduled event)']);
+  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
+    reject([`unknown action ${quote(action)}; expected one of ${ACTIONS.map((a) => `"${a}"`).join(', ')}`]);
+  }
+
+  const problems: string[] = [];
+  let rest = event;
+  if (action !== 'rotate' && Object.hasOwn(event, 'force')) {
+    problems.push(`"force" applies only to action "rotate", not "${action}"`);
+    const { force: _force, ...others } = event;
+    rest = others;
+  }
+  if (action === 'reconcile') {
+    const parsed = reconcileSchema.safeParse(rest);
+    if (!parsed.success) problems.push(...issuesOf(parsed.error));
+    if (problems.length > 0 || !parsed.success) reject(problems);
+    return { action: 'reconcile', dryRun: parsed.data.dryRun ?? false };
+  }
+  if (action === 'rotate') {
+    problems.push(...targetProblems(event, 'rotate'));
+    const parsed = rotateSchema.safeParse(rest);
+    if (!parsed.success) problems.push(...issuesOf(parsed.error));
+    const target = parsed.success ? targetOf(parsed.data) : undefined;
+    if (problems.length > 0 || !parsed.success || !target) reject(problems);
+    return {
+      action: 'rotate',
+      target,
+      force: parsed.data.force ?? false,
+      dryRun: parsed.data.dryRun ?? false,
+    };
+  }
+  problems.push(...targetProblems(event, 'status'));
+  const parsed = statusSchema.safeParse(rest);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error));
+  if (problems.length > 0 || !parsed.success) reject(problems);
+  const target = targetOf(parsed.data);
+  return target ? { action: 'status', target } : { action: 'status' };
+}
+
+/**
+ * Validates an invocation event and turns it into the Command the executor runs.
+ * Throws InvalidEventError (nothing touched) for anything but the accepted forms.
+ */
+export function parseEvent(event: unknown): Command {
+  let serialized: string | undefined;
+  try {
+    serialized = JSON.stringify(event);
+  } catch {
+    reject(['the event is not JSON (it cannot be serialized)']);
+  }
+  if (serialized !== undefined) {
+    const bytes = Buffer.byteLength(serialized, 'utf8');
+    if (bytes > MAX_EVENT_BYTES) {
+      reject([`the event is ${bytes} bytes of JSON; at most ${MAX_EVENT_BYTES} bytes (8 KiB) are accepted`]);
+    }
+  }
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    reject([`the event must be a JSON object, got ${describe(event)}`]);
+  }
+  const record = event as Record<string, unknown>;
+  if (Object.hasOwn(record, 'detail-type') || Object.hasOwn(record, 'source')) return parseScheduled(record);
+  return parseCommand(record);
+}

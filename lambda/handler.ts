@@ -1,0 +1,188 @@
+// The Lambda entry point: parse the event, run the command, report. No business logic here.
+// Ordering matters: nothing is touched before the event is valid; metrics and events are
+// sent and the report logged before a failed run is turned into an error, so Lambda's error
+// metric, async retries and the failure destination see the failure with the rest done.
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createClients } from './aws/clients.ts';
+import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
+import { IamCredentials } from './aws/iam.ts';
+import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
+import { SecretsStore } from './aws/secrets.ts';
+import { type Config, loadConfig } from './config.ts';
+import { InvalidEventError, RunFailedError } from './errors.ts';
+import { parseEvent } from './events.ts';
+import { notify } from './notify.ts';
+import type { Command } from './rotation/commands.ts';
+import type { Outcome, RunReport, TargetReport } from './rotation/model.ts';
+import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
+
+export interface HandlerDeps {
+  /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
+  readonly config: Config;
+  readonly credentials: CredentialsPort;
+  readonly secrets: SecretsPort;
+  /** The clock for the whole run (lifecycle times and the credential-age metric). */
+  readonly now: () => Date;
+  /** The executor. @default runRotation */
+  readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
+  /**
+   * Where transition events go.
+   * @default an EventBridge publisher to `config.eventBusName` when set, otherwise none
+   */
+  readonly publishEvents?: PublishEvents | undefined;
+  /** @default a Logger with service `credential-rotator` */
+  readonly logger?: Logger | undefined;
+  /** @default Metrics in namespace `ServiceCredentialRotator`, service `credential-rotator` */
+  readonly metrics?: Metrics | undefined;
+}
+
+const OUTCOMES: readonly Outcome[] = [
+  'unchanged',
+  'rotated',
+  'retired',
+  'recovered',
+  'blocked',
+  'failed',
+  'planned',
+];
+
+/**
+ * The executor's Log over a Powertools Logger (whose variadic signature does not accept an
+ * explicit `undefined` for the data argument).
+ */
+export function logOf(logger: Logger): Log {
+  const extra = (data?: Record<string, unknown>) => (data ? [data as LogAttributes] : []);
+  return {
+    debug: (message, data) => logger.debug(message, ...extra(data)),
+    info: (message, data) => logger.info(message, ...extra(data)),
+    warn: (message, data) => logger.warn(message, ...extra(data)),
+    error: (message, data) => logger.error(message, ...extra(data)),
+  };
+}
+
+function errorData(error: unknown): Record<string, unknown> {
+  return error instanceof Error ? { errorName: error.name, error: error.message } : { error: String(error) };
+}
+
+/** Counts per outcome, plus ids and reasons of targets that need attention. Ids only, never secrets. */
+function summaryOf(report: RunReport, durationMs: number): Record<string, unknown> {
+  const outcomes: Partial<Record<Outcome, number>> = {};
+  for (const outcome of OUTCOMES) {
+    const n = report.targets.filter((t) => t.outcome === outcome).length;
+    if (n > 0) outcomes[outcome] = n;
+  }
+  const entry = (t: TargetReport) => ({
+    secretId: t.secretId,
+    userName: t.userName,
+    serviceName: t.serviceName,
+    outcome: t.outcome,
+    actions: t.actions.map((a) => `${a.type} ${a.credentialId}`),
+    ...(t.reason !== undefined ? { reason: t.reason } : {}),
+    ...(t.nextDueAt !== undefined ? { nextDueAt: t.nextDueAt } : {}),
+  });
+  return {
+    action: report.action,
+    dryRun: report.dryRun,
+    targets: report.targets.length,
+    outcomes,
+    // Only the targets something happened to: a big account's unchanged ones would drown the line.
+    changed: report.targets.filter((t) => t.outcome !== 'unchanged').map(entry),
+    ...(report.deferred && report.deferred.length > 0 ? { deferred: report.deferred } : {}),
+    durationMs,
+  };
+}
+
+/** The handler with its dependencies injected: for tests and local runs. */
+export function createHandler(deps: HandlerDeps) {
+  const { config, credentials, secrets, now } = deps;
+  const run = deps.run ?? runRotation;
+  const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
+  const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  const log = logOf(logger);
+  const publishEvents =
+    deps.publishEvents ??
+    (config.eventBusName ? createEventPublisher(new EventBridgeClient({}), config.eventBusName) : undefined);
+
+  const rotate = async (event: unknown, context: Context): Promise<RunReport> => {
+    let command: Command;
+    try {
+      command = parseEvent(event);
+    } catch (error) {
+      // Logged once here; the rethrow lets Lambda report the invocation as failed.
+      if (error instanceof InvalidEventError) logger.error('event rejected', errorData(error));
+      throw error;
+    }
+    logger.info('run started', { command: { ...command } });
+
+    const started = Date.now();
+    let report: RunReport;
+    try {
+      report = await run(command, {
+        credentials,
+        secrets,
+        policy: config.policy,
+        secretNamePrefix: config.secretNamePrefix,
+        now,
+        log,
+        // Absent outside Lambda (local runs): then the run has no deadline.
+        remainingTimeMs:
+          typeof context?.getRemainingTimeInMillis === 'function'
+            ? () => context.getRemainingTimeInMillis()
+            : undefined,
+      });
+    } catch (error) {
+      logger.error('run aborted', errorData(error));
+      throw error;
+    }
+
+    try {
+      await notify(report, { metrics, publishEvents, log, now });
+    } catch (error) {
+      logger.warn('notification failed', errorData(error));
+    }
+
+    const failed = report.targets.filter((t) => t.outcome === 'failed');
+    const summary = summaryOf(report, Date.now() - started);
+    if (failed.length > 0) logger.error('run finished', summary);
+    else if (report.targets.some((t) => t.outcome === 'blocked') || summary.deferred)
+      logger.warn('run finished', summary);
+    else logger.info('run finished', summary);
+
+    if (failed.length > 0) {
+      throw new RunFailedError(
+        failed.map((t) => t.secretId),
+        failed.map((t) => t.reason ?? 'no reason given'),
+      );
+    }
+    return report;
+  };
+
+  // No early-timeout: the executor watches the deadline itself and stops starting targets,
+  // whereas middy's early timeout would only abandon a run mid-target (and leaks a timer in tests).
+  return middy<unknown, RunReport>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(rotate);
+}
+
+function createLambdaHandler() {
+  // Cold start: an invalid environment fails the init with the ConfigError's message.
+  const config = loadConfig(process.env);
+  const clients = createClients();
+  return createHandler({
+    config,
+    credentials: new IamCredentials(clients.iam),
+    secrets: new SecretsStore(clients.secrets),
+    now: () => new Date(),
+  });
+}
+
+export const handler = createLambdaHandler();

@@ -1,0 +1,231 @@
+// Turns a run's report into what operators watch: CloudWatch metrics (through Powertools
+// Metrics, flushed by the handler's logMetrics middleware) and one EventBridge event per
+// credential transition. Everything is built field by field from ids, names and times in
+// the report, so no password or API key can reach a metric or an event. Publishing is best
+// effort: a failure is logged and never fails the run or hides its report.
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
+import type { RunReport, TargetReport } from './rotation/model.ts';
+import type { Log } from './rotation/run.ts';
+import { EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
+
+export type Transition = keyof typeof EVENT_DETAIL_TYPE;
+
+/** The `detail` of every transition event. Ids, names and times only. */
+export interface TransitionDetail {
+  readonly secretId: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  /** The credential concerned; absent only on `failed` when the target has no current credential. */
+  readonly credentialId?: string | undefined;
+  /** rotated: the credential retired in the same run after the new one was stored, when there was one. */
+  readonly previousCredentialId?: string | undefined;
+  /** When the transition happened (the action's time; the run's end for `failed`), ISO 8601. */
+  readonly at: string;
+  /** failed: what went wrong. */
+  readonly reason?: string | undefined;
+}
+
+export interface TransitionEvent {
+  readonly transition: Transition;
+  readonly detail: TransitionDetail;
+}
+
+/** Dimension of the per-service OldestCredentialAgeDays metric. */
+export const SERVICE_NAME_DIMENSION = 'ServiceName';
+
+const DAY_MS = 86_400_000;
+
+function detailOf(
+  t: TargetReport,
+  fields: {
+    credentialId: string | undefined;
+    at: string;
+    previousCredentialId?: string;
+    reason?: string | undefined;
+  },
+): TransitionDetail {
+  // Built from named fields only (never by spreading a report entry), so nothing else leaks.
+  return {
+    secretId: t.secretId,
+    userName: t.userName,
+    serviceName: t.serviceName,
+    ...(fields.credentialId !== undefined ? { credentialId: fields.credentialId } : {}),
+    ...(fields.previousCredentialId !== undefined
+      ? { previousCredentialId: fields.previousCredentialId }
+      : {}),
+    at: fields.at,
+    ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+  };
+}
+
+/** The transitions one target went through, in the order its actions were taken. */
+function transitionsOfTarget(t: TargetReport): TransitionEvent[] {
+  const out: TransitionEvent[] = [];
+  t.actions.forEach((action, i) => {
+    switch (action.type) {
+      case 'store': {
+        // A stored credential is a transition only once it was issued (create) or re-issued
+        // (reset) in this run; a create that never got stored is left to the next run's recovery.
+        const issued = t.actions
+          .slice(0, i)
+          .findLast(
+            (a) => (a.type === 'create' || a.type === 'reset') && a.credentialId === action.credentialId,
+          );
+        if (!issued) break;
+        if (issued.type === 'create') {
+          // Rule 2: after storing the new credential, the run retires the one it replaced.
+          const previous = t.actions
+            .slice(i + 1)
+            .find(
+              (a) =>
+                (a.type === 'deactivate' || a.type === 'delete') && a.credentialId !== action.credentialId,
+            );
+          out.push({
+            transition: 'rotated',
+            detail: detailOf(t, {
+              credentialId: action.credentialId,
+              at: action.at,
+              ...(previous ? { previousCredentialId: previous.credentialId } : {}),
+            }),
+          });
+        } else {
+          out.push({
+            transition: 'recovered',
+            detail: detailOf(t, { credentialId: action.credentialId, at: action.at }),
+          });
+        }
+        break;
+      }
+      case 'deactivate':
+        out.push({
+          transition: 'retired',
+          detail: detailOf(t, { credentialId: action.credentialId, at: action.at }),
+        });
+        break;
+      case 'delete':
+        out.push({
+          transition: 'deleted',
+          detail: detailOf(t, { credentialId: action.credentialId, at: action.at }),
+        });
+        break;
+      default:
+        break;
+    }
+  });
+  return out;
+}
+
+/**
+ * Every credential transition of a run: rotated (create + store), recovered (reset + store),
+ * retired (deactivate), deleted (delete), and failed (a target whose outcome is `failed`).
+ * Dry runs and status reports changed nothing, so they have none.
+ */
+export function transitionsOf(report: RunReport): TransitionEvent[] {
+  if (report.dryRun || report.action === 'status') return [];
+  const out: TransitionEvent[] = [];
+  for (const t of report.targets) {
+    out.push(...transitionsOfTarget(t));
+    if (t.outcome === 'failed') {
+      out.push({
+        transition: 'failed',
+        detail: detailOf(t, { credentialId: t.currentCredentialId, at: report.finishedAt, reason: t.reason }),
+      });
+    }
+  }
+  return out;
+}
+
+export function toBusEvent(event: TransitionEvent): BusEvent {
+  const { secretId, at } = event.detail;
+  return {
+    detailType: EVENT_DETAIL_TYPE[event.transition],
+    detail: event.detail,
+    time: new Date(at),
+    // Only an ARN is a resource EventBridge rules can match on.
+    resources: secretId.startsWith('arn:') ? [secretId] : undefined,
+  };
+}
+
+/** Age of the current credential per target, in days, for those that have one. */
+function currentAges(report: RunReport, now: Date): { serviceName: string; days: number }[] {
+  const ages: { serviceName: string; days: number }[] = [];
+  for (const t of report.targets) {
+    if (!t.currentIssuedAt) continue;
+    const issued = Date.parse(t.currentIssuedAt);
+    if (Number.isNaN(issued)) continue;
+    ages.push({ serviceName: t.serviceName, days: Math.max(0, (now.getTime() - issued) / DAY_MS) });
+  }
+  return ages;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Adds the run's metrics to `metrics` (published by the logMetrics middleware) and emits the
+ * per-service OldestCredentialAgeDays at once through single metrics. Transition counts are
+ * the transitions of transitionsOf (so 0 for dry runs and status); FailedTargets,
+ * BlockedTargets and Targets count targets by outcome.
+ */
+export function recordMetrics(report: RunReport, metrics: Metrics, now: Date): void {
+  const transitions = transitionsOf(report);
+  const count = (kind: TransitionEvent['transition']) =>
+    transitions.filter((e) => e.transition === kind).length;
+  const outcomes = (outcome: TargetReport['outcome']) =>
+    report.targets.filter((t) => t.outcome === outcome).length;
+
+  metrics.addMetric(METRIC.rotations, MetricUnit.Count, count('rotated'));
+  metrics.addMetric(METRIC.recoveries, MetricUnit.Count, count('recovered'));
+  metrics.addMetric(METRIC.retirements, MetricUnit.Count, count('retired'));
+  metrics.addMetric(METRIC.deletions, MetricUnit.Count, count('deleted'));
+  metrics.addMetric(METRIC.failedTargets, MetricUnit.Count, outcomes('failed'));
+  metrics.addMetric(METRIC.blockedTargets, MetricUnit.Count, outcomes('blocked'));
+  metrics.addMetric(METRIC.targets, MetricUnit.Count, report.targets.length);
+
+  const ages = currentAges(report, now);
+  if (ages.length === 0) return;
+  metrics.addMetric(
+    METRIC.oldestCredentialAgeDays,
+    MetricUnit.NoUnit,
+    round2(Math.max(...ages.map((a) => a.days))),
+  );
+  const oldestPerService = new Map<string, number>();
+  for (const { serviceName, days } of ages) {
+    oldestPerService.set(serviceName, Math.max(days, oldestPerService.get(serviceName) ?? 0));
+  }
+  for (const [serviceName, days] of oldestPerService) {
+    const single = metrics.singleMetric();
+    single.addDimension(SERVICE_NAME_DIMENSION, serviceName);
+    single.addMetric(METRIC.oldestCredentialAgeDays, MetricUnit.NoUnit, round2(days));
+  }
+}
+
+export interface NotifyDeps {
+  readonly metrics: Metrics;
+  /** Absent when no event bus is configured: no events are sent. */
+  readonly publishEvents?: PublishEvents | undefined;
+  readonly log: Log;
+  readonly now: () => Date;
+}
+
+/** Metrics and transition events for a finished run. Never throws. */
+export async function notify(report: RunReport, deps: NotifyDeps): Promise<void> {
+  try {
+    recordMetrics(report, deps.metrics, deps.now());
+  } catch (error) {
+    deps.log.warn('metrics not recorded', { error: messageOf(error) });
+  }
+  if (!deps.publishEvents) return;
+  const events = transitionsOf(report);
+  if (events.length === 0) return;
+  try {
+    await deps.publishEvents(events.map(toBusEvent));
+    deps.log.debug('events published', { count: events.length });
+  } catch (error) {
+    deps.log.warn('events not published', { count: events.length, error: messageOf(error) });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

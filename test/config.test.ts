@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, loadConfig } from '../lambda/config.ts';
+import { ConfigError } from '../lambda/errors.ts';
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      policy: DEFAULT_POLICY,
+      secretNamePrefix: undefined,
+      eventBusName: undefined,
+    });
+    expect(DEFAULT_POLICY).toEqual({ rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 });
+  });
+
+  it('treats empty values as unset and trims the rest', () => {
+    expect(
+      loadConfig({
+        ROTATE_AFTER_DAYS: ' 45 ',
+        OVERLAP_DAYS: '',
+        GRACE_PERIOD_DAYS: '1.5',
+        SECRET_NAME_PREFIX: ' ',
+        EVENT_BUS_NAME: 'ops',
+      }),
+    ).toEqual({
+      policy: { rotateAfterDays: 45, overlapDays: 0, gracePeriodDays: 1.5 },
+      secretNamePrefix: undefined,
+      eventBusName: 'ops',
+    });
+  });
+
+  it.each([
+    ['ROTATE_AFTER_DAYS', '-1'],
+    ['OVERLAP_DAYS', '-0.5'],
+    ['GRACE_PERIOD_DAYS', '-7'],
+    ['ROTATE_AFTER_DAYS', 'thirty'],
+    ['OVERLAP_DAYS', '1d'],
+    ['GRACE_PERIOD_DAYS', 'Infinity'],
+  ])('rejects %s=%s, naming the variable and the expected form', (name, value) => {
+    const { message } = errorOf({ [name]: value });
+    expect(message).toContain(name);
+    expect(message).toContain('finite number of days >= 0');
+    expect(message).toContain(JSON.stringify(value));
+  });
+
+  it('rejects periods where the grace period outlasts the rotation, explaining the rule', () => {
+    const { message } = errorOf({ ROTATE_AFTER_DAYS: '10', OVERLAP_DAYS: '3', GRACE_PERIOD_DAYS: '7' });
+    expect(message).toContain('must be greater than overlapDays + gracePeriodDays');
+    expect(message).toContain('3 + 7 = 10');
+  });
+
+  it('rejects a rotation period of 0', () => {
+    expect(errorOf({ ROTATE_AFTER_DAYS: '0', GRACE_PERIOD_DAYS: '0' }).message).toContain('must be > 0');
+  });
+
+  // Known gap (config.ts is not this change's): the cross-variable checks name the policy
+  // fields (rotateAfterDays...) rather than the environment variables an operator sets.
+  // When config.ts names them, these start passing and `it.fails` turns red: make them `it`.
+  it.fails('names ROTATE_AFTER_DAYS, OVERLAP_DAYS and GRACE_PERIOD_DAYS when the periods are inconsistent', () => {
+    const { message } = errorOf({ ROTATE_AFTER_DAYS: '10', OVERLAP_DAYS: '3', GRACE_PERIOD_DAYS: '7' });
+    for (const name of ['ROTATE_AFTER_DAYS', 'OVERLAP_DAYS', 'GRACE_PERIOD_DAYS'])
+      expect(message).toContain(name);
+  });
+
+  it.fails('names ROTATE_AFTER_DAYS when it is 0', () => {
+    expect(errorOf({ ROTATE_AFTER_DAYS: '0', GRACE_PERIOD_DAYS: '0' }).message).toContain(
+      'ROTATE_AFTER_DAYS',
+    );
+  });
+});
