@@ -1,0 +1,71 @@
+// The CDK app: reads the `credentialRotator` context (cdk.json), defines one stack per
+// environment (account + region) and runs the cdk-nag AwsSolutions checks on all of them.
+// `cdk deploy --all` deploys every environment.
+import { pathToFileURL } from 'node:url';
+import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
+import type { ServiceCredentialRotatorProps } from './rotator.ts';
+import { RotatorStack } from './stack.ts';
+
+export const PROJECT_TAG = { key: 'project', value: 'service-credential-rotator' } as const;
+
+export interface CreateAppOptions extends AppProps {
+  /** Account/region for environments that name none (the CLI sets CDK_DEFAULT_*). */
+  readonly defaultEnv?: { readonly account?: string | undefined; readonly region?: string | undefined };
+}
+
+export function createApp(options: CreateAppOptions = {}): App {
+  const app = new App(options);
+  const config = parseRotatorConfig(app.node.tryGetContext(CONTEXT_KEY));
+  const fallback = options.defaultEnv ?? {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION,
+  };
+  for (const env of config.environments) {
+    let stack: RotatorStack;
+    try {
+      stack = new RotatorStack(app, `CredentialRotator-${env.name}`, {
+        env: { account: env.account ?? fallback.account, region: env.region ?? fallback.region },
+        description: `service-credential-rotator (${env.name}): rotates IAM service-specific credentials into Secrets Manager`,
+        rotator: rotatorProps(env),
+      });
+    } catch (error) {
+      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    Tags.of(stack).add(PROJECT_TAG.key, PROJECT_TAG.value);
+    Tags.of(stack).add('credential-rotator:environment', env.name);
+  }
+  // Any finding fails synth; acknowledgements (with reasons) live next to the resources
+  // they are about, in rotator.ts.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorProps {
+  return {
+    targets: env.targets,
+    rotateAfterDays: env.policy?.rotateAfterDays,
+    overlapDays: env.policy?.overlapDays,
+    gracePeriodDays: env.policy?.gracePeriodDays,
+    schedule: env.schedule ? Schedule.expression(env.schedule) : undefined,
+    expectedRunInterval:
+      env.expectedRunIntervalHours !== undefined ? Duration.hours(env.expectedRunIntervalHours) : undefined,
+    secretNamePrefix: env.secretNamePrefix,
+    alarmEmail: env.alarmEmail,
+    logRetention: env.logRetentionDays,
+    reservedConcurrency: env.reservedConcurrency,
+    consoleTestEvents: env.consoleTestEvents,
+    createTestEventRegistry: env.createTestEventRegistry,
+    staleCredentialMarginDays: env.staleCredentialMarginDays,
+    tracing: env.tracing,
+  };
+}
+
+// Run by the CDK CLI (`node --import tsx infra/app.ts`); importing it (tests) only defines.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  createApp().synth();
+}

@@ -1,0 +1,118 @@
+// The deployment configuration: cdk.json context key `credentialRotator`, validated once
+// with zod so a typo fails `cdk synth` with the path and the bad value, before any stack
+// is built. docs/OPERATIONS.md documents the format.
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+
+export const CONTEXT_KEY = 'credentialRotator';
+
+const days = z.number().finite().min(0);
+
+const targetSchema = z.strictObject({
+  userName: z.string().min(1),
+  serviceName: z.string().min(1),
+  secretName: z.string().min(1).optional(),
+  userPath: z.string().min(1).optional(),
+});
+
+const retentionValues = new Set<number>(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+const environmentSchema = z.strictObject({
+  /** Becomes the stack id `CredentialRotator-<name>`. */
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must be a letter then letters, digits or "-"'),
+  /** Falls back to CDK_DEFAULT_ACCOUNT (the CLI's current credentials). */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  /** Falls back to CDK_DEFAULT_REGION. */
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
+  targets: z.array(targetSchema).min(1, 'must list at least one target'),
+  policy: z
+    .strictObject({
+      rotateAfterDays: days.optional(),
+      overlapDays: days.optional(),
+      gracePeriodDays: days.optional(),
+    })
+    .optional(),
+  /** An EventBridge schedule expression: `rate(...)` or `cron(...)`. */
+  schedule: z
+    .string()
+    .regex(
+      /^(rate|cron)\(.+\)$/,
+      'must be an EventBridge expression like "rate(1 day)" or "cron(0 3 * * ? *)"',
+    )
+    .optional(),
+  expectedRunIntervalHours: z.number().int().min(1).max(84).optional(),
+  secretNamePrefix: z.string().optional(),
+  alarmEmail: z.email().optional(),
+  logRetentionDays: z
+    .number()
+    .refine(
+      (v) => retentionValues.has(v),
+      'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)',
+    )
+    .optional(),
+  reservedConcurrency: z.union([z.number().int().min(1), z.literal(false)]).optional(),
+  consoleTestEvents: z.boolean().optional(),
+  createTestEventRegistry: z.boolean().optional(),
+  staleCredentialMarginDays: days.optional(),
+  tracing: z.boolean().optional(),
+});
+
+const configSchema = z
+  .strictObject({ environments: z.array(environmentSchema).min(1, 'must list at least one environment') })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.environments.forEach((env, i) => {
+      const first = seen.get(env.name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'name'],
+          message: `duplicates environments[${first}].name`,
+          input: env.name,
+        });
+      }
+      seen.set(env.name.toLowerCase(), i);
+    });
+  });
+
+export type RotatorEnvironmentConfig = z.infer<typeof environmentSchema>;
+export type RotatorAppConfig = z.infer<typeof configSchema>;
+
+export class RotatorConfigError extends Error {}
+
+/**
+ * Parses the context value. The single-environment form (an environment object without
+ * `environments`, `name` optional) is accepted too and named "default".
+ */
+export function parseRotatorConfig(raw: unknown): RotatorAppConfig {
+  if (raw === undefined || raw === null) {
+    throw new RotatorConfigError(
+      `missing cdk.json context "${CONTEXT_KEY}": expected { "environments": [ { "name", "account", "region", "targets": [...] } ] }`,
+    );
+  }
+  const normalised =
+    typeof raw === 'object' && !Array.isArray(raw) && !('environments' in raw)
+      ? { environments: [{ name: 'default', ...raw }] }
+      : raw;
+  const parsed = configSchema.safeParse(normalised, { reportInput: true });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = [CONTEXT_KEY, ...issue.path]
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .slice(1);
+      const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+      return `${path}: ${issue.message}${got}`;
+    });
+    throw new RotatorConfigError(`invalid ${CONTEXT_KEY} configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
