@@ -269,6 +269,23 @@ export class IamModel {
 
   // ---- direct access for tests -----------------------------------------------------------
 
+  /** Creates a credential "by hand" (same rules as the API, quota included); returns it with its secret. */
+  issueCredential(userName: string, serviceName: string, credentialAgeDays?: number): CredentialView {
+    return this.createServiceSpecificCredential({ userName, serviceName, credentialAgeDays });
+  }
+
+  /** Sets a credential's stored status by id, whatever its user. */
+  setStatus(id: string, status: 'Active' | 'Inactive'): void {
+    const c = this.creds.get(id);
+    if (!c) throw noSuchCredential(id);
+    c.storedStatus = status;
+  }
+
+  /** Deletes a credential by id, whatever its user. */
+  removeCredential(id: string): void {
+    if (!this.creds.delete(id)) throw noSuchCredential(id);
+  }
+
   /** Every stored credential (secret included), optionally for one user and/or service. */
   credentials(
     filter: { userName?: string; serviceName?: string } = {},
