@@ -47,21 +47,35 @@ const envSchema = z.object({
   EVENT_BUS_NAME: optionalName,
 });
 
+/** How each policy field is called where it is set (the CDK props, or the Lambda environment). */
+export type PolicyNames = Readonly<Record<keyof Policy, string>>;
+const PROP_NAMES: PolicyNames = {
+  rotateAfterDays: 'rotateAfterDays',
+  overlapDays: 'overlapDays',
+  gracePeriodDays: 'gracePeriodDays',
+};
+const ENV_NAMES: PolicyNames = {
+  rotateAfterDays: 'ROTATE_AFTER_DAYS',
+  overlapDays: 'OVERLAP_DAYS',
+  gracePeriodDays: 'GRACE_PERIOD_DAYS',
+};
+
 /** Checks the rule of DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
-export function validatePolicy(policy: Policy): Policy {
+export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
   const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
-  for (const [name, value] of Object.entries(policy)) {
+  for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {
+    const value = policy[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new ConfigError(`${name} must be a finite number of days >= 0, got ${String(value)}`);
+      throw new ConfigError(`${names[key]} must be a finite number of days >= 0, got ${String(value)}`);
     }
   }
   if (!(rotateAfterDays > 0)) {
-    throw new ConfigError(`rotateAfterDays must be > 0, got ${rotateAfterDays}`);
+    throw new ConfigError(`${names.rotateAfterDays} must be > 0 days, got ${rotateAfterDays}`);
   }
   if (!(rotateAfterDays > overlapDays + gracePeriodDays)) {
     throw new ConfigError(
-      `rotateAfterDays (${rotateAfterDays}) must be greater than overlapDays + gracePeriodDays ` +
-        `(${overlapDays} + ${gracePeriodDays} = ${overlapDays + gracePeriodDays}), so that a ` +
+      `${names.rotateAfterDays} (${rotateAfterDays}) must be greater than ${names.overlapDays} + ` +
+        `${names.gracePeriodDays} (${overlapDays} + ${gracePeriodDays} = ${overlapDays + gracePeriodDays}), so that a ` +
         'replaced credential is deleted before the next rotation needs its slot',
     );
   }
@@ -75,10 +89,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
-  const policy = validatePolicy({
-    rotateAfterDays: e.ROTATE_AFTER_DAYS,
-    overlapDays: e.OVERLAP_DAYS,
-    gracePeriodDays: e.GRACE_PERIOD_DAYS,
-  });
+  const policy = validatePolicy(
+    {
+      rotateAfterDays: e.ROTATE_AFTER_DAYS,
+      overlapDays: e.OVERLAP_DAYS,
+      gracePeriodDays: e.GRACE_PERIOD_DAYS,
+    },
+    ENV_NAMES,
+  );
   return { policy, secretNamePrefix: e.SECRET_NAME_PREFIX, eventBusName: e.EVENT_BUS_NAME };
 }

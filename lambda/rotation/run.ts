@@ -20,7 +20,7 @@ import { recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
 import { discover, findTarget } from './targets.ts';
 
-/** Structured logger (Powertools Logger satisfies it). Never pass a secret value. */
+/** Structured logger (handler.ts adapts Powertools' Logger to it). Never pass a secret value. */
 export interface Log {
   debug(message: string, data?: Record<string, unknown>): void;
   info(message: string, data?: Record<string, unknown>): void;
