@@ -1,0 +1,229 @@
+// The Secrets Manager adapter behind SecretsPort: discovery by tag (ListSecrets returns tags,
+// so one call covers 100 targets), reading and writing the AWSCURRENT version, and a batch
+// read for fleet-sized runs. Secret values pass through; they never reach an error message.
+import {
+  BatchGetSecretValueCommand,
+  type BatchGetSecretValueResponse,
+  DescribeSecretCommand,
+  type Filter,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  type Tag,
+} from '@aws-sdk/client-secrets-manager';
+import type { AwsCallError } from '../errors.ts';
+import type { CurrentVersion } from '../rotation/model.ts';
+import { USER_NAME_TAG } from '../rotation/services.ts';
+import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
+import type { SecretSummary, SecretsPort } from './ports.ts';
+
+/** ListSecrets' largest page. */
+const PAGE_SIZE = 100;
+/** BatchGetSecretValue accepts at most 20 ids per call. */
+export const BATCH_SIZE = 20;
+
+const CURRENT = 'AWSCURRENT';
+
+export class SecretsStore implements SecretsPort {
+  readonly #sm: SecretsManagerClient;
+
+  constructor(secrets: SecretsManagerClient) {
+    this.#sm = secrets;
+  }
+
+  async listTargetSecrets(namePrefix?: string): Promise<SecretSummary[]> {
+    const filters: Filter[] = [{ Key: 'tag-key', Values: [USER_NAME_TAG] }];
+    if (namePrefix) filters.push({ Key: 'name', Values: [namePrefix] });
+    const subject = namePrefix ? `name prefix ${namePrefix}` : undefined;
+
+    const secrets: SecretSummary[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#send('ListSecrets', subject, () =>
+        this.#sm.send(
+          new ListSecretsCommand(
+            token === undefined
+              ? { Filters: filters, MaxResults: PAGE_SIZE }
+              : { Filters: filters, MaxResults: PAGE_SIZE, NextToken: token },
+          ),
+        ),
+      );
+      for (const entry of page.SecretList ?? []) {
+        const summary = toSummary('ListSecrets', entry);
+        // Filters match prefixes: `credential-rotator:user-name-old` would match too.
+        if (Object.hasOwn(summary.tags, USER_NAME_TAG)) secrets.push(summary);
+      }
+      if (page.NextToken !== undefined && page.NextToken === token) {
+        throw invalidResponse('ListSecrets', 'the same NextToken came twice');
+      }
+      token = page.NextToken || undefined;
+    } while (token !== undefined);
+    return secrets;
+  }
+
+  async describeSecret(secretId: string): Promise<SecretSummary> {
+    const output = await this.#send('DescribeSecret', `secret ${secretId}`, () =>
+      this.#sm.send(new DescribeSecretCommand({ SecretId: secretId })),
+    );
+    return toSummary('DescribeSecret', output);
+  }
+
+  async readCurrent(secretId: string): Promise<CurrentVersion | undefined> {
+    try {
+      const output = await this.#sm.send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT }),
+      );
+      return toCurrentVersion('GetSecretValue', secretId, output);
+    } catch (error) {
+      // A secret created without a value has no AWSCURRENT version yet: bootstrap, not an error.
+      if (isMissingStagingLabel(error)) return undefined;
+      throw translateAwsError('GetSecretValue', error, { subject: `secret ${secretId}` });
+    }
+  }
+
+  /**
+   * PutSecretValue without VersionStages: AWSCURRENT moves to the new version and the old one
+   * becomes AWSPREVIOUS. No ClientRequestToken is given, so the SDK generates one and reuses
+   * it across its own retries: a retry after a lost response is a no-op, not a second version.
+   */
+  async storeCurrent(secretId: string, value: string): Promise<string> {
+    const output = await this.#send(
+      'PutSecretValue',
+      `secret ${secretId}`,
+      () => this.#sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value })),
+      [value],
+    );
+    if (!output.VersionId)
+      throw invalidResponse('PutSecretValue', `no VersionId returned (secret ${secretId})`);
+    return output.VersionId;
+  }
+
+  /**
+   * AWSCURRENT of many secrets, 20 per BatchGetSecretValue call. Each id maps to its version,
+   * to undefined (no AWSCURRENT yet) or to the typed error Secrets Manager reported for it.
+   * A failure of a whole call (access denied to the batch API, throttling) is thrown.
+   */
+  async readCurrentMany(
+    secretIds: readonly string[],
+  ): Promise<Map<string, CurrentVersion | undefined | Error>> {
+    const ids = [...new Set(secretIds)];
+    const results = new Map<string, CurrentVersion | undefined | Error>();
+    for (let start = 0; start < ids.length; start += BATCH_SIZE) {
+      const chunk = ids.slice(start, start + BATCH_SIZE);
+      for (const [id, result] of await this.#readChunk(chunk)) results.set(id, result);
+    }
+    return results;
+  }
+
+  async #readChunk(chunk: string[]): Promise<Map<string, CurrentVersion | undefined | Error>> {
+    const operation = 'BatchGetSecretValue';
+    const results = new Map<string, CurrentVersion | undefined | Error>();
+    const pages: BatchGetSecretValueResponse[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#send(operation, `${chunk.length} secrets`, () =>
+        this.#sm.send(
+          new BatchGetSecretValueCommand(
+            token === undefined ? { SecretIdList: chunk } : { SecretIdList: chunk, NextToken: token },
+          ),
+        ),
+      );
+      pages.push(page);
+      if (page.NextToken !== undefined && page.NextToken === token) {
+        throw invalidResponse(operation, 'the same NextToken came twice');
+      }
+      token = page.NextToken || undefined;
+    } while (token !== undefined);
+
+    // Answers name a secret by ARN and name (values) or as it was asked (errors).
+    const byId = new Map<string, CurrentVersion | undefined | Error>();
+    for (const page of pages) {
+      for (const entry of page.SecretValues ?? []) {
+        let version: CurrentVersion | Error;
+        try {
+          version = toCurrentVersion(operation, entry.ARN ?? entry.Name ?? '?', entry);
+        } catch (error) {
+          version = error as Error;
+        }
+        if (entry.ARN) byId.set(entry.ARN, version);
+        if (entry.Name) byId.set(entry.Name, version);
+      }
+      for (const entry of page.Errors ?? []) {
+        if (!entry.SecretId) continue;
+        byId.set(entry.SecretId, batchEntryError(operation, entry));
+      }
+    }
+    for (const id of chunk) {
+      results.set(
+        id,
+        byId.has(id)
+          ? byId.get(id)
+          : invalidResponse(operation, `no value and no error came back for secret ${id}`),
+      );
+    }
+    return results;
+  }
+
+  async #send<T>(
+    operation: string,
+    subject: string | undefined,
+    call: () => Promise<T>,
+    sensitive: readonly string[] = [],
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw translateAwsError(operation, error, { subject, sensitive });
+    }
+  }
+}
+
+function batchEntryError(
+  operation: string,
+  entry: { SecretId?: string | undefined; ErrorCode?: string | undefined; Message?: string | undefined },
+): AwsCallError | undefined {
+  const code = entry.ErrorCode ?? 'UnknownError';
+  const message = entry.Message ?? '(no message)';
+  if (isMissingStagingLabel({ name: code, message })) return undefined;
+  return classifyAwsError(
+    operation,
+    { code, message, cause: { SecretId: entry.SecretId, ErrorCode: code, Message: message } },
+    `secret ${entry.SecretId}`,
+  );
+}
+
+function toSummary(
+  operation: string,
+  entry: {
+    ARN?: string | undefined;
+    Name?: string | undefined;
+    Tags?: Tag[] | undefined;
+    DeletedDate?: Date | undefined;
+  },
+): SecretSummary {
+  if (!entry.ARN || !entry.Name) throw invalidResponse(operation, 'a secret came without ARN or Name');
+  // fromEntries defines own properties, so even a tag named `__proto__` stays a tag.
+  const tags: Record<string, string> = Object.fromEntries(
+    (entry.Tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? '']])),
+  );
+  return { arn: entry.ARN, name: entry.Name, tags, deletedAt: entry.DeletedDate };
+}
+
+function toCurrentVersion(
+  operation: string,
+  secretId: string,
+  output: {
+    VersionId?: string | undefined;
+    CreatedDate?: Date | undefined;
+    SecretString?: string | undefined;
+  },
+): CurrentVersion {
+  if (!output.VersionId || !(output.CreatedDate instanceof Date)) {
+    throw invalidResponse(
+      operation,
+      `the version came without VersionId or CreatedDate (secret ${secretId})`,
+    );
+  }
+  return { versionId: output.VersionId, createdAt: output.CreatedDate, value: output.SecretString };
+}
