@@ -54,7 +54,7 @@ describe('loadConfig', () => {
 
   it('rejects periods where the grace period outlasts the rotation, explaining the rule', () => {
     const { message } = errorOf({ ROTATE_AFTER_DAYS: '10', OVERLAP_DAYS: '3', GRACE_PERIOD_DAYS: '7' });
-    expect(message).toContain('must be greater than overlapDays + gracePeriodDays');
+    expect(message).toContain('must be greater than OVERLAP_DAYS + GRACE_PERIOD_DAYS');
     expect(message).toContain('3 + 7 = 10');
   });
 
