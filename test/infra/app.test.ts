@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { createApp, PROJECT_TAG } from '../../infra/app.ts';
+import { CONTEXT_KEY, parseRotatorConfig } from '../../infra/config.ts';
+import { ServiceCredentialRotator } from '../../infra/rotator.ts';
+import { RotatorStack } from '../../infra/stack.ts';
+import { ACCOUNT, REGION, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+
+const environment = (name: string, account: string, region: string) => ({
+  name,
+  account,
+  region,
+  targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com' }],
+});
+
+function appWith(config: unknown, defaultEnv = {}) {
+  return createApp({
+    context: { ...SKIP_BUNDLING, [CONTEXT_KEY]: config },
+    outdir: tempOutdir(),
+    defaultEnv,
+  });
+}
+
+describe('createApp', () => {
+  it('defines one tagged stack per environment, in its account and region', () => {
+    const app = appWith({
+      environments: [
+        environment('prod-eu', '111111111111', 'eu-west-1'),
+        environment('staging-us', '222222222222', 'us-east-1'),
+      ],
+    });
+    const stacks = app.node.children.filter((c): c is RotatorStack => c instanceof RotatorStack);
+    expect(stacks.map((s) => [s.stackName, s.account, s.region])).toEqual([
+      ['CredentialRotator-prod-eu', '111111111111', 'eu-west-1'],
+      ['CredentialRotator-staging-us', '222222222222', 'us-east-1'],
+    ]);
+    const template = Template.fromStack(stacks[0] as Stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Tags: [
+        { Key: 'credential-rotator:environment', Value: 'prod-eu' },
+        { Key: PROJECT_TAG.key, Value: PROJECT_TAG.value },
+      ],
+    });
+  });
+
+  it("passes each environment's policy and options to its rotator", () => {
+    const app = appWith({
+      environments: [
+        {
+          ...environment('prod', ACCOUNT, REGION),
+          policy: { rotateAfterDays: 14, gracePeriodDays: 3 },
+          schedule: 'rate(12 hours)',
+          expectedRunIntervalHours: 12,
+          reservedConcurrency: false,
+          logRetentionDays: 90,
+          consoleTestEvents: true,
+          alarmEmail: 'ops@example.com',
+        },
+      ],
+    });
+    const template = Template.fromStack(app.node.findChild('CredentialRotator-prod') as Stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: Match.absent(),
+      Environment: {
+        Variables: Match.objectLike({ ROTATE_AFTER_DAYS: '14', OVERLAP_DAYS: '0', GRACE_PERIOD_DAYS: '3' }),
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'ops@example.com' });
+    template.resourceCountIs('AWS::EventSchemas::Schema', 1);
+  });
+
+  it('accepts the single-environment form and falls back to the CLI account and region', () => {
+    const app = appWith(
+      { targets: [{ userName: 'app', serviceName: 'codecommit.amazonaws.com' }] },
+      { account: '333333333333', region: 'ap-southeast-2' },
+    );
+    const stack = app.node.findChild('CredentialRotator-default') as Stack;
+    expect([stack.account, stack.region]).toEqual(['333333333333', 'ap-southeast-2']);
+  });
+
+  it('names the environment when its rotator rejects a prop', () => {
+    expect(() =>
+      appWith({
+        environments: [{ ...environment('prod', ACCOUNT, REGION), policy: { rotateAfterDays: 5 } }],
+      }),
+    ).toThrow(/environment "prod": invalid rotation policy \(rotateAfterDays=5/);
+  });
+
+  it('synthesises the cdk.json example with every cdk-nag finding acknowledged', () => {
+    const app = createApp({ context: { ...cdkJson.context, ...SKIP_BUNDLING }, outdir: tempOutdir() });
+    const assembly = app.synth();
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([
+      'CredentialRotator-prod-eu',
+      'CredentialRotator-staging-us',
+    ]);
+    expect(cdkJson.app).toBe('node --import tsx infra/app.ts');
+  });
+});
+
+describe('parseRotatorConfig', () => {
+  it.each([
+    [undefined, /missing cdk\.json context "credentialRotator"/],
+    [{ environments: [] }, /credentialRotator\.environments: must list at least one environment/],
+    [
+      { environments: [{ ...environment('prod', '1234', REGION) }] },
+      /credentialRotator\.environments\[0\]\.account: must be a 12-digit AWS account id, got "1234"/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, 'Ireland') }] },
+      /environments\[0\]\.region: must be an AWS region such as eu-west-1, got "Ireland"/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), policy: { rotateAfterDays: -1 } }] },
+      /environments\[0\]\.policy\.rotateAfterDays: .*got -1/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), targets: [{ userName: 'a' }] }] },
+      /environments\[0\]\.targets\[0\]\.serviceName/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), schedule: 'daily' }] },
+      /environments\[0\]\.schedule: must be an EventBridge expression.*got "daily"/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), logRetentionDays: 42 }] },
+      /environments\[0\]\.logRetentionDays: must be a CloudWatch Logs retention.*got 42/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), rotateAfter: 30 }] },
+      /environments\[0\]: Unrecognized key.*rotateAfter/,
+    ],
+    [
+      { environments: [environment('prod', ACCOUNT, REGION), environment('Prod', ACCOUNT, 'us-east-1')] },
+      /environments\[1\]\.name: duplicates environments\[0\]\.name, got "Prod"/,
+    ],
+  ])('rejects %j with the path and the bad value', (raw, message) => {
+    expect(() => parseRotatorConfig(raw)).toThrow(message);
+  });
+});
+
+describe('cdk-nag AwsSolutions checks', () => {
+  function nagApp() {
+    const app = new App({ context: SKIP_BUNDLING, outdir: tempOutdir() });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    return app;
+  }
+
+  it('finds nothing unacknowledged in a rotator with every option on', () => {
+    const app = nagApp();
+    const stack = new Stack(app, 'Everything', { env: { account: ACCOUNT, region: REGION } });
+    new ServiceCredentialRotator(stack, 'Rotator', {
+      targets: TARGETS,
+      encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+      eventBus: new events.EventBus(stack, 'Bus'),
+      tracing: true,
+      consoleTestEvents: true,
+      createTestEventRegistry: true,
+      alarmEmail: 'ops@example.com',
+      reservedConcurrency: false,
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails synth on an unacknowledged finding (the checks do run)', () => {
+    const app = nagApp();
+    const stack = new Stack(app, 'Leaky', { env: { account: ACCOUNT, region: REGION } });
+    new ServiceCredentialRotator(stack, 'Rotator', { targets: TARGETS });
+    new sqs.Queue(stack, 'PlainQueue');
+    let report = '';
+    try {
+      app.synth();
+    } catch (error) {
+      report = (error as Error).message;
+    }
+    expect(report).toContain('Leaky/PlainQueue/Resource');
+    expect(report).toContain('AwsSolutions-SQS3');
+    expect(report).not.toContain('Leaky/Rotator/');
+  });
+});
