@@ -162,6 +162,7 @@ describe('rotation lifecycle', () => {
     const w = new World();
     const arn = w.addTarget('app', KEYSPACES);
     await w.run();
+    const before = w.recordedId(arn);
     w.advanceDays(31);
     w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'lose-response' });
 
@@ -171,6 +172,7 @@ describe('rotation lifecycle', () => {
     expect(failed.outcome).toBe('failed');
     expect(failed.reason).toMatch(/ECONNRESET/);
     expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toHaveLength(2); // bootstrap + lost one
+    expect(w.recordedId(arn)).toBe(before);
     w.expectNoLockout();
     expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
 
