@@ -346,7 +346,7 @@ export class SecretsModel {
     if (move !== undefined && !target) throw invalidParameter(`Not a valid version: ${move}`);
     if (remove !== undefined) {
       const from = s.versions.find((v) => v.id === remove);
-      if (!from || !from.stages.includes(stage)) {
+      if (!from?.stages.includes(stage)) {
         throw invalidParameter(
           `The staging label ${stage} is currently attached to version ${holder?.id ?? 'none'}, so you must explicitly reference that version in RemoveFromVersionId.`,
         );
