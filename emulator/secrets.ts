@@ -529,6 +529,18 @@ export class SecretsModel {
     return out.ARN as string;
   }
 
+  /** Stores a value "by hand" like PutSecretValue (default: becomes AWSCURRENT). Returns the VersionId. */
+  putValue(secretId: string, value: string, stages?: string[]): string {
+    return this.PutSecretValue({ SecretId: secretId, SecretString: value, VersionStages: stages })
+      .VersionId as string;
+  }
+
+  /** VersionId -> staging labels, label-less versions left out (as DescribeSecret shows them). */
+  labels(secretId: string): Record<string, string[]> {
+    const s = this.find(secretId);
+    return s ? this.stagesMap(s) : {};
+  }
+
   /** A deep copy of the stored secret (versions in creation order, values included), or undefined. */
   secret(secretId: string): StoredSecret | undefined {
     const s = this.find(secretId);

@@ -50,12 +50,18 @@ export async function startHarness(mode: Mode, options: AwsEmulatorOptions = {})
   };
 }
 
+/** An SDK error as tests inspect it. */
+export type SdkError = Error & {
+  $metadata: { httpStatusCode?: number; attempts?: number };
+  [member: string]: unknown;
+};
+
 /** The rejection of `promise` (fails the test when it resolves). */
-export async function failure(promise: Promise<unknown>): Promise<Error & Record<string, any>> {
+export async function failure(promise: Promise<unknown>): Promise<SdkError> {
   try {
     await promise;
   } catch (e) {
-    return e as Error & Record<string, any>;
+    return e as SdkError;
   }
   throw new Error('expected the call to fail, but it succeeded');
 }

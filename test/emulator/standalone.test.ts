@@ -135,3 +135,21 @@ describe('endpoint from the environment', () => {
     }
   });
 });
+
+describe('direct access for test setup and tampering', () => {
+  it('puts values, reads labels and tampers with credentials without the wire', () => {
+    const emu = new AwsEmulator();
+    emu.secrets.createSecret('s', { value: 'v1' });
+    const v2 = emu.secrets.putValue('s', 'v2');
+    expect(emu.secrets.labels('s')[v2]).toEqual(['AWSCURRENT']);
+    expect(emu.secrets.valueAt('s', 'AWSPREVIOUS')).toBe('v1');
+
+    emu.iam.createUser('alice');
+    const c = emu.iam.issueCredential('alice', 'cassandra.amazonaws.com');
+    emu.iam.setStatus(c.ServiceSpecificCredentialId, 'Inactive');
+    expect(emu.iam.credential(c.ServiceSpecificCredentialId)?.Status).toBe('Inactive');
+    emu.iam.removeCredential(c.ServiceSpecificCredentialId);
+    expect(emu.iam.credentials()).toEqual([]);
+    expect(emu.calls).toEqual([]);
+  });
+});
