@@ -71,10 +71,14 @@ export function planTarget(
   const others = observed.credentials.filter((c) => c !== current);
 
   // Rule 4, recover: an Active credential nobody records, issued after the secret's current
-  // version was written, is what an interrupted run leaves behind.
+  // version was written, is what an interrupted run leaves behind. IAM reports CreateDate to
+  // the second and Secrets Manager CreatedDate to the millisecond, so "after" is compared at
+  // IAM's resolution: a credential issued in the same second the version was written (a
+  // bootstrap right after the secret was created) is the interrupted run's, not someone else's.
   const writtenAt = observed.current?.createdAt;
+  const writtenAtSecond = writtenAt === undefined ? undefined : Math.floor(writtenAt.getTime() / 1000) * 1000;
   const unrecorded = others.filter(
-    (c) => writtenAt !== undefined && c.status === 'Active' && c.createdAt.getTime() > writtenAt.getTime(),
+    (c) => writtenAtSecond !== undefined && c.status === 'Active' && c.createdAt.getTime() >= writtenAtSecond,
   );
   const inFlight = unrecorded.filter((c) => now.getTime() - c.createdAt.getTime() < IN_FLIGHT_WINDOW_MS);
   if (inFlight.length > 0) {

@@ -338,6 +338,23 @@ const cases: Case[] = [
     nextDueAt: at(30),
   },
   {
+    // IAM's CreateDate has whole seconds, the secret version's CreatedDate milliseconds: the
+    // orphan of a bootstrap run started within a second of the secret's creation looks older.
+    name: 'adopts an orphan issued in the same second the placeholder was written (IAM dates are whole seconds)',
+    observed: observe([cred('ACCAORPHAN0000000001', 0)], 'placeholder', at(0, 400)),
+    now: at(0, IN_FLIGHT_WINDOW_MS + 400),
+    outcome: 'recovered',
+    actions: ['adopt ACCAORPHAN0000000001'],
+    nextDueAt: at(30),
+  },
+  {
+    name: 'does not adopt a credential issued the second before the placeholder was written',
+    observed: observe([cred('ACCABEFORE0000000001', 0, 'Active')], 'placeholder', at(0, 1000)),
+    now: at(1),
+    outcome: 'rotated',
+    actions: ['issue', 'deactivate ACCABEFORE0000000001'],
+  },
+  {
     name: 'adopts the newest of two orphans and retires the other',
     observed: observe(
       [cred('ACCAORPHAN0000000001', 0), cred('ACCAORPHAN0000000002', 0.001)],
