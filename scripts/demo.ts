@@ -1,0 +1,328 @@
+// `npm start`: the product's life in a few seconds, with no AWS account. Starts the local
+// emulator on a free loopback port, points the AWS SDK at it through the standard endpoint
+// variables, creates a demo account as the CDK stack would, then drives the real handler
+// (production clients and adapters, the emulator's virtual clock) through a timeline:
+// bootstrap, a quiet day, rotation, deletion after the grace period, manual and forced
+// rotates, an interrupted run and its recovery. After every step it checks I1 (no lockout)
+// and prints a ✓ line; it exits non-zero if any check fails. `--verbose` shows the
+// handler's Powertools logs and metrics. No password or API key is ever printed.
+import './quiet-sdk.ts';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AwsEmulator } from '../emulator/index.ts';
+import { RunFailedError } from '../lambda/errors.ts';
+import type { Outcome, RunReport, TargetReport } from '../lambda/rotation/model.ts';
+import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../lambda/rotation/plan.ts';
+import {
+  checkNoLockout,
+  createDemoAccount,
+  createLocalHandler,
+  DEMO_TARGETS,
+  dayOf,
+  emulatorEnv,
+  leakedSecrets,
+  powertoolsEnv,
+  SECRET_NAME_PREFIX,
+  setEnv,
+  type TargetView,
+  viewTargets,
+} from './local.ts';
+
+const EVENTS_DIR = new URL('../events/', import.meta.url);
+
+/** SDK calls that change something (for "a quiet run writes nothing", I6). */
+const WRITES = new Set([
+  'CreateServiceSpecificCredential',
+  'UpdateServiceSpecificCredential',
+  'DeleteServiceSpecificCredential',
+  'ResetServiceSpecificCredential',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+]);
+
+const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+
+type UserName = (typeof DEMO_TARGETS)[number]['userName'];
+
+interface Step {
+  readonly title: string;
+  /** When the step runs: a day of the timeline, or this long after the previous step. */
+  readonly at: { readonly day: number } | { readonly afterMs: number };
+  /** A file of events/. */
+  readonly event: string;
+  /** Outcome per target the report must show (targets not listed must not appear). */
+  readonly expect: Partial<Record<UserName, Outcome>>;
+  /** The handler must throw RunFailedError (some target failed). */
+  readonly throws?: boolean;
+  /** The run must write nothing (I6). */
+  readonly writesNothing?: boolean;
+  /** Shown under the title: what to look at. */
+  readonly note?: string;
+  readonly before?: (emulator: AwsEmulator) => void;
+  readonly after?: (emulator: AwsEmulator) => void;
+}
+
+const ALL = (outcome: Outcome): Record<UserName, Outcome> => ({
+  'app-keyspaces': outcome,
+  'app-codecommit': outcome,
+  'app-bedrock': outcome,
+});
+
+const STEPS: readonly Step[] = [
+  {
+    title: 'first scheduled run: every target bootstraps',
+    at: { day: 0 },
+    event: 'scheduled-rule.json',
+    expect: ALL('rotated'),
+    note: 'the secrets hold placeholders, so each target gets its first credential',
+  },
+  {
+    title: 'a quiet day',
+    at: { day: 1 },
+    event: 'scheduler.json',
+    expect: ALL('unchanged'),
+    writesNothing: true,
+    note: 'nothing is due: the run only reads',
+  },
+  {
+    title: 'rotation: the credentials are 31 days old (rotateAfterDays 30)',
+    at: { day: 31 },
+    event: 'scheduled-rule.json',
+    expect: ALL('rotated'),
+    note: 'new credential stored as AWSCURRENT; the old one is deactivated (overlapDays 0) and kept for the grace period',
+  },
+  {
+    title: 'deletion: the grace period (7 days) is over',
+    at: { day: 38 },
+    event: 'scheduled-rule.json',
+    expect: ALL('retired'),
+  },
+  {
+    title: 'manual rotate from the Lambda console',
+    at: { day: 40 },
+    event: 'rotate-target.json',
+    expect: { 'app-keyspaces': 'rotated' },
+  },
+  {
+    title: 'a second manual rotate, right after: both slots are taken',
+    at: { day: 40 },
+    event: 'rotate-target.json',
+    expect: { 'app-keyspaces': 'blocked' },
+    writesNothing: true,
+    note: 'the replaced credential is still in its grace period, so nothing is deleted early',
+  },
+  {
+    title: 'forced rotate: "force": true frees a slot early',
+    at: { day: 40 },
+    event: 'rotate-secret-force.json',
+    expect: { 'app-keyspaces': 'rotated' },
+  },
+  {
+    title: 'an interrupted run: Secrets Manager fails for app-codecommit after IAM created its credential',
+    at: { day: 61 },
+    event: 'scheduler.json',
+    expect: { 'app-keyspaces': 'retired', 'app-codecommit': 'failed', 'app-bedrock': 'rotated' },
+    throws: true,
+    note: 'fault injected: every PutSecretValue on the app-codecommit secret answers InternalServiceError (HTTP 500)',
+    before: (emulator) =>
+      emulator.faults.add({
+        operation: 'PutSecretValue',
+        kind: 'fail',
+        times: Number.POSITIVE_INFINITY,
+        match: (params) => String(params.SecretId).includes('/app-codecommit/'),
+      }),
+    after: (emulator) => emulator.faults.clear(),
+  },
+  {
+    title: 'recovery: the next run, 15 minutes later, adopts the unrecorded credential',
+    at: { afterMs: IN_FLIGHT_WINDOW_MS },
+    event: 'scheduled-rule.json',
+    expect: { 'app-keyspaces': 'unchanged', 'app-codecommit': 'recovered', 'app-bedrock': 'unchanged' },
+    note: 'Reset gives it a new password (same id, no third slot), which is stored; the old one is deactivated',
+  },
+];
+
+export interface DemoOptions {
+  /** Where lines go. @default console.log */
+  readonly print?: (line: string) => void;
+  /** Show the handler's Powertools logs and metrics. @default false */
+  readonly verbose?: boolean;
+  /** The emulator to serve (tests pass one to inspect it afterwards). @default a new one */
+  readonly emulator?: AwsEmulator;
+}
+
+/** Runs the whole timeline; resolves to the exit code (0 when every check passed). */
+export async function main(options: DemoOptions = {}): Promise<number> {
+  const started = Date.now();
+  const emulator = options.emulator ?? new AwsEmulator();
+  const printed: string[] = [];
+  const print = (line = '') => {
+    printed.push(line);
+    (options.print ?? console.log)(line);
+  };
+  const server = await emulator.listen({ port: 0, host: '127.0.0.1' });
+  const restoreEnv = setEnv({
+    ...emulatorEnv(server.url),
+    ...powertoolsEnv(options.verbose ?? false),
+    ROTATE_AFTER_DAYS: String(POLICY.rotateAfterDays),
+    OVERLAP_DAYS: String(POLICY.overlapDays),
+    GRACE_PERIOD_DAYS: String(POLICY.gracePeriodDays),
+    SECRET_NAME_PREFIX,
+    EVENT_BUS_NAME: undefined,
+  });
+  const local = createLocalHandler(emulator);
+  let failures = 0;
+  try {
+    createDemoAccount(emulator);
+    // Day 0 starts on a whole minute: IAM dates credentials to the second, so a credential
+    // issued in the first run must not look older than the timeline.
+    const origin = new Date(Math.floor(emulator.clock.now().getTime() / 60_000) * 60_000);
+    print('service-credential-rotator: local demo (no AWS account; nothing leaves 127.0.0.1)');
+    print(`emulator   ${server.url}  (IAM + Secrets Manager, virtual clock)`);
+    print(`sdk        AWS_ENDPOINT_URL_IAM = AWS_ENDPOINT_URL_SECRETS_MANAGER = ${server.url}`);
+    print(
+      `policy     rotate after ${POLICY.rotateAfterDays} days, overlap ${POLICY.overlapDays}, ` +
+        `grace ${POLICY.gracePeriodDays} (ROTATE_AFTER_DAYS, OVERLAP_DAYS, GRACE_PERIOD_DAYS)`,
+    );
+    print(
+      `account    ${DEMO_TARGETS.length} IAM users, ${DEMO_TARGETS.length} tagged secrets ` +
+        `${SECRET_NAME_PREFIX}<user>/<service> holding placeholders, as the CDK stack creates them`,
+    );
+
+    let n = 0;
+    for (const step of STEPS) {
+      n += 1;
+      if ('day' in step.at) emulator.clock.set(new Date(origin.getTime() + step.at.day * DAY_MS));
+      else emulator.clock.advance(step.at.afterMs);
+      const when = dayOf(emulator.clock.now(), origin);
+      print();
+      print(
+        `━━ ${n}. ${when} · ${step.title} ${'━'.repeat(Math.max(3, 96 - step.title.length - when.length))}`,
+      );
+      if (step.note) print(`   ${step.note}`);
+      step.before?.(emulator);
+      const event = JSON.parse(readFileSync(new URL(step.event, EVENTS_DIR), 'utf8')) as unknown;
+      print(`   event   events/${step.event}  ${describeEvent(event)}`);
+
+      const since = emulator.calls.length;
+      let thrown: unknown;
+      try {
+        await local.invoke(event);
+      } catch (error) {
+        thrown = error;
+      }
+      step.after?.(emulator);
+      const report = local.lastReport();
+      const calls = emulator.calls.slice(since);
+      const writes = calls.filter((c) => WRITES.has(c.operation)).length;
+      print(
+        `   result  ${report ? `${report.targets.length} target(s)` : 'no report'} · ${calls.length} AWS calls, ${writes} writes`,
+      );
+      if (thrown) print(`   handler threw ${errorLine(thrown)}`);
+
+      const views = viewTargets(emulator);
+      for (const t of report?.targets ?? []) {
+        const view = views.find((v) => v.secretArn === t.secretId);
+        for (const line of renderTarget(t, view, origin)) print(line);
+      }
+
+      const problems = [
+        ...outcomeProblems(step, report, thrown),
+        ...(step.writesNothing && writes > 0 ? [`I6: expected no writes, saw ${writes}`] : []),
+      ];
+      const check = checkNoLockout(emulator);
+      problems.push(...check.problems);
+      if (check.checked !== DEMO_TARGETS.length)
+        problems.push(`expected ${DEMO_TARGETS.length} targets, found ${check.checked}`);
+      if (problems.length === 0) {
+        print(
+          `   ✓ outcomes as expected · I1 no lockout: ${check.checked}/${check.checked} secrets name an Active ` +
+            `credential holding IAM's current password · ≤ 2 credentials each${step.writesNothing ? ' · no writes' : ''}`,
+        );
+      } else {
+        failures += problems.length;
+        for (const p of problems) print(`   ✗ ${p}`);
+      }
+    }
+
+    // I5, on everything this demo printed (the RunFailedError message included).
+    const leaks = leakedSecrets(emulator, printed.join('\n'));
+    failures += leaks.length;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    print();
+    print(
+      leaks.length > 0
+        ? `✗ I5: this output contains ${leaks.length} issued secret(s)`
+        : `✓ I5: none of the ${emulator.issuedSecrets().length} passwords and API keys IAM issued appears in this output`,
+    );
+    print(
+      failures === 0
+        ? `✓ ${STEPS.length} steps, every check passed, in ${seconds} s`
+        : `✗ ${failures} check(s) failed (${STEPS.length} steps, ${seconds} s)`,
+    );
+    return failures === 0 ? 0 : 1;
+  } finally {
+    local.destroy();
+    restoreEnv();
+    await server.close();
+  }
+}
+
+function describeEvent(event: unknown): string {
+  const e = event as Record<string, unknown>;
+  if ('detail-type' in e) {
+    return JSON.stringify({ 'detail-type': e['detail-type'], source: e.source, detail: e.detail }).replace(
+      /}$/,
+      ', …}',
+    );
+  }
+  return JSON.stringify(event);
+}
+
+function errorLine(error: unknown): string {
+  if (error instanceof RunFailedError) return `RunFailedError: ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function outcomeProblems(step: Step, report: RunReport | undefined, thrown: unknown): string[] {
+  const problems: string[] = [];
+  if (step.throws && !(thrown instanceof RunFailedError))
+    problems.push('expected the handler to throw RunFailedError');
+  if (!step.throws && thrown) problems.push(`the handler threw ${errorLine(thrown)}`);
+  if (!report) return [...problems, 'the run produced no report'];
+  const seen = new Map(report.targets.map((t) => [t.userName, t.outcome]));
+  for (const [user, outcome] of Object.entries(step.expect)) {
+    if (seen.get(user) !== outcome)
+      problems.push(`expected ${user} ${outcome}, got ${seen.get(user) ?? 'nothing'}`);
+  }
+  for (const user of seen.keys()) {
+    if (!(user in step.expect)) problems.push(`unexpected target ${user} in the report`);
+  }
+  return problems;
+}
+
+/** A target's outcome line, its actions, and a table of its credentials. Ids only. */
+function renderTarget(t: TargetReport, view: TargetView | undefined, origin: Date): string[] {
+  const lines: string[] = [];
+  const due = t.nextDueAt ? `   next due ${dayOf(new Date(t.nextDueAt), origin)}` : '';
+  lines.push(`   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}${due}`.trimEnd());
+  if (t.actions.length > 0)
+    lines.push(`       actions  ${t.actions.map((a) => `${a.type} ${a.credentialId}`).join(', ')}`);
+  if (t.reason) lines.push(`       reason   ${t.reason}`);
+  for (const c of view?.credentials ?? []) {
+    const labels = c.labels.length > 0 ? `◀ ${c.labels.join(', ')}` : '';
+    lines.push(
+      `       ${c.id.padEnd(24)} ${c.status.padEnd(9)} created ${dayOf(c.createdAt, origin).padEnd(14)} ${labels}`.trimEnd(),
+    );
+  }
+  if (view && view.credentials.length === 0) lines.push('       (no credentials in IAM)');
+  return lines;
+}
+
+// Run only as a script (`npm start`), not when a test imports main().
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { verbose: { type: 'boolean', short: 'v', default: false } } });
+  process.exitCode = await main({ verbose: values.verbose });
+}

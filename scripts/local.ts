@@ -1,0 +1,309 @@
+// Shared helpers for running the real handler locally (npm start, npm run invoke, the
+// integration tests): a demo account, pointing the SDK at a local emulator the standard way
+// (endpoint environment variables, no special code path), a handler built exactly as the
+// production one is but with the emulator's virtual clock, and read-only views and checks of
+// the emulator's state. Nothing here prints a password or API key.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { AwsEmulator } from '../emulator/index.ts';
+import { createClients } from '../lambda/aws/clients.ts';
+import { IamCredentials } from '../lambda/aws/iam.ts';
+import { SecretsStore } from '../lambda/aws/secrets.ts';
+import { loadConfig } from '../lambda/config.ts';
+import { createHandler } from '../lambda/handler.ts';
+import type { RunReport } from '../lambda/rotation/model.ts';
+import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { runRotation } from '../lambda/rotation/run.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+
+/** The demo account's targets: one per kind of credential the product handles. */
+export const DEMO_TARGETS = [
+  { userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
+  { userName: 'app-codecommit', serviceName: 'codecommit.amazonaws.com' },
+  { userName: 'app-bedrock', serviceName: 'bedrock.amazonaws.com' },
+] as const;
+
+/** The secret name the CDK construct gives a target (default prefix). */
+export const SECRET_NAME_PREFIX = 'service-credentials/';
+export const secretNameOf = (userName: string, serviceName: string) =>
+  `${SECRET_NAME_PREFIX}${userName}/${serviceName}`;
+
+/**
+ * Creates the IAM users and, for each, the tagged secret the CDK stack would create: a
+ * random placeholder value (the stack's generateSecretString), which means "bootstrap".
+ * Returns the secrets' ARNs.
+ */
+export function createDemoAccount(
+  emulator: AwsEmulator,
+  targets: readonly { userName: string; serviceName: string }[] = DEMO_TARGETS,
+): string[] {
+  return targets.map(({ userName, serviceName }) => {
+    if (!emulator.iam.hasUser(userName)) emulator.iam.createUser(userName);
+    return emulator.secrets.createSecret(secretNameOf(userName, serviceName), {
+      tags: { [USER_NAME_TAG]: userName, [SERVICE_NAME_TAG]: serviceName },
+      value: randomBytes(16).toString('hex'),
+    });
+  });
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Sets environment variables (undefined = unset) and returns a function that puts the
+ * previous values back. The SDK reads endpoints and credentials from the environment when a
+ * client is created and first used, so set them before `createClients()`.
+ */
+export function setEnv(vars: Env): () => void {
+  const saved: Env = {};
+  for (const [name, value] of Object.entries(vars)) {
+    saved[name] = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+/**
+ * The SDK's standard settings for a local emulator at `url`: both service endpoints, and
+ * AWS_ENDPOINT_URL too, so that any other client (EventBridge) can never reach real AWS.
+ * Dummy credentials; the caller's profile and session token are unset.
+ */
+export function emulatorEnv(url: string): Env {
+  return {
+    AWS_ENDPOINT_URL_IAM: url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+/**
+ * Powertools settings for a readable local run: silent unless verbose (then INFO logs and the
+ * EMF metric lines Lambda would print). An explicit POWERTOOLS_LOG_LEVEL wins when not verbose.
+ */
+export function powertoolsEnv(verbose: boolean): Env {
+  return verbose
+    ? { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' }
+    : {
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      };
+}
+
+export interface LocalHandler {
+  /** The middy handler, as Lambda would call it. */
+  readonly invoke: (event: unknown) => Promise<RunReport>;
+  /** The report of the last run, also when the handler threw RunFailedError after it. */
+  readonly lastReport: () => RunReport | undefined;
+  readonly destroy: () => void;
+}
+
+/**
+ * The production handler's wiring (`loadConfig(process.env)`, `createClients()`, the two
+ * adapters) with one difference: the clock is the emulator's virtual one, so credentials age
+ * as the emulator says. Reads the environment now: call it after `setEnv(emulatorEnv(url))`.
+ */
+export function createLocalHandler(
+  emulator: AwsEmulator,
+  options: { timeoutMs?: number } = {},
+): LocalHandler {
+  const config = loadConfig(process.env);
+  const clients = createClients();
+  let last: RunReport | undefined;
+  const handler = createHandler({
+    config,
+    credentials: new IamCredentials(clients.iam),
+    secrets: new SecretsStore(clients.secrets),
+    now: () => emulator.clock.now(),
+    // The executor unchanged; only its report is kept, which a throwing handler loses.
+    run: async (command, deps) => {
+      last = undefined;
+      last = await runRotation(command, deps);
+      return last;
+    },
+  });
+  return {
+    invoke: (event) => {
+      last = undefined;
+      return handler(event, lambdaContext(options.timeoutMs));
+    },
+    lastReport: () => last,
+    destroy: () => {
+      clients.iam.destroy();
+      clients.secrets.destroy();
+    },
+  };
+}
+
+/** A Lambda context for a local invocation; the deadline counts down from the call. */
+export function lambdaContext(timeoutMs = 5 * 60_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  const functionName = 'credential-rotator-local';
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+// ---- reading the emulator's state (never through the SDK, so call logs stay the product's) ----
+
+export interface TargetView {
+  readonly secretName: string;
+  readonly secretArn: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  readonly credentials: readonly {
+    readonly id: string;
+    readonly status: string;
+    readonly createdAt: Date;
+    /** Which staging labels of the secret record this credential. */
+    readonly labels: readonly ('AWSCURRENT' | 'AWSPREVIOUS')[];
+  }[];
+  /** The credential AWSCURRENT records, if its value is a record. */
+  readonly currentId: string | undefined;
+}
+
+function recordOf(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const tagOf = (tags: readonly { Key: string; Value: string }[], key: string) =>
+  tags.find((t) => t.Key === key)?.Value ?? '';
+
+/** Every target secret (tagged, not scheduled for deletion) with its IAM credentials. */
+export function viewTargets(emulator: AwsEmulator): TargetView[] {
+  return emulator.secrets
+    .all()
+    .filter((s) => !s.deletedDate && s.tags.some((t) => t.Key === USER_NAME_TAG))
+    .map((s) => {
+      const userName = tagOf(s.tags, USER_NAME_TAG);
+      const serviceName = tagOf(s.tags, SERVICE_NAME_TAG);
+      const currentId = recordOf(emulator.secrets.valueAt(s.arn, 'AWSCURRENT'))?.credentialId;
+      const previousId = recordOf(emulator.secrets.valueAt(s.arn, 'AWSPREVIOUS'))?.credentialId;
+      return {
+        secretName: s.name,
+        secretArn: s.arn,
+        userName,
+        serviceName,
+        currentId: typeof currentId === 'string' ? currentId : undefined,
+        credentials: emulator.iam.credentials({ userName, serviceName }).map((c) => ({
+          id: c.ServiceSpecificCredentialId,
+          status: c.Status,
+          createdAt: c.CreateDate,
+          labels: [
+            ...(c.ServiceSpecificCredentialId === currentId ? (['AWSCURRENT'] as const) : []),
+            ...(c.ServiceSpecificCredentialId === previousId ? (['AWSPREVIOUS'] as const) : []),
+          ],
+        })),
+      };
+    });
+}
+
+export interface CheckResult {
+  /** Targets checked. */
+  readonly checked: number;
+  /** What is wrong, one line each; empty when all holds. Never contains a secret. */
+  readonly problems: string[];
+}
+
+/**
+ * I1 (no lockout) for every target: AWSCURRENT names a credential that exists, is Active and
+ * holds the password (or API key) IAM last issued for it, with IAM's user name. Plus the
+ * two-slot half of I4: at most two credentials per user and service.
+ */
+export function checkNoLockout(emulator: AwsEmulator): CheckResult {
+  const problems: string[] = [];
+  const targets = viewTargets(emulator);
+  for (const t of targets) {
+    const name = t.secretName;
+    const record = recordOf(emulator.secrets.valueAt(t.secretArn, 'AWSCURRENT'));
+    if (t.credentials.length > 2) problems.push(`I4: ${name}: ${t.credentials.length} credentials in IAM`);
+    if (!record || typeof record.credentialId !== 'string') {
+      problems.push(`I1: ${name}: AWSCURRENT holds no credential record`);
+      continue;
+    }
+    const cred = emulator.iam.credential(record.credentialId);
+    if (!cred) {
+      problems.push(`I1: ${name}: AWSCURRENT names ${record.credentialId}, which IAM does not have`);
+      continue;
+    }
+    if (cred.Status !== 'Active') {
+      problems.push(
+        `I1: ${name}: AWSCURRENT names ${cred.ServiceSpecificCredentialId}, which is ${cred.Status}`,
+      );
+    }
+    const stored = record.password ?? record.apiKey;
+    if (stored !== cred.secret) {
+      problems.push(
+        `I1: ${name}: the stored secret is not the one IAM last issued for ${record.credentialId}`,
+      );
+    }
+    if (record.password !== undefined && record.username !== cred.ServiceUserName) {
+      problems.push(`I1: ${name}: the stored user name is not IAM's ServiceUserName`);
+    }
+  }
+  return { checked: targets.length, problems };
+}
+
+/** Every password and API key the emulator issued that appears in `text` (I5), masked. */
+export function leakedSecrets(emulator: AwsEmulator, text: string): string[] {
+  return emulator
+    .issuedSecrets()
+    .filter((s) => text.includes(s))
+    .map((s) => `${s.length}-character secret`);
+}
+
+// ---- time ----------------------------------------------------------------------------------
+
+const UNIT_MS: Record<string, number> = { d: DAY_MS, h: 3_600_000, m: 60_000, s: 1000 };
+
+/** `30d`, `12h`, `15m`, `90s`, or a combination such as `1d12h`, in milliseconds. */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  if (!/^(\d+(\.\d+)?[dhms])+$/.test(trimmed)) {
+    throw new Error(`invalid duration ${JSON.stringify(text)}: expected e.g. 30d, 12h, 15m, 90s or 1d12h`);
+  }
+  let ms = 0;
+  for (const m of trimmed.matchAll(/(\d+(?:\.\d+)?)([dhms])/g)) {
+    ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  }
+  return ms;
+}
+
+/** `day 31`, `day 61 +00:15`: a virtual time relative to `origin`, to the minute. */
+export function dayOf(at: Date, origin: Date): string {
+  const minutes = Math.floor((at.getTime() - origin.getTime()) / 60_000);
+  const day = Math.floor(minutes / 1440);
+  const rest = minutes - day * 1440;
+  if (rest === 0) return `day ${day}`;
+  const hh = String(Math.floor(rest / 60)).padStart(2, '0');
+  const mm = String(rest % 60).padStart(2, '0');
+  return `day ${day} +${hh}:${mm}`;
+}
