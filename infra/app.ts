@@ -59,6 +59,7 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     logRetention: env.logRetentionDays,
     reservedConcurrency: env.reservedConcurrency,
     consoleTestEvents: env.consoleTestEvents,
+    bulkCredentialListing: env.bulkCredentialListing,
     createTestEventRegistry: env.createTestEventRegistry,
     staleCredentialMarginDays: env.staleCredentialMarginDays,
     tracing: env.tracing,

@@ -60,6 +60,7 @@ const environmentSchema = z.strictObject({
     .optional(),
   reservedConcurrency: z.union([z.number().int().min(1), z.literal(false)]).optional(),
   consoleTestEvents: z.boolean().optional(),
+  bulkCredentialListing: z.boolean().optional(),
   createTestEventRegistry: z.boolean().optional(),
   staleCredentialMarginDays: days.optional(),
   tracing: z.boolean().optional(),

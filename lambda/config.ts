@@ -1,7 +1,7 @@
 // Configuration, read from the environment once at cold start. This is the only module
 // that reads process.env for the product's own settings; endpoints and region are the
 // AWS SDK's standard variables and stay the SDK's business.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 import type { Policy } from './rotation/model.ts';
 
@@ -11,6 +11,8 @@ export interface Config {
   readonly secretNamePrefix: string | undefined;
   /** EventBridge bus for transition events; none sent when unset. */
   readonly eventBusName: string | undefined;
+  /** List all users' credentials per service in one paged call (needs IAM List on user/*). */
+  readonly bulkCredentialListing?: boolean | undefined;
 }
 
 export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
@@ -45,6 +47,10 @@ const envSchema = z.object({
   GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
   SECRET_NAME_PREFIX: optionalName,
   EVENT_BUS_NAME: optionalName,
+  BULK_CREDENTIAL_LISTING: z
+    .enum(['true', 'false', ''], { message: 'BULK_CREDENTIAL_LISTING must be "true" or "false"' })
+    .optional()
+    .transform((v) => v === 'true'),
 });
 
 /** How each policy field is called where it is set (the CDK props, or the Lambda environment). */
@@ -97,5 +103,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     ENV_NAMES,
   );
-  return { policy, secretNamePrefix: e.SECRET_NAME_PREFIX, eventBusName: e.EVENT_BUS_NAME };
+  return {
+    policy,
+    secretNamePrefix: e.SECRET_NAME_PREFIX,
+    eventBusName: e.EVENT_BUS_NAME,
+    bulkCredentialListing: e.BULK_CREDENTIAL_LISTING,
+  };
 }

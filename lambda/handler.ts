@@ -130,6 +130,7 @@ export function createHandler(deps: HandlerDeps) {
         secrets,
         policy: config.policy,
         secretNamePrefix: config.secretNamePrefix,
+        bulkCredentialListing: config.bulkCredentialListing,
         now,
         log,
         // Absent outside Lambda (local runs): then the run has no deadline.

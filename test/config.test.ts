@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       policy: DEFAULT_POLICY,
       secretNamePrefix: undefined,
       eventBusName: undefined,
+      bulkCredentialListing: false,
     });
     expect(DEFAULT_POLICY).toEqual({ rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 });
   });
@@ -35,7 +36,16 @@ describe('loadConfig', () => {
       policy: { rotateAfterDays: 45, overlapDays: 0, gracePeriodDays: 1.5 },
       secretNamePrefix: undefined,
       eventBusName: 'ops',
+      bulkCredentialListing: false,
     });
+  });
+
+  it('turns bulk credential listing on only for "true", and names the variable otherwise', () => {
+    expect(loadConfig({ BULK_CREDENTIAL_LISTING: 'true' }).bulkCredentialListing).toBe(true);
+    expect(loadConfig({ BULK_CREDENTIAL_LISTING: 'false' }).bulkCredentialListing).toBe(false);
+    expect(() => loadConfig({ BULK_CREDENTIAL_LISTING: 'yes' })).toThrow(
+      /BULK_CREDENTIAL_LISTING must be "true" or "false"/,
+    );
   });
 
   it.each([

@@ -38,6 +38,8 @@ export interface RunDeps {
   readonly log: Log;
   /** Milliseconds before the invocation times out; the run stops starting targets when low. */
   readonly remainingTimeMs?: (() => number) | undefined;
+  /** Observe with IAM's AllUsers listing (one paged call per service). @default false */
+  readonly bulkCredentialListing?: boolean | undefined;
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number | undefined;
   /** No new target starts with less time left than this. @default DEFAULT_DEADLINE_RESERVE_MS */
@@ -103,12 +105,12 @@ async function processTarget(
   mode: Mode,
   request: RotationRequest,
   deps: RunDeps,
-  prefetched: ObservedTarget | undefined,
+  prefetched: Prefetched | undefined,
 ): Promise<TargetReport> {
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
   let taken: ActionTaken[] = [];
   try {
-    const observed = prefetched ?? (await observe(target, deps));
+    const observed = await observe(target, deps, prefetched);
     const plan = planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
@@ -137,48 +139,60 @@ async function processTarget(
   }
 }
 
-async function observe(target: Target, deps: RunDeps): Promise<ObservedTarget> {
+/** What bulk observation already knows about a target; the rest is read per target. */
+interface Prefetched {
+  readonly current?: { readonly value: CurrentVersion | undefined } | undefined;
+  readonly credentials?: Credential[] | undefined;
+}
+
+async function observe(target: Target, deps: RunDeps, prefetched: Prefetched = {}): Promise<ObservedTarget> {
   // Independent reads: one round trip, not two.
   const [current, credentials] = await Promise.all([
-    deps.secrets.readCurrent(target.secretId),
-    deps.credentials.listCredentials(target.userName, target.serviceName),
+    prefetched.current ? prefetched.current.value : deps.secrets.readCurrent(target.secretId),
+    prefetched.credentials ?? deps.credentials.listCredentials(target.userName, target.serviceName),
   ]);
   return { target, current, credentials };
 }
 
 /**
- * One IAM listing per service and one batched secret read per 20 targets, instead of two
- * calls per target. Falls back to per-target observation if either bulk call is unavailable.
+ * One batched secret read per 20 targets instead of one per target, and — when
+ * `bulkCredentialListing` is on (it needs IAM List on user/*) — one paged IAM listing per
+ * service instead of one per target. What a bulk call cannot answer is read per target.
  */
-async function observeInBulk(
-  targets: Target[],
-  deps: RunDeps,
-): Promise<Map<string, ObservedTarget> | undefined> {
+async function observeInBulk(targets: Target[], deps: RunDeps): Promise<Map<string, Prefetched> | undefined> {
   const { credentials, secrets } = deps;
-  if (!credentials.listAllCredentials || !secrets.readCurrentMany) return undefined;
+  const listAll = deps.bulkCredentialListing ? credentials.listAllCredentials?.bind(credentials) : undefined;
+  const readMany = secrets.readCurrentMany?.bind(secrets);
+  if (!listAll && !readMany) return undefined;
+  const services = [...new Set(targets.map((t) => t.serviceName))];
+  const [lists, values] = await Promise.all([
+    listAll ? settle(Promise.all(services.map((s) => listAll(s))), deps) : undefined,
+    readMany ? settle(readMany(targets.map((t) => t.secretId)), deps) : undefined,
+  ]);
+  const byTarget = new Map<string, Credential[]>();
+  if (lists) {
+    for (const t of targets) byTarget.set(`${t.userName}\u0000${t.serviceName}`, []);
+    for (const c of lists.flat()) byTarget.get(`${c.userName}\u0000${c.serviceName}`)?.push(c);
+  }
+  const observed = new Map<string, Prefetched>();
+  for (const t of targets) {
+    const value = values?.get(t.secretId);
+    observed.set(t.secretId, {
+      // A per-secret error is left to the per-target read, which reports it for that target.
+      current:
+        values?.has(t.secretId) && !(value instanceof Error)
+          ? { value: value as CurrentVersion | undefined }
+          : undefined,
+      credentials: byTarget.get(`${t.userName}\u0000${t.serviceName}`),
+    });
+  }
+  return observed;
+}
+
+/** A bulk read that failed is not fatal: the per-target reads take over. */
+async function settle<T>(p: Promise<T>, deps: RunDeps): Promise<T | undefined> {
   try {
-    const services = [...new Set(targets.map((t) => t.serviceName))];
-    const [lists, values] = await Promise.all([
-      Promise.all(services.map((s) => credentials.listAllCredentials?.(s) ?? Promise.resolve([]))),
-      secrets.readCurrentMany(targets.map((t) => t.secretId)),
-    ]);
-    const byTarget = new Map<string, Credential[]>();
-    for (const c of lists.flat()) {
-      const key = `${c.userName}\u0000${c.serviceName}`;
-      byTarget.set(key, [...(byTarget.get(key) ?? []), c]);
-    }
-    const observed = new Map<string, ObservedTarget>();
-    for (const t of targets) {
-      const value = values.get(t.secretId);
-      // A per-secret error is left to the per-target path, which reports it for that target.
-      if (value instanceof Error || !values.has(t.secretId)) continue;
-      observed.set(t.secretId, {
-        target: t,
-        current: value as CurrentVersion | undefined,
-        credentials: byTarget.get(`${t.userName}\u0000${t.serviceName}`) ?? [],
-      });
-    }
-    return observed;
+    return await p;
   } catch (error) {
     deps.log.warn('bulk observation failed; observing target by target', { error: describeError(error) });
     return undefined;

@@ -237,11 +237,32 @@ describe('ServiceCredentialRotator permissions', () => {
     expect(resourcesOf(s)).toHaveLength(secretIds.length);
   });
 
-  it('grants ListSecrets, which has no resource-level permissions, alone on "*"', () => {
+  it('grants only ListSecrets and BatchGetSecretValue, which have no resource-level permissions, on "*"', () => {
     const { template } = rotatorTemplate();
     const s = statement(template, 'DiscoverTargets');
-    expect(actionsOf(s)).toEqual(['secretsmanager:ListSecrets']);
+    expect(actionsOf(s)).toEqual(['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue']);
     expect(s.Resource).toBe('*');
+  });
+
+  it("lists all users' credentials only when bulkCredentialListing is on, and only List", () => {
+    expect(allStatements(rotatorTemplate().template).map((s) => s.Sid)).not.toContain(
+      'ListCredentialsOfAllUsers',
+    );
+    const { template } = rotatorTemplate({ bulkCredentialListing: true });
+    const s = statement(template, 'ListCredentialsOfAllUsers');
+    expect(actionsOf(s)).toEqual(['iam:ListServiceSpecificCredentials']);
+    expect(JSON.stringify(s.Resource)).toContain(':user/*');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BULK_CREDENTIAL_LISTING: 'true' }) },
+    });
+    // Every other credential statement stays on the configured users.
+    for (const other of allStatements(template).filter(
+      (st) =>
+        st.Sid !== 'ListCredentialsOfAllUsers' &&
+        actionsOf(st).some((a) => /ServiceSpecificCredential/.test(a)),
+    )) {
+      expect(JSON.stringify(other.Resource)).not.toContain('*');
+    }
   });
 
   it('never grants a credential action or a Secrets Manager write action on a wildcard resource', () => {

@@ -274,3 +274,42 @@ describe('rotation lifecycle', () => {
     w.expectNoLeaks();
   });
 });
+
+describe('observation at fleet scale', () => {
+  const countCalls = (w: World, since: number) => {
+    const counts: Record<string, number> = {};
+    for (const c of w.emulator.calls.slice(since)) counts[c.operation] = (counts[c.operation] ?? 0) + 1;
+    return counts;
+  };
+
+  it('reads secrets in batches of 20 and lists credentials per target by default', async () => {
+    const w = new World({ emulator: { iamPageSize: 1000 } });
+    for (let i = 0; i < 45; i++) w.addTarget(`user${i}`, KEYSPACES);
+    await w.run();
+    w.advanceDays(1);
+    const since = w.emulator.calls.length;
+    const report = await w.run();
+    expect(report.targets.map((t) => t.outcome)).toEqual(Array(45).fill('unchanged'));
+    expect(countCalls(w, since)).toEqual({
+      ListSecrets: 1,
+      BatchGetSecretValue: 3,
+      ListServiceSpecificCredentials: 45,
+    });
+  });
+
+  it("lists every user's credentials in one paged call per service when bulk listing is on", async () => {
+    const w = new World({ emulator: { iamPageSize: 1000 }, bulkCredentialListing: true });
+    for (let i = 0; i < 30; i++) w.addTarget(`user${i}`, i % 2 ? KEYSPACES : CODECOMMIT);
+    await w.run();
+    w.advanceDays(31);
+    const since = w.emulator.calls.length;
+    const report = await w.run();
+    expect(report.targets.map((t) => t.outcome)).toEqual(Array(30).fill('rotated'));
+    const counts = countCalls(w, since);
+    expect(counts.ListServiceSpecificCredentials).toBe(2);
+    expect(
+      w.emulator.calls.slice(since).find((c) => c.operation === 'ListServiceSpecificCredentials')?.params,
+    ).toEqual(expect.objectContaining({ AllUsers: 'true' }));
+    await w.expectInvariants();
+  });
+});
