@@ -1,0 +1,86 @@
+// The real Lambda handler (createHandler) wired to a World's ports, with its Powertools output
+// (JSON lines on stdout/stderr) and its EventBridge events captured, and both handed to the
+// world's I5 scan: a password in a log line or an event fails the test like one in a report.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { vi } from 'vitest';
+import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
+import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
+import { createHandler } from '../../lambda/handler.ts';
+import type { RunReport } from '../../lambda/rotation/model.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
+import type { World } from './world.ts';
+
+export interface Invocation {
+  readonly result?: RunReport | undefined;
+  readonly error?: unknown;
+  /** Everything Powertools wrote (logs and EMF metrics), one JSON object per line. */
+  readonly output: string;
+  /** Events published during this invocation. */
+  readonly events: readonly BusEvent[];
+}
+
+export function lambdaContext(remainingMs = 600_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'credential-rotator',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:credential-rotator',
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/credential-rotator',
+    logStreamName: '2026/11/22/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
+export function handlerFor(world: World, config: Partial<Config> = {}) {
+  const handler = createHandler({
+    config: {
+      policy: world.policy ?? DEFAULT_POLICY,
+      secretNamePrefix: undefined,
+      eventBusName: 'rotator-events',
+      ...config,
+    },
+    credentials: world.credentials,
+    secrets: world.secrets,
+    now: () => world.now(),
+    publishEvents: async (events) => {
+      published.push(...events);
+    },
+    logger: new Logger({ serviceName: METRICS_SERVICE, logLevel: 'DEBUG' }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
+  });
+  const published: BusEvent[] = [];
+
+  return {
+    async invoke(event: unknown): Promise<Invocation> {
+      const chunks: string[] = [];
+      const capture = (chunk: unknown) => {
+        chunks.push(String(chunk));
+        return true;
+      };
+      const spies = [
+        vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+        vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+      ];
+      const before = published.length;
+      try {
+        const result = (await handler(event, lambdaContext())) as RunReport;
+        world.reports.push(result);
+        return { result, output: chunks.join(''), events: published.slice(before) };
+      } catch (error) {
+        world.errors.push(error);
+        return { error, output: chunks.join(''), events: published.slice(before) };
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+        world.scanned.push(chunks.join(''), JSON.stringify(published.slice(before)));
+      }
+    },
+  };
+}
