@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AwsEmulator } from '../emulator/index.ts';
 import { RunFailedError } from '../lambda/errors.ts';
-import type { Outcome, RunReport, TargetReport } from '../lambda/rotation/model.ts';
+import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
 import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../lambda/rotation/plan.ts';
 import {
   checkNoLockout,
@@ -23,9 +23,9 @@ import {
   emulatorEnv,
   leakedSecrets,
   powertoolsEnv,
+  renderTarget,
   SECRET_NAME_PREFIX,
   setEnv,
-  type TargetView,
   viewTargets,
 } from './local.ts';
 
@@ -171,7 +171,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
     SECRET_NAME_PREFIX,
     EVENT_BUS_NAME: undefined,
   });
-  const local = createLocalHandler(emulator);
+  const local = createLocalHandler(emulator, { verbose: options.verbose ?? false });
   let failures = 0;
   try {
     createDemoAccount(emulator);
@@ -224,7 +224,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       const views = viewTargets(emulator);
       for (const t of report?.targets ?? []) {
         const view = views.find((v) => v.secretArn === t.secretId);
-        for (const line of renderTarget(t, view, origin)) print(line);
+        for (const line of renderTarget(t, view, (d) => dayOf(d, origin))) print(line);
       }
 
       const problems = [
@@ -301,24 +301,6 @@ function outcomeProblems(step: Step, report: RunReport | undefined, thrown: unkn
     if (!(user in step.expect)) problems.push(`unexpected target ${user} in the report`);
   }
   return problems;
-}
-
-/** A target's outcome line, its actions, and a table of its credentials. Ids only. */
-function renderTarget(t: TargetReport, view: TargetView | undefined, origin: Date): string[] {
-  const lines: string[] = [];
-  const due = t.nextDueAt ? `   next due ${dayOf(new Date(t.nextDueAt), origin)}` : '';
-  lines.push(`   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}${due}`.trimEnd());
-  if (t.actions.length > 0)
-    lines.push(`       actions  ${t.actions.map((a) => `${a.type} ${a.credentialId}`).join(', ')}`);
-  if (t.reason) lines.push(`       reason   ${t.reason}`);
-  for (const c of view?.credentials ?? []) {
-    const labels = c.labels.length > 0 ? `◀ ${c.labels.join(', ')}` : '';
-    lines.push(
-      `       ${c.id.padEnd(24)} ${c.status.padEnd(9)} created ${dayOf(c.createdAt, origin).padEnd(14)} ${labels}`.trimEnd(),
-    );
-  }
-  if (view && view.credentials.length === 0) lines.push('       (no credentials in IAM)');
-  return lines;
 }
 
 // Run only as a script (`npm start`), not when a test imports main().

@@ -4,6 +4,7 @@
 // production one is but with the emulator's virtual clock, and read-only views and checks of
 // the emulator's state. Nothing here prints a password or API key.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { AwsEmulator } from '../emulator/index.ts';
 import { createClients } from '../lambda/aws/clients.ts';
@@ -11,10 +12,11 @@ import { IamCredentials } from '../lambda/aws/iam.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import { loadConfig } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
-import type { RunReport } from '../lambda/rotation/model.ts';
+import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { runRotation } from '../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 
 /** The demo account's targets: one per kind of credential the product handles. */
 export const DEMO_TARGETS = [
@@ -101,6 +103,9 @@ export function powertoolsEnv(verbose: boolean): Env {
       };
 }
 
+const ignore = () => undefined;
+const SILENT = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 export interface LocalHandler {
   /** The middy handler, as Lambda would call it. */
   readonly invoke: (event: unknown) => Promise<RunReport>;
@@ -116,7 +121,7 @@ export interface LocalHandler {
  */
 export function createLocalHandler(
   emulator: AwsEmulator,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; verbose?: boolean } = {},
 ): LocalHandler {
   const config = loadConfig(process.env);
   const clients = createClients();
@@ -126,6 +131,13 @@ export function createLocalHandler(
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
     now: () => emulator.clock.now(),
+    // The production Metrics, minus its "no application metrics to publish" warning after a
+    // rejected event, unless verbose.
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: METRICS_SERVICE,
+      ...(options.verbose ? {} : { logger: SILENT }),
+    }),
     // The executor unchanged; only its report is kept, which a throwing handler loses.
     run: async (command, deps) => {
       last = undefined;
@@ -278,6 +290,28 @@ export function leakedSecrets(emulator: AwsEmulator, text: string): string[] {
     .issuedSecrets()
     .filter((s) => text.includes(s))
     .map((s) => `${s.length}-character secret`);
+}
+
+/** A target's outcome line, its actions, and a table of its credentials. Ids only. */
+export function renderTarget(
+  t: TargetReport,
+  view: TargetView | undefined,
+  time: (at: Date) => string,
+): string[] {
+  const lines: string[] = [];
+  const due = t.nextDueAt ? `   next due ${time(new Date(t.nextDueAt))}` : '';
+  lines.push(`   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}${due}`.trimEnd());
+  if (t.actions.length > 0)
+    lines.push(`       actions  ${t.actions.map((a) => `${a.type} ${a.credentialId}`).join(', ')}`);
+  if (t.reason) lines.push(`       reason   ${t.reason}`);
+  for (const c of view?.credentials ?? []) {
+    const labels = c.labels.length > 0 ? `◀ ${c.labels.join(', ')}` : '';
+    lines.push(
+      `       ${c.id.padEnd(24)} ${c.status.padEnd(9)} created ${time(c.createdAt).padEnd(14)} ${labels}`.trimEnd(),
+    );
+  }
+  if (view && view.credentials.length === 0) lines.push('       (no credentials in IAM)');
+  return lines;
 }
 
 // ---- time ----------------------------------------------------------------------------------
