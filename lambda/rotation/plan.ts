@@ -71,15 +71,23 @@ export function planTarget(
   const others = observed.credentials.filter((c) => c !== current);
 
   // Rule 4, recover: an Active credential nobody records, issued after the secret's current
-  // version was written, is what an interrupted run leaves behind. IAM reports CreateDate to
-  // the second and Secrets Manager CreatedDate to the millisecond, so "after" is compared at
-  // IAM's resolution: a credential issued in the same second the version was written (a
-  // bootstrap right after the secret was created) is the interrupted run's, not someone else's.
+  // version was written, is what an interrupted run leaves behind.
+  //
+  // IAM reports CreateDate in whole seconds, Secrets Manager CreatedDate in milliseconds, so a
+  // credential issued in the same second the version was written may look older than it. When
+  // the version is not a record (a placeholder: bootstrap), such a credential is the
+  // interrupted bootstrap's and counts as newer. When the version is a record, the tie stays
+  // "older": the credential may be the one the previous record named (a rotation within a
+  // second of the one before), still in use during its overlap, and adopting it would reset
+  // its password and retire the current one; an orphan misread as older is merely retired.
   const writtenAt = observed.current?.createdAt;
-  const writtenAtSecond = writtenAt === undefined ? undefined : Math.floor(writtenAt.getTime() / 1000) * 1000;
-  const unrecorded = others.filter(
-    (c) => writtenAtSecond !== undefined && c.status === 'Active' && c.createdAt.getTime() >= writtenAtSecond,
-  );
+  const after =
+    writtenAt === undefined
+      ? undefined
+      : record.kind === 'valid'
+        ? (c: Credential) => c.createdAt.getTime() > writtenAt.getTime()
+        : (c: Credential) => c.createdAt.getTime() >= Math.floor(writtenAt.getTime() / 1000) * 1000;
+  const unrecorded = others.filter((c) => after !== undefined && c.status === 'Active' && after(c));
   const inFlight = unrecorded.filter((c) => now.getTime() - c.createdAt.getTime() < IN_FLIGHT_WINDOW_MS);
   if (inFlight.length > 0) {
     const youngest = newest(inFlight);

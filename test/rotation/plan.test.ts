@@ -355,6 +355,21 @@ const cases: Case[] = [
     actions: ['issue', 'deactivate ACCABEFORE0000000001'],
   },
   {
+    // Bootstrap then a manual rotate within one second: the first credential's CreateDate is
+    // in the second the current record was written, but it is the previous record's (in its
+    // overlap), not an orphan: it is retired as usual, never reset.
+    name: 'does not adopt the previous credential issued in the same second the current record was written',
+    observed: observe(
+      [cred('ACCAFIRST00000000001', 0), cred('ACCASECOND0000000001', 0)],
+      record('ACCASECOND0000000001', 0),
+      at(0, 700),
+    ),
+    now: at(3),
+    policy: { rotateAfterDays: 3, overlapDays: 0.5, gracePeriodDays: 1 },
+    outcome: 'rotated',
+    actions: ['deactivate ACCAFIRST00000000001', 'delete ACCAFIRST00000000001', 'issue'],
+  },
+  {
     name: 'adopts the newest of two orphans and retires the other',
     observed: observe(
       [cred('ACCAORPHAN0000000001', 0), cred('ACCAORPHAN0000000002', 0.001)],
