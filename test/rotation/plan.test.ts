@@ -411,6 +411,43 @@ const cases: Case[] = [
     outcome: 'unchanged',
     actions: [],
   },
+  // --- Known but unusable current credential: rule 1 still dates the others
+  {
+    // Found by the lifecycle properties: the activate plan left the other's retirement to
+    // the next run, which then wrote (I6).
+    name: 'switches a hand-deactivated current credential back on and retires the other in the same run',
+    observed: observe([cred(C.id, 0, 'Inactive'), O_ACTIVE], recordedBy(C), written(0)),
+    now: at(1),
+    outcome: 'recovered',
+    actions: [`activate ${C.id}`, `deactivate ${O_ACTIVE.id}`],
+    nextDueAt: at(7),
+  },
+  {
+    name: 'deletes the other past its grace period, freeing the slot to rotate, when the current one was switched off by hand',
+    observed: observe([cred(C.id, 0, 'Inactive'), O_INACTIVE], recordedBy(C), written(0)),
+    now: at(8),
+    outcome: 'rotated',
+    actions: [`delete ${O_INACTIVE.id}`, 'issue'],
+  },
+  {
+    name: 'deletes the predecessor of an expired API key once its grace period is over, freeing the slot to rotate',
+    observed: observe(
+      [cred(C.id, 0, 'Expired', { expiresAt: at(37) }), O_INACTIVE],
+      recordedBy(C),
+      written(0),
+    ),
+    now: at(40),
+    outcome: 'rotated',
+    actions: [`delete ${O_INACTIVE.id}`, 'issue'],
+  },
+  {
+    name: 'still blocks an expired current credential whose predecessor is within its grace period',
+    observed: observe([cred(C.id, 0, 'Expired', { expiresAt: at(5) }), O_INACTIVE], recordedBy(C), written(0)),
+    now: at(6),
+    outcome: 'blocked',
+    actions: [],
+    reason: /both credential slots are taken/,
+  },
   // --- Foreign record
   {
     name: 'refuses to overwrite a record of another target',
