@@ -3,7 +3,7 @@
 // command forms are strict: a typo such as "dryrun" must be rejected, never ignored, or a
 // planned dry run would rotate for real. Every rejection says what was wrong and lists the
 // accepted forms; it quotes at most a short, truncated piece of the event.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidEventError } from './errors.ts';
 import type { Command, TargetRef } from './rotation/commands.ts';
 

@@ -1,7 +1,7 @@
 // The secret value format (DESIGN.md "Secret value"): building it from what IAM issued,
 // and reading it back. A value that is not a valid record for its target means
 // "bootstrap"; a valid record of *another* target is a configuration error.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialRecord, IssuedCredential, Target } from './model.ts';
 
 const recordSchema = z
