@@ -1,0 +1,144 @@
+// Figure 5: cold start. Builds the deployed bundle the way infra/rotator.ts's NodejsFunction
+// does (esbuild: ESM, minified, mainFields module/main, the createRequire banner, platform
+// node) and a baseline bundle that only constructs the two SDK clients, then spawns `node` on
+// each bundle in turn and times the import (module init) in the child. Median of N.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { median } from './harness.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(ROOT, '.local', 'bench');
+const BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+
+const BASELINE_SOURCE = `// Baseline: the two SDK clients, constructed, and nothing else.
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+export const iam = new IAMClient({});
+export const secrets = new SecretsManagerClient({});
+`;
+
+/** Imports the bundle and prints how long the import (module evaluation included) took. */
+const PROBE = `const c = process.cpuUsage(); const t = performance.now(); await import(process.argv[1]); const u = process.cpuUsage(c); process.stdout.write(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]));`;
+
+export interface ColdStartFigure {
+  readonly runs: number;
+  readonly target: string;
+  readonly handler: Timings & { largestInputs: [string, number][] };
+  readonly baseline: Timings;
+  /** Median init wall time, handler / baseline: the figure. */
+  readonly ratio: number;
+  /** The same on CPU time (less sensitive to other load on the machine). */
+  readonly cpuRatio: number;
+  readonly goal: number;
+}
+
+interface Timings {
+  readonly bytes: number;
+  readonly initMs: number[];
+  readonly medianMs: number;
+  readonly medianCpuMs: number;
+}
+
+async function bundle(entry: string, outfile: string) {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return result.metafile;
+}
+
+/** Package (or our own folder) -> bytes in the bundle, largest first. */
+function largestInputs(metafile: Awaited<ReturnType<typeof bundle>>): [string, number][] {
+  const sizes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const key = m ? (m[1] as string) : (path.split('/')[0] ?? path);
+      sizes.set(key, (sizes.get(key) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 8);
+}
+
+/** [wall ms, CPU ms] of one import of `file` in a fresh node. */
+function initTime(file: string): [number, number] {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE, file], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // What the construct sets on the deployed function.
+      ROTATE_AFTER_DAYS: '30',
+      OVERLAP_DAYS: '0',
+      GRACE_PERIOD_DAYS: '7',
+      SECRET_NAME_PREFIX: 'service-credentials/',
+      EVENT_BUS_NAME: 'default',
+      POWERTOOLS_SERVICE_NAME: 'credential-rotator',
+      POWERTOOLS_METRICS_NAMESPACE: 'ServiceCredentialRotator',
+    },
+  });
+  try {
+    const [wall, cpu] = JSON.parse(child.stdout) as [number, number];
+    if (child.status === 0 && Number.isFinite(wall) && Number.isFinite(cpu)) return [wall, cpu];
+  } catch {
+    // reported below
+  }
+  throw new Error(`init probe of ${file} failed: ${child.stderr || child.stdout}`);
+}
+
+export async function coldStart(runs = 15): Promise<ColdStartFigure> {
+  mkdirSync(OUT, { recursive: true });
+  const baselineEntry = join(OUT, 'baseline-entry.ts');
+  writeFileSync(baselineEntry, BASELINE_SOURCE);
+  const handlerFile = join(OUT, 'handler.mjs');
+  const baselineFile = join(OUT, 'baseline.mjs');
+  const meta = await bundle(join(ROOT, 'lambda', 'handler.ts'), handlerFile);
+  await bundle(baselineEntry, baselineFile);
+
+  // Interleaved, after one warm-up each (disk cache), so drift hits both alike.
+  initTime(handlerFile);
+  initTime(baselineFile);
+  const h: [number, number][] = [];
+  const b: [number, number][] = [];
+  for (let i = 0; i < runs; i++) {
+    h.push(initTime(handlerFile));
+    b.push(initTime(baselineFile));
+  }
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const timings = (file: string, xs: [number, number][]): Timings => ({
+    bytes: statSync(file).size,
+    initMs: xs.map(([wall]) => round(wall)),
+    medianMs: round(median(xs.map(([wall]) => wall))),
+    medianCpuMs: round(median(xs.map(([, cpu]) => cpu))),
+  });
+  const handler = timings(handlerFile, h);
+  const baseline = timings(baselineFile, b);
+  return {
+    runs,
+    target: 'node20',
+    handler: { ...handler, largestInputs: largestInputs(meta) },
+    baseline,
+    ratio: Math.round((handler.medianMs / baseline.medianMs) * 100) / 100,
+    cpuRatio: Math.round((handler.medianCpuMs / baseline.medianCpuMs) * 100) / 100,
+    goal: 1.15,
+  };
+}
