@@ -103,8 +103,13 @@ export function planTarget(
       nextDueAt: settlesAt,
     };
   }
-  if (unrecorded.length > 0) {
-    const adopted = newest(unrecorded);
+  // An orphan already due for rotation is not adopted: the run after would rotate it away at
+  // once (I6). It is an ordinary "other" then, retired by rule 1 like any predecessor.
+  const adoptable = unrecorded.filter(
+    (c) => now.getTime() < c.createdAt.getTime() + days(policy.rotateAfterDays),
+  );
+  if (adoptable.length > 0) {
+    const adopted = newest(adoptable);
     // Once adopted, the old current credential (if any) is "other" too.
     const rest = observed.credentials.filter((c) => c !== adopted);
     const retire = rest.flatMap((o) => retireActions(o, o.status, adopted.createdAt, policy, now));

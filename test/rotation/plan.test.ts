@@ -370,6 +370,20 @@ const cases: Case[] = [
     actions: ['deactivate ACCAFIRST00000000001', 'delete ACCAFIRST00000000001', 'issue'],
   },
   {
+    // Found by the lifecycle properties: adopting an orphan already due for rotation left
+    // the rotation to the run after (I6). It is retired like any other credential instead.
+    name: 'does not adopt an orphan that is already due for rotation; rotates and retires it',
+    observed: observe([C, cred('ACCAORPHAN0000000001', 1)], recordedBy(C), written(0)),
+    now: at(40),
+    outcome: 'rotated',
+    actions: [
+      'deactivate ACCAORPHAN0000000001',
+      'delete ACCAORPHAN0000000001',
+      'issue',
+      `deactivate ${C.id}`,
+    ],
+  },
+  {
     name: 'adopts the newest of two orphans and retires the other',
     observed: observe(
       [cred('ACCAORPHAN0000000001', 0), cred('ACCAORPHAN0000000002', 0.001)],
