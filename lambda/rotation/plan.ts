@@ -150,34 +150,26 @@ export function planTarget(
           : 'no credential recorded'
         : `recorded credential ${recordedId} no longer exists`
       : `recorded credential ${recorded.id} is ${statusAt(recorded, now)}`;
-  if (recorded && recorded.status === 'Inactive' && !request.force) {
-    // Someone switched the current credential off by hand. When no slot is free to rotate,
-    // switching it back on is the only way to end the lockout without deleting anything
-    // early; it is current again, so rule 1 applies to the others in the same run (or the
-    // next run would find work left: I6).
-    const rest = others.filter((o) => o !== recorded);
-    const retire = rest.flatMap((o) => retireActions(o, o.status, recorded.createdAt, policy, now));
-    const left = afterActions(rest, retire).filter((o) => o.status !== 'Deleted');
-    if (left.length + 1 >= CREDENTIAL_SLOTS) {
-      return {
-        outcome: 'recovered',
-        actions: [{ type: 'activate', credentialId: recorded.id }, ...retire],
-        reason: `${why}; no free slot to rotate, so it is switched back on`,
-        currentCredentialId: recorded.id,
-        currentIssuedAt: recorded.createdAt,
-        nextDueAt: nextDue(recorded.createdAt, afterActions(rest, retire), policy),
-      };
-    }
-  }
-  // A recorded credential that is known but unusable (switched off, or expired) still dates
-  // its predecessors: those already switched off and past their grace period are deleted
-  // (rule 1's second half), which may free the slot the new credential needs. Active ones
-  // are left to the rotation's own rule 1.
+  // A recorded credential that is known but unusable (switched off by hand, or expired) still
+  // dates the others, so rule 1 applies to them as it would to the current one's
+  // predecessors; that may free the slot the bootstrap needs.
+  const rest = recorded ? others.filter((o) => o !== recorded) : others;
   const before = recorded
-    ? others
-        .filter((o) => o !== recorded && o.status !== 'Active')
-        .flatMap((o) => retireActions(o, o.status, recorded.createdAt, policy, now))
+    ? rest.flatMap((o) => retireActions(o, o.status, recorded.createdAt, policy, now))
     : [];
+  const left = afterActions(rest, before).filter((o) => o.status !== 'Deleted');
+  if (recorded && recorded.status === 'Inactive' && left.length + 1 >= CREDENTIAL_SLOTS && !request.force) {
+    // Someone switched the current credential off by hand and no slot is free to rotate:
+    // switching it back on is the only way to end the lockout without deleting anything early.
+    return {
+      outcome: 'recovered',
+      actions: [{ type: 'activate', credentialId: recorded.id }, ...before],
+      reason: `${why}; no free slot to rotate, so it is switched back on`,
+      currentCredentialId: recorded.id,
+      currentIssuedAt: recorded.createdAt,
+      nextDueAt: nextDue(recorded.createdAt, afterActions(rest, before), policy),
+    };
+  }
   return rotate({
     current: undefined,
     others: afterActions(others, before),

@@ -456,11 +456,29 @@ const cases: Case[] = [
   },
   {
     name: 'still blocks an expired current credential whose predecessor is within its grace period',
-    observed: observe([cred(C.id, 0, 'Expired', { expiresAt: at(5) }), O_INACTIVE], recordedBy(C), written(0)),
+    observed: observe(
+      [cred(C.id, 0, 'Expired', { expiresAt: at(5) }), O_INACTIVE],
+      recordedBy(C),
+      written(0),
+    ),
     now: at(6),
     outcome: 'blocked',
     actions: [],
     reason: /both credential slots are taken/,
+  },
+  {
+    // Found by the soak run: the secret rolled back to the record of a switched-off
+    // credential; the newer one is past its overlap and grace as dated by the recorded one,
+    // so rule 1 retires it and frees the slot (it used to block, needing an operator).
+    name: 'applies rule 1 to an Active other dated by a switched-off recorded credential, then rotates',
+    observed: observe(
+      [cred(C.id, 0, 'Inactive'), cred('ACCANEWER00000000001', 0.5)],
+      recordedBy(C),
+      written(8),
+    ),
+    now: at(8),
+    outcome: 'rotated',
+    actions: ['deactivate ACCANEWER00000000001', 'delete ACCANEWER00000000001', 'issue'],
   },
   // --- Foreign record
   {
