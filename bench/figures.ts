@@ -25,7 +25,7 @@ export interface CriticalPathCase {
   readonly medianL: number;
   /** Round trips on the critical path, as the emulator saw them (calls grouped by overlap). */
   readonly roundTrips: string[];
-  /** The rotation proper (first observation call to the last retire call), in L. */
+  /** The rotation proper (first observation call to the last retire call), in L, median. */
   readonly rotationL: number;
 }
 
@@ -49,7 +49,7 @@ export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPa
   for (const [name, event] of Object.entries(commands)) {
     const wall: number[] = [];
     let trips: string[] = [];
-    let rotation = 0;
+    const rotation: number[] = [];
     for (let rep = 0; rep < reps; rep++) {
       const world = await new BenchWorld({ emulator: { latencyMs } }).start();
       try {
@@ -61,7 +61,7 @@ export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPa
         if (outcome !== 'rotated') throw new Error(`${name}: expected a rotation, got ${outcome}`);
         wall.push(run.wallMs);
         trips = roundTrips(run.calls, latencyMs);
-        rotation = rotationSpan(run.calls, latencyMs);
+        rotation.push(rotationSpan(run.calls, latencyMs));
       } finally {
         await world.stop();
       }
@@ -71,7 +71,7 @@ export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPa
       wallMs: wall.map((w) => Math.round(w)),
       medianL: round2(median(wall) / latencyMs),
       roundTrips: trips,
-      rotationL: round2(rotation),
+      rotationL: round2(median(rotation)),
     });
   }
   return { latencyMs, cases, goalL: 4.5 };
