@@ -441,3 +441,15 @@ describe('configuration (loadConfig)', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('the I5 scan', () => {
+  it('finds an issued password in captured handler output, without printing it', async () => {
+    const w = await world();
+    const secret = w.emulator.issuedSecrets()[0] as string;
+    w.scanned.push(`{"level":"INFO","message":"oops","password":"${secret}"}`);
+    const found = w.leakedSecrets();
+    expect(found).toEqual([`issued secret #0 (${secret.length} chars)`]);
+    expect(found.join('')).not.toContain(secret);
+    w.scanned.length = 0; // the global afterEach scan would fail this test otherwise
+  });
+});
