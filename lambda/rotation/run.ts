@@ -4,7 +4,7 @@
 // by the next one (the planner's rule 4).
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
 import { CredentialNotFoundError, RotatorError, SecretDeletedError } from '../errors.ts';
-import type { Command } from './commands.ts';
+import type { Command, TargetRef } from './commands.ts';
 import type {
   ActionTaken,
   Credential,
@@ -18,7 +18,7 @@ import type {
 import { type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
 import { recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
-import { discover, findTarget } from './targets.ts';
+import { discover, findTarget, guessTarget } from './targets.ts';
 
 /** Structured logger (handler.ts adapts Powertools' Logger to it). Never pass a secret value. */
 export interface Log {
@@ -63,6 +63,7 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
 
   const reports: TargetReport[] = [];
   let targets: Target[];
+  let observations: Map<string, Prefetched> | undefined;
   if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
     const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix));
     targets = found.targets;
@@ -70,13 +71,14 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
       deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
       reports.push({ ...m, outcome: 'failed', actions: [] });
     }
+    if (targets.length >= BULK_OBSERVATION_THRESHOLD) observations = await observeInBulk(targets, deps);
   } else {
     const ref = command.target as NonNullable<typeof command.target>;
-    targets = [await findTarget(ref, deps.secrets, deps.secretNamePrefix)];
+    const { target, prefetched } = await findAndObserve(ref, deps);
+    targets = [target];
+    observations = new Map([[target.secretId, prefetched]]);
   }
 
-  const observations =
-    targets.length >= BULK_OBSERVATION_THRESHOLD ? await observeInBulk(targets, deps) : undefined;
   const deferred: string[] = [];
   const reserve = deps.deadlineReserveMs ?? DEFAULT_DEADLINE_RESERVE_MS;
   const done = await mapBounded(targets, deps.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
@@ -187,6 +189,44 @@ async function observeInBulk(targets: Target[], deps: RunDeps): Promise<Map<stri
     });
   }
   return observed;
+}
+
+/**
+ * A manual command names its target by secret or by user and service, and the stack names
+ * secrets `<prefix><user>/<service>`: so the secret and the credentials can be read while
+ * the target is still being looked up (one round trip instead of two). A guess is only used
+ * once the secret's tags confirm it; a wrong guess costs a wasted read, nothing else.
+ */
+async function findAndObserve(
+  ref: TargetRef,
+  deps: RunDeps,
+): Promise<{ target: Target; prefetched: Prefetched }> {
+  const guess = guessTarget(ref, deps.secretNamePrefix);
+  const [target, current, credentials] = await Promise.all([
+    findTarget(ref, deps.secrets, deps.secretNamePrefix),
+    guess.secretId ? speculate(deps.secrets.readCurrent(guess.secretId)) : undefined,
+    guess.userName && guess.serviceName
+      ? speculate(deps.credentials.listCredentials(guess.userName, guess.serviceName))
+      : undefined,
+  ]);
+  const sameSecret = guess.secretId === target.secretId || guess.secretId === target.secretName;
+  const sameUser = guess.userName === target.userName && guess.serviceName === target.serviceName;
+  return {
+    target,
+    prefetched: {
+      current: current?.ok && sameSecret ? { value: current.value } : undefined,
+      credentials: credentials?.ok && sameUser ? credentials.value : undefined,
+    },
+  };
+}
+
+/** A read whose failure is not reported here: the per-target read repeats it and reports. */
+async function speculate<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  try {
+    return { ok: true, value: await p };
+  } catch {
+    return { ok: false };
+  }
 }
 
 /** A bulk read that failed is not fatal: the per-target reads take over. */

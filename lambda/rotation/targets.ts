@@ -4,7 +4,7 @@ import type { SecretsPort, SecretSummary } from '../aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../errors.ts';
 import type { TargetRef } from './commands.ts';
 import type { Target } from './model.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from './services.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, SERVICE_NAME_TAG, USER_NAME_TAG } from './services.ts';
 
 /** A secret that carries the tags but cannot be processed; reported as a failed target. */
 export interface Misconfigured {
@@ -89,4 +89,26 @@ export async function findTarget(ref: TargetRef, secrets: SecretsPort, namePrefi
     `no secret is tagged ${USER_NAME_TAG}=${ref.userName} and ${SERVICE_NAME_TAG}=${ref.serviceName}` +
       `${namePrefix ? ` under the name prefix ${namePrefix}` : ''}; expected a secret created by the stack for this target`,
   );
+}
+
+/**
+ * What a reference most likely names, by the stack's naming convention
+ * (`<prefix><user-name>/<service-name>`). Only a guess: callers check it against the tags.
+ */
+export function guessTarget(
+  ref: TargetRef,
+  namePrefix?: string,
+): { secretId?: string; userName?: string; serviceName?: string } {
+  if (!('secretId' in ref)) {
+    const prefix = namePrefix ?? DEFAULT_SECRET_NAME_PREFIX;
+    return { ...ref, secretId: `${prefix}${ref.userName}/${ref.serviceName}` };
+  }
+  // An ARN ends in `:secret:<name>-<6 random characters>`.
+  const arn = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(ref.secretId);
+  const parts = (arn?.[1] ?? ref.secretId).split('/');
+  const userName = parts.at(-2);
+  const serviceName = parts.at(-1);
+  return serviceName?.endsWith('.amazonaws.com') && userName
+    ? { secretId: ref.secretId, userName, serviceName }
+    : { secretId: ref.secretId };
 }

@@ -275,6 +275,53 @@ describe('rotation lifecycle', () => {
   });
 });
 
+describe('manual commands read ahead by the naming convention', () => {
+  it('uses the tags, not the name, when a conventional name names another user', async () => {
+    const w = new World();
+    w.addTarget('bob', KEYSPACES);
+    const misnamed = w.addTarget('alice', KEYSPACES, {
+      secretName: 'team/bob/cassandra.amazonaws.com',
+    });
+    await w.run();
+    const bobBefore = w.emulator.iam
+      .credentials({ userName: 'bob' })
+      .map((c) => c.ServiceSpecificCredentialId);
+
+    const r = only(
+      await w.run({
+        action: 'rotate',
+        target: { secretId: 'team/bob/cassandra.amazonaws.com' },
+        force: false,
+        dryRun: false,
+      }),
+    );
+    expect(r.userName).toBe('alice');
+    expect(r.outcome).toBe('rotated');
+    expect(w.recordedId(misnamed)).toBe(r.currentCredentialId);
+    expect(w.emulator.iam.credentials({ userName: 'bob' }).map((c) => c.ServiceSpecificCredentialId)).toEqual(
+      bobBefore,
+    );
+    await w.expectInvariants();
+  });
+
+  it('finds a custom-named secret by user and service', async () => {
+    const w = new World();
+    const custom = w.addTarget('alice', KEYSPACES, { secretName: 'service-credentials/apps/alice-db' });
+    await w.run();
+    const r = only(
+      await w.run({
+        action: 'rotate',
+        target: { userName: 'alice', serviceName: KEYSPACES },
+        force: false,
+        dryRun: false,
+      }),
+    );
+    expect(r.outcome).toBe('rotated');
+    expect(w.recordedId(custom)).toBe(r.currentCredentialId);
+    await w.expectInvariants();
+  });
+});
+
 describe('observation at fleet scale', () => {
   const countCalls = (w: World, since: number) => {
     const counts: Record<string, number> = {};

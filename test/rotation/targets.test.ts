@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
-import { discover, findTarget } from '../../lambda/rotation/targets.ts';
+import { discover, findTarget, guessTarget } from '../../lambda/rotation/targets.ts';
 
 function secret(name: string, tags: Record<string, string>, deletedAt?: Date): SecretSummary {
   return {
@@ -98,5 +98,32 @@ describe('findTarget', () => {
     await expect(
       findTarget({ userName: 'alice', serviceName: 'cassandra.amazonaws.com' }, dup),
     ).rejects.toThrow(TargetConfigError);
+  });
+});
+
+describe('guessTarget', () => {
+  it('guesses the default secret name from a user and service', () => {
+    expect(guessTarget({ userName: 'alice', serviceName: 'cassandra.amazonaws.com' })).toEqual({
+      userName: 'alice',
+      serviceName: 'cassandra.amazonaws.com',
+      secretId: 'service-credentials/alice/cassandra.amazonaws.com',
+    });
+    expect(guessTarget({ userName: 'a', serviceName: 'codecommit.amazonaws.com' }, 'team/').secretId).toBe(
+      'team/a/codecommit.amazonaws.com',
+    );
+  });
+
+  it('guesses user and service from a conventional secret name or ARN', () => {
+    const arn =
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:service-credentials/alice/bedrock.amazonaws.com-AbCdEf';
+    expect(guessTarget({ secretId: arn })).toEqual({
+      secretId: arn,
+      userName: 'alice',
+      serviceName: 'bedrock.amazonaws.com',
+    });
+  });
+
+  it('guesses nothing about the user from an unconventional name', () => {
+    expect(guessTarget({ secretId: 'apps/alice-db' })).toEqual({ secretId: 'apps/alice-db' });
   });
 });
