@@ -1,7 +1,8 @@
 // Configuration, read from the environment once at cold start. This is the only module
 // that reads process.env for the product's own settings; endpoints and region are the
 // AWS SDK's standard variables and stay the SDK's business.
-import * as z from 'zod';
+// zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
+import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import type { Policy } from './rotation/model.ts';
 
@@ -17,29 +18,30 @@ export interface Config {
 
 export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
+const trimmed = () => z.optional(z.string().check(z.trim()));
+
 const days = (name: string, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((raw, ctx) => {
+  z.pipe(
+    trimmed(),
+    z.transform((raw, ctx) => {
       if (raw === undefined || raw === '') return fallback;
       const value = Number(raw);
       if (!Number.isFinite(value) || value < 0) {
-        ctx.addIssue({
+        ctx.issues.push({
           code: 'custom',
+          input: raw,
           message: `${name} must be a finite number of days >= 0, got ${JSON.stringify(raw)}`,
         });
         return z.NEVER;
       }
       return value;
-    });
+    }),
+  );
 
-const optionalName = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v ? v : undefined));
+const optionalName = z.pipe(
+  trimmed(),
+  z.transform((v) => (v ? v : undefined)),
+);
 
 const envSchema = z.object({
   ROTATE_AFTER_DAYS: days('ROTATE_AFTER_DAYS', DEFAULT_POLICY.rotateAfterDays),
@@ -47,10 +49,10 @@ const envSchema = z.object({
   GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
   SECRET_NAME_PREFIX: optionalName,
   EVENT_BUS_NAME: optionalName,
-  BULK_CREDENTIAL_LISTING: z
-    .enum(['true', 'false', ''], { message: 'BULK_CREDENTIAL_LISTING must be "true" or "false"' })
-    .optional()
-    .transform((v) => v === 'true'),
+  BULK_CREDENTIAL_LISTING: z.pipe(
+    z.optional(z.enum(['true', 'false', ''], { error: 'BULK_CREDENTIAL_LISTING must be "true" or "false"' })),
+    z.transform((v) => v === 'true'),
+  ),
 });
 
 /** How each policy field is called where it is set (the CDK props, or the Lambda environment). */
