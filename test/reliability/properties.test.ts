@@ -350,7 +350,7 @@ async function tamper(sim: Sim, step: Extract<Step, { kind: 'tamper' }>): Promis
 
 async function execute(sim: Sim, step: Step): Promise<void> {
   const { world } = sim;
-  const faulty = () => world.emulator.faults.pending().length > 0;
+  const faulty = () => world.emulator.faults.pending().length > 0 || world.emulator.faults.crashed;
   switch (step.kind) {
     case 'advance':
       world.emulator.clock.advance(step.ms);
@@ -365,6 +365,8 @@ async function execute(sim: Sim, step: Step): Promise<void> {
       sim.trail.push(`tamper ${step.how} ${TARGETS[step.target]?.user}`);
       stats.tamperings += 1;
       await tamper(sim, step);
+      // A crash-after fault may have hit the tamperer's own call: that process died, not ours.
+      world.emulator.faults.revive();
       return;
     case 'run':
     case 'dryRun':
