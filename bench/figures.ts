@@ -138,6 +138,7 @@ function withoutBulk(ports: { credentials: CredentialsPort; secrets: SecretsPort
       listTargetSecrets: (p?: string) => secrets.listTargetSecrets(p),
       describeSecret: (id: string) => secrets.describeSecret(id),
       readCurrent: (id: string) => secrets.readCurrent(id),
+      readPrevious: (id: string) => secrets.readPrevious(id),
       storeCurrent: (id: string, v: string) => secrets.storeCurrent(id, v),
     } satisfies SecretsPort,
   };

@@ -98,6 +98,10 @@ function fakePorts() {
       calls.push('describeSecret');
       return { arn: id, name: id, tags: {} };
     },
+    readPrevious: async () => {
+      calls.push('readPrevious');
+      return undefined;
+    },
     readCurrent: async () => {
       calls.push('readCurrent');
       return {

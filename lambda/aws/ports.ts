@@ -43,6 +43,8 @@ export interface SecretsPort {
   describeSecret(secretId: string): Promise<SecretSummary>;
   /** The AWSCURRENT version, or undefined when the secret has none yet. */
   readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
+  /** The AWSPREVIOUS version, or undefined when there is none. */
+  readPrevious(secretId: string): Promise<CurrentVersion | undefined>;
   /** Store a new AWSCURRENT version (the old one becomes AWSPREVIOUS). Returns the VersionId. */
   storeCurrent(secretId: string, value: string): Promise<string>;
   /**

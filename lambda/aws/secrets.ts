@@ -70,13 +70,22 @@ export class SecretsStore implements SecretsPort {
   }
 
   async readCurrent(secretId: string): Promise<CurrentVersion | undefined> {
+    return this.#readStage(secretId, CURRENT);
+  }
+
+  async readPrevious(secretId: string): Promise<CurrentVersion | undefined> {
+    return this.#readStage(secretId, 'AWSPREVIOUS');
+  }
+
+  async #readStage(secretId: string, stage: string): Promise<CurrentVersion | undefined> {
     try {
       const output = await this.#sm.send(
-        new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT }),
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }),
       );
       return toCurrentVersion('GetSecretValue', secretId, output);
     } catch (error) {
-      // A secret created without a value has no AWSCURRENT version yet: bootstrap, not an error.
+      // A secret created without a value has no AWSCURRENT version yet (bootstrap), and one
+      // written once has no AWSPREVIOUS: neither is an error.
       if (isMissingStagingLabel(error)) return undefined;
       throw translateAwsError('GetSecretValue', error, { subject: `secret ${secretId}` });
     }

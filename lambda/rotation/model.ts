@@ -64,6 +64,11 @@ export interface ObservedTarget {
   readonly target: Target;
   /** undefined when the secret has no AWSCURRENT version yet. */
   readonly current: CurrentVersion | undefined;
+  /**
+   * The AWSPREVIOUS version, read only when the planner may need it (see
+   * `mayNeedPreviousVersion` in plan.ts); undefined otherwise.
+   */
+  readonly previous?: CurrentVersion | undefined;
   /** Every credential IAM lists for (user, service), Inactive and Expired included. */
   readonly credentials: readonly Credential[];
 }

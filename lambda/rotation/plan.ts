@@ -5,7 +5,7 @@
 // Words: C is the credential AWSCURRENT records (the "current" one), O any other
 // credential IAM lists for the target. IAM allows two per user and service, Inactive
 // and Expired included.
-import type { Credential, ObservedTarget, Outcome, Policy } from './model.ts';
+import type { Credential, CurrentVersion, ObservedTarget, Outcome, Policy, Target } from './model.ts';
 import { parseRecord } from './record.ts';
 
 export const DAY_MS = 86_400_000;
@@ -127,6 +127,22 @@ export function planTarget(
     const issuedAt = current.createdAt;
     // Rule 1 first: what is due for the others anyway, rotation or not.
     const retire = others.flatMap((o) => retireActions(o, o.status, issuedAt, policy, now));
+    const race = adoptionRace(observed, current.id);
+    if (race) {
+      const settlesAt = new Date(race.lastWrite.getTime() + IN_FLIGHT_WINDOW_MS);
+      const settled = now.getTime() >= settlesAt.getTime();
+      return {
+        outcome: settled ? 'recovered' : 'unchanged',
+        actions: settled ? [{ type: 'adopt', credentialId: current.id }, ...retire] : retire,
+        reason:
+          `two runs stored credential ${current.id} ${race.apartMs} ms apart (overlapping adoptions): ` +
+          `the stored password may be the one the other run's reset replaced, so it is ${settled ? '' : 'to be '}` +
+          `reset and stored again${settled ? '' : ` after ${settlesAt.toISOString()}`}`,
+        currentCredentialId: current.id,
+        currentIssuedAt: issuedAt,
+        nextDueAt: settled ? nextDue(issuedAt, afterActions(others, retire), policy) : settlesAt,
+      };
+    }
     const due = request.rotate || now.getTime() >= issuedAt.getTime() + days(policy.rotateAfterDays);
     if (!due) {
       return {
@@ -179,6 +195,37 @@ export function planTarget(
     request,
     why,
   });
+}
+
+/**
+ * Only an adoption stores a credential long after IAM created it; only then can two runs have
+ * reset the same credential at once. The executor reads AWSPREVIOUS just in that case.
+ */
+export function mayNeedPreviousVersion(current: CurrentVersion | undefined, target: Target): boolean {
+  const record = parseRecord(current?.value, target);
+  if (record.kind !== 'valid' || !current) return false;
+  return current.createdAt.getTime() - Date.parse(record.record.issuedAt) >= IN_FLIGHT_WINDOW_MS;
+}
+
+/**
+ * Rule 4, second half. Two runs adopting the same orphan at once (possible only without
+ * reserved concurrency) both reset it; if the earlier reset is stored last, the secret holds a
+ * password IAM no longer accepts, and IAM's listing cannot tell. What shows it: AWSCURRENT and
+ * AWSPREVIOUS record the same credential and were written within the in-flight window of each
+ * other — a single run never stores one credential twice. Adopting it again (once both writers
+ * have settled) ends the lockout; its own version is written later than that window, so it
+ * never triggers this rule again (I6).
+ */
+function adoptionRace(
+  observed: ObservedTarget,
+  currentId: string,
+): { lastWrite: Date; apartMs: number } | undefined {
+  const { current, previous, target } = observed;
+  if (!current || !previous) return undefined;
+  const before = parseRecord(previous.value, target);
+  if (before.kind !== 'valid' || before.record.credentialId !== currentId) return undefined;
+  const apartMs = Math.abs(current.createdAt.getTime() - previous.createdAt.getTime());
+  return apartMs < IN_FLIGHT_WINDOW_MS ? { lastWrite: current.createdAt, apartMs } : undefined;
 }
 
 /** Rule 2 on the state rule 1 left: free a slot (or block), issue, then retire the rest. */

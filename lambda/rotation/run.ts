@@ -15,7 +15,13 @@ import type {
   Target,
   TargetReport,
 } from './model.ts';
-import { type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
+import {
+  mayNeedPreviousVersion,
+  type Plan,
+  type PlannedAction,
+  type RotationRequest,
+  planTarget,
+} from './plan.ts';
 import { recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
@@ -149,11 +155,24 @@ interface Prefetched {
 
 async function observe(target: Target, deps: RunDeps, prefetched: Prefetched = {}): Promise<ObservedTarget> {
   // Independent reads: one round trip, not two.
-  const [current, credentials] = await Promise.all([
-    prefetched.current ? prefetched.current.value : deps.secrets.readCurrent(target.secretId),
+  const [{ current, previous }, credentials] = await Promise.all([
+    readSecret(target, deps, prefetched.current),
     prefetched.credentials ?? deps.credentials.listCredentials(target.userName, target.serviceName),
   ]);
-  return { target, current, credentials };
+  return { target, current, previous, credentials };
+}
+
+/** AWSCURRENT, and AWSPREVIOUS too when the planner may need it (rare: adopted credentials). */
+async function readSecret(
+  target: Target,
+  deps: RunDeps,
+  prefetched: Prefetched['current'],
+): Promise<{ current: CurrentVersion | undefined; previous: CurrentVersion | undefined }> {
+  const current = prefetched ? prefetched.value : await deps.secrets.readCurrent(target.secretId);
+  const previous = mayNeedPreviousVersion(current, target)
+    ? await deps.secrets.readPrevious(target.secretId)
+    : undefined;
+  return { current, previous };
 }
 
 /**

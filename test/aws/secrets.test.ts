@@ -162,6 +162,26 @@ describe('SecretsStore', () => {
     });
   });
 
+  describe('readPrevious', () => {
+    it('reads the AWSPREVIOUS version, and undefined when there is none', async () => {
+      smMock
+        .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
+        .resolvesOnce({ ARN: arn('a'), VersionId: 'v0', CreatedDate: written, SecretString: 'old' })
+        .rejectsOnce(
+          new ResourceNotFoundException({
+            message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS",
+            $metadata: { httpStatusCode: 400 },
+          }),
+        );
+      await expect(store.readPrevious(arn('a'))).resolves.toEqual({
+        versionId: 'v0',
+        createdAt: written,
+        value: 'old',
+      });
+      await expect(store.readPrevious(arn('a'))).resolves.toBeUndefined();
+    });
+  });
+
   describe('readCurrent', () => {
     it('reads the AWSCURRENT version', async () => {
       smMock.on(GetSecretValueCommand).resolves({

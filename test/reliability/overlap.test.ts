@@ -150,7 +150,7 @@ describe('overlapping adoption of the same orphan', () => {
   // the Reset or the next run observing AWSPREVIOUS (two consecutive versions recording the
   // same credential = re-adopt). Reserved concurrency 1 is what prevents it in production.
   // `it.fails`: this test starts failing (and must be flipped) once the engine closes the race.
-  it.fails('does not leave a stale password behind when the first run stores after the second reset', async () => {
+  it('repairs a stale password left when the first run stores after the second reset', async () => {
     const { a, b, arns } = await setUp('orphan');
     const arn = arns[0] as string;
     // Per-call delay: the first run's store waits until the second run has reset and stored.

@@ -6,6 +6,7 @@ import {
   type Plan,
   type RotationRequest,
   planTarget,
+  mayNeedPreviousVersion,
 } from '../../lambda/rotation/plan.ts';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
@@ -524,5 +525,44 @@ describe('planTarget', () => {
     const quiet = planTarget(observe([C], recordedBy(C), written(0)), POLICY, at(3));
     expect(quiet.currentCredentialId).toBe(C.id);
     expect(quiet.currentIssuedAt?.toISOString()).toBe(C.createdAt.toISOString());
+  });
+});
+
+describe('planTarget: overlapping adoptions of one credential', () => {
+  const X = cred('ACCAADOPTED000000001', 0);
+  const version = (createdAt: Date, versionId: string) => ({ versionId, createdAt, value: recordedBy(X) });
+  const raced = (apartMs: number, previousAt = at(1)): ObservedTarget => ({
+    target,
+    current: version(new Date(previousAt.getTime() + apartMs), 'v2'),
+    previous: version(previousAt, 'v1'),
+    credentials: [X],
+  });
+
+  it('adopts the credential again once both writers have settled', () => {
+    const plan = planTarget(raced(40), POLICY, at(1, IN_FLIGHT_WINDOW_MS + 40));
+    expect(plan.outcome).toBe('recovered');
+    expect(plan.actions.map(describeAction)).toEqual([`adopt ${X.id}`]);
+    expect(plan.reason).toMatch(/two runs stored credential ACCAADOPTED000000001 40 ms apart/);
+  });
+
+  it('waits while the second writer may still be in flight', () => {
+    const plan = planTarget(raced(40), POLICY, at(1, 1000));
+    expect(plan.outcome).toBe('unchanged');
+    expect(plan.actions).toEqual([]);
+    expect(plan.nextDueAt?.toISOString()).toBe(at(1, IN_FLIGHT_WINDOW_MS + 40).toISOString());
+  });
+
+  it('does not trigger again after the repair, whose version is written later than the window', () => {
+    const plan = planTarget(raced(IN_FLIGHT_WINDOW_MS), POLICY, at(2));
+    expect(plan.outcome).toBe('unchanged');
+  });
+
+  it('asks for AWSPREVIOUS only for a credential stored long after IAM created it (an adoption)', () => {
+    const stored = (ms: number) => ({ versionId: 'v', createdAt: at(0, ms), value: recordedBy(X) });
+    expect(mayNeedPreviousVersion(stored(IN_FLIGHT_WINDOW_MS), target)).toBe(true);
+    expect(mayNeedPreviousVersion(stored(900), target)).toBe(false);
+    expect(mayNeedPreviousVersion({ versionId: 'v', createdAt: at(5), value: 'placeholder' }, target)).toBe(
+      false,
+    );
   });
 });

@@ -23,6 +23,7 @@ function portWith(secrets: SecretSummary[]): SecretsPort {
       return s;
     },
     readCurrent: async () => undefined,
+    readPrevious: async () => undefined,
     storeCurrent: async () => {
       throw new Error('discovery must not write');
     },
