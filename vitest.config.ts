@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // The JSON twin lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.local/vitest-results.json' }]],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: {
