@@ -56,6 +56,19 @@ function describe(value: unknown): string {
   return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value} ${quote(value)}`;
 }
 
+/**
+ * Builds a schema on its first use rather than at import: a scheduled run, the common one,
+ * needs only the scheduled-event schema, and building the command schemas it never uses
+ * costs cold-start time.
+ */
+function lazily<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
 const flag = (name: string) =>
   z.optional(z.boolean({ error: (iss) => `"${name}" must be true or false, got ${quote(iss.input)}` }));
 
@@ -72,7 +85,7 @@ const text = (name: string, pattern: RegExp, max: number, expected: string) =>
     }),
   );
 
-const targetFields = {
+const targetFields = () => ({
   secretId: z.optional(
     z.string({ error: (iss) => `"secretId" must be a string, got ${quote(iss.input)}` }).check((ctx) => {
       const v = ctx.value;
@@ -101,7 +114,7 @@ const targetFields = {
     MAX_SERVICE_NAME,
     'a service name like "cassandra.amazonaws.com"',
   ),
-};
+});
 
 const unknownKeys = (allowed: readonly string[]) => (iss: { code?: string; keys?: string[] }) => {
   if (iss.code !== 'unrecognized_keys' || !iss.keys) return undefined;
@@ -113,31 +126,39 @@ const unknownKeys = (allowed: readonly string[]) => (iss: { code?: string; keys?
   return `unknown field(s) ${shown.join(', ')}${more}; allowed here: ${allowed.map((a) => `"${a}"`).join(', ')}`;
 };
 
-const reconcileSchema = z.strictObject(
-  { action: z.literal('reconcile'), dryRun: flag('dryRun') },
-  { error: unknownKeys(['action', 'dryRun']) },
+const reconcileSchema = lazily(() =>
+  z.strictObject(
+    { action: z.literal('reconcile'), dryRun: flag('dryRun') },
+    { error: unknownKeys(['action', 'dryRun']) },
+  ),
 );
-const rotateSchema = z.strictObject(
-  { action: z.literal('rotate'), ...targetFields, force: flag('force'), dryRun: flag('dryRun') },
-  { error: unknownKeys(['action', ...TARGET_KEYS, 'force', 'dryRun']) },
+const rotateSchema = lazily(() =>
+  z.strictObject(
+    { action: z.literal('rotate'), ...targetFields(), force: flag('force'), dryRun: flag('dryRun') },
+    { error: unknownKeys(['action', ...TARGET_KEYS, 'force', 'dryRun']) },
+  ),
 );
 // Status changes nothing, so "dryRun" is accepted (either value) and means nothing more.
-const statusSchema = z.strictObject(
-  { action: z.literal('status'), ...targetFields, dryRun: flag('dryRun') },
-  { error: unknownKeys(['action', ...TARGET_KEYS, 'dryRun']) },
+const statusSchema = lazily(() =>
+  z.strictObject(
+    { action: z.literal('status'), ...targetFields(), dryRun: flag('dryRun') },
+    { error: unknownKeys(['action', ...TARGET_KEYS, 'dryRun']) },
+  ),
 );
 
 // The envelope is AWS's, not ours: unknown envelope fields (e.g. "replay-name" on an archive
 // replay) are allowed, but the schedule itself must be the plain one.
-const scheduledSchema = z.looseObject({
-  'detail-type': z.literal('Scheduled Event', {
-    error: (iss) => `"detail-type" must be "Scheduled Event", got ${quote(iss.input)}`,
+const scheduledSchema = lazily(() =>
+  z.looseObject({
+    'detail-type': z.literal('Scheduled Event', {
+      error: (iss) => `"detail-type" must be "Scheduled Event", got ${quote(iss.input)}`,
+    }),
+    source: z.enum(['aws.events', 'aws.scheduler'], {
+      error: (iss) => `"source" must be "aws.events" or "aws.scheduler", got ${quote(iss.input)}`,
+    }),
+    detail: z.unknown(),
   }),
-  source: z.enum(['aws.events', 'aws.scheduler'], {
-    error: (iss) => `"source" must be "aws.events" or "aws.scheduler", got ${quote(iss.input)}`,
-  }),
-  detail: z.unknown(),
-});
+);
 
 function isEmptyDetail(detail: unknown): boolean {
   // A rule sends {}; EventBridge Scheduler's default payload sends the string "{}".
@@ -164,7 +185,7 @@ function issuesOf(error: z.core.$ZodError): string[] {
 
 function parseScheduled(event: Record<string, unknown>): Command {
   const problems: string[] = [];
-  const parsed = scheduledSchema.safeParse(event);
+  const parsed = scheduledSchema().safeParse(event);
   if (!parsed.success) problems.push(...issuesOf(parsed.error));
   else if (!isEmptyDetail(parsed.data.detail)) {
     problems.push(`a scheduled event's "detail" must be {} or "{}", got ${quote(parsed.data.detail)}`);
@@ -224,14 +245,14 @@ function parseCommand(event: Record<string, unknown>): Command {
     rest = others;
   }
   if (action === 'reconcile') {
-    const parsed = reconcileSchema.safeParse(rest);
+    const parsed = reconcileSchema().safeParse(rest);
     if (!parsed.success) problems.push(...issuesOf(parsed.error));
     if (problems.length > 0 || !parsed.success) reject(problems);
     return { action: 'reconcile', dryRun: parsed.data.dryRun ?? false };
   }
   if (action === 'rotate') {
     problems.push(...targetProblems(event, 'rotate'));
-    const parsed = rotateSchema.safeParse(rest);
+    const parsed = rotateSchema().safeParse(rest);
     if (!parsed.success) problems.push(...issuesOf(parsed.error));
     const target = parsed.success ? targetOf(parsed.data) : undefined;
     if (problems.length > 0 || !parsed.success || !target) reject(problems);
@@ -243,7 +264,7 @@ function parseCommand(event: Record<string, unknown>): Command {
     };
   }
   problems.push(...targetProblems(event, 'status'));
-  const parsed = statusSchema.safeParse(rest);
+  const parsed = statusSchema().safeParse(rest);
   if (!parsed.success) problems.push(...issuesOf(parsed.error));
   if (problems.length > 0 || !parsed.success) reject(problems);
   const target = targetOf(parsed.data);
