@@ -100,6 +100,18 @@ function summaryOf(report: RunReport, durationMs: number): Record<string, unknow
   };
 }
 
+/**
+ * An EventBridge publisher whose client is built on the first publish, not at cold start:
+ * most runs change nothing and send no event, and building a client costs ~1 ms of init.
+ */
+function publishOnDemand(eventBusName: string): PublishEvents {
+  let publish: PublishEvents | undefined;
+  return (events) => {
+    publish ??= createEventPublisher(new EventBridgeClient({}), eventBusName);
+    return publish(events);
+  };
+}
+
 /** The handler with its dependencies injected: for tests and local runs. */
 export function createHandler(deps: HandlerDeps) {
   const { config, credentials, secrets, now } = deps;
@@ -108,8 +120,7 @@ export function createHandler(deps: HandlerDeps) {
   const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   const log = logOf(logger);
   const publishEvents =
-    deps.publishEvents ??
-    (config.eventBusName ? createEventPublisher(new EventBridgeClient({}), config.eventBusName) : undefined);
+    deps.publishEvents ?? (config.eventBusName ? publishOnDemand(config.eventBusName) : undefined);
 
   const rotate = async (event: unknown, context: Context): Promise<RunReport> => {
     let command: Command;
