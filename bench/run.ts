@@ -20,7 +20,9 @@ const { coldStart } = await import('./coldstart.ts');
 const { renderMarkdown } = await import('./report.ts');
 
 const quick = process.env.BENCH_QUICK === '1';
-const only = process.env.BENCH_ONLY?.split(',');
+// `--only coldstart` (or BENCH_ONLY=coldstart): some figures, e.g. `npm run bench -- --only coldstart`.
+const onlyArg = process.argv.indexOf('--only');
+const only = (onlyArg >= 0 ? process.argv[onlyArg + 1] : process.env.BENCH_ONLY)?.split(',');
 const want = (name: string) => !only || only.includes(name);
 const started = performance.now();
 const log = (message: string) =>
@@ -53,7 +55,8 @@ if (want('coldstart')) {
 results.runtimeSeconds = Math.round((performance.now() - started) / 100) / 10;
 log('done');
 
-const out = quick ? '.local/bench/results' : 'bench/results';
+// A partial or quick run never overwrites the reported figures.
+const out = quick || only ? '.local/bench/results' : 'bench/results';
 writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${out}.md`, renderMarkdown(results));
 process.stderr.write(`wrote ${out}.json and ${out}.md\n`);
