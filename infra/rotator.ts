@@ -327,6 +327,10 @@ export class ServiceCredentialRotator extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
+        // Bundle the SDK rather than use the runtime's copy (CDK's default for Node >= 18): it
+        // initialises faster here and carries the fields this code relies on (AllUsers,
+        // Bedrock's ServiceCredentialSecret) whatever SDK version the runtime ships.
+        externalModules: [],
         mainFields: ['module', 'main'],
         // ESM bundles of CJS dependencies still call require(): give them one.
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
