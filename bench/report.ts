@@ -48,10 +48,9 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
   out.push('| # | figure | result | goal | |', '|---|---|---|---|---|');
   const cp = r.criticalPath;
   if (cp) {
-    const best = Math.min(...cp.cases.map((c) => c.medianL));
     const rotation = Math.max(...cp.cases.map((c) => c.rotationL));
     out.push(
-      `| 1 | critical path of one rotation, L = ${cp.latencyMs} ms | end to end ${cp.cases.map((c) => `${c.medianL} L`).join(' / ')}; rotation proper (observe → retire) ≤ ${rotation} L | ≤ ${cp.goalL} L | ${verdict(best <= cp.goalL)} end to end; ${verdict(rotation <= cp.goalL)} for the rotation proper |`,
+      `| 1 | critical path of one rotation, L = ${cp.latencyMs} ms | ${cp.cases.map((c) => `${c.command}: ${c.medianL} L (${c.roundTrips.length} round trips)`).join('; ')}; rotation proper (observe → retire) ≤ ${rotation} L | ≤ ${cp.goalL} L | ${cp.cases.map((c) => `${verdict(c.medianL <= cp.goalL)} ${c.command}`).join(', ')} |`,
     );
   }
   const ss = r.steadyState;
@@ -97,12 +96,12 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     out.push(
       '',
       'The rotation itself is at the floor: IAM and the secret are observed in parallel, then create, store, retire ' +
-        '(4 round trips). Every command adds one discovery round trip before it (ListSecrets or DescribeSecret), because ' +
-        "the target — which IAM user, which service — is named by the secret's tags, so the IAM read cannot start before " +
-        'the tags are known. Overlapping it needs either the AllUsers IAM listing (opt-in, needs List on user/*) started ' +
-        'beside discovery together with BatchGetSecretValue by tag filter, or a speculative read by the default secret name ' +
-        'validated against the tags; not done (see the report). What remains above the round trips is per-call CPU ' +
-        '(SDK serialisation and signing, the emulator in the same process) on a loaded 2-core machine.',
+        '(4 round trips). A manual rotate names its target by secret or by user and service, and the stack names secrets ' +
+        '`<prefix><user>/<service>`, so the executor reads the secret and lists the credentials while it looks the ' +
+        'target up, and uses those reads only once the tags confirm the guess (findAndObserve in lambda/rotation/run.ts): ' +
+        '4 round trips. A scheduled run cannot: it learns its targets from ListSecrets, so its first observation waits ' +
+        'for that page (5 round trips; at fleet scale the bulk reads amortise it). What remains above the round trips is ' +
+        'per-call CPU (SDK serialisation and signing, the emulator in the same process) on a 2-core machine.',
       '',
     );
   }
