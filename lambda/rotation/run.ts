@@ -369,7 +369,11 @@ function reportPlan(
     currentCredentialId: currentId,
     currentIssuedAt: observed.credentials.find((c) => c.id === currentId)?.createdAt.toISOString(),
     nextDueAt: pending ? undefined : plan.nextDueAt?.toISOString(),
-    ...(plan.reason ? { reason: plan.reason } : pending ? { reason: `would be ${plan.outcome}` } : {}),
+    ...(pending
+      ? { reason: `would be ${plan.outcome}${plan.reason ? `: ${plan.reason}` : ''}` }
+      : plan.reason
+        ? { reason: plan.reason }
+        : {}),
     ...(mode === 'status'
       ? {
           credentials: observed.credentials.map((c) => ({

@@ -230,6 +230,7 @@ describe('rotation lifecycle', () => {
 
     const dry = only(await w.run({ action: 'reconcile', dryRun: true }));
     expect(dry.outcome).toBe('planned');
+    expect(dry.reason).toBe('would be rotated');
     expect(types(dry)).toEqual(['create', 'store', 'deactivate']);
     const status = only(await w.run({ action: 'status' }));
     expect(status.outcome).toBe('planned');
