@@ -20,20 +20,6 @@ export const KEYSPACES = 'cassandra.amazonaws.com';
 export const DAY_MS = 86_400_000;
 export const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
-/** Operations that change state: I6 counts them on a second run. */
-export const WRITE_OPERATIONS = new Set([
-  'CreateServiceSpecificCredential',
-  'UpdateServiceSpecificCredential',
-  'DeleteServiceSpecificCredential',
-  'ResetServiceSpecificCredential',
-  'PutSecretValue',
-  'UpdateSecretVersionStage',
-  'CreateSecret',
-  'DeleteSecret',
-  'UpdateSecret',
-  'TagResource',
-]);
-
 export interface SeedOptions {
   /** How many targets (user i, one service each). */
   readonly count: number;

@@ -3,7 +3,8 @@
 // collecting violations instead of failing a test, so the report can show them.
 import type { RunReport } from '../lambda/rotation/model.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
-import { type BenchWorld, captured, DAY_MS, POLICY, WRITE_OPERATIONS } from './harness.ts';
+import { isWriteCall } from '../emulator/index.ts';
+import { type BenchWorld, captured, DAY_MS, POLICY } from './harness.ts';
 
 export interface InvariantResult {
   readonly targets: number;
@@ -72,7 +73,7 @@ export async function checkInvariants(world: BenchWorld): Promise<InvariantResul
 
   // I6: run again right away; nothing may be written.
   const again = await world.invoke(SCHEDULED);
-  const writes = again.calls.filter((c) => WRITE_OPERATIONS.has(c.operation));
+  const writes = again.calls.filter(isWriteCall);
   if (writes.length > 0 || again.error) {
     fail(
       'I6 second run writes nothing',

@@ -109,6 +109,16 @@ async function bodyToString(body: unknown): Promise<string> {
   return String(body);
 }
 
+/** Whether a call changes state (what "a second run writes nothing" counts). */
+export function isWriteOperation(service: Service | 'unknown', operation: string): boolean {
+  if (service === 'iam') return !IAM_READ_OPERATIONS.has(operation);
+  return service === 'secretsmanager' && SECRETS_WRITE_OPERATIONS.has(operation);
+}
+
+/** Whether a logged call changed state. */
+export const isWriteCall = (call: Pick<CallRecord, 'service' | 'operation'>): boolean =>
+  isWriteOperation(call.service, call.operation);
+
 export class AwsEmulator {
   readonly clock = new VirtualClock();
   readonly iam: IamModel;
@@ -358,7 +368,7 @@ export class AwsEmulator {
   }
 
   private isMutation(service: Service, operation: string): boolean {
-    return service === 'iam' ? !IAM_READ_OPERATIONS.has(operation) : SECRETS_WRITE_OPERATIONS.has(operation);
+    return isWriteOperation(service, operation);
   }
 
   /** The real wall-clock time: the SDK corrects its clock skew from this header. */

@@ -1,5 +1,5 @@
 // Public entry point of the local AWS emulator (IAM service-specific credentials + Secrets Manager).
-export { AwsEmulator, lostResponseError } from './emulator.ts';
+export { AwsEmulator, isWriteCall, isWriteOperation, lostResponseError } from './emulator.ts';
 export type {
   AwsEmulatorOptions,
   CallRecord,

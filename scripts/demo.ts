@@ -10,7 +10,7 @@ import './quiet-sdk.ts';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AwsEmulator } from '../emulator/index.ts';
+import { AwsEmulator, isWriteCall } from '../emulator/index.ts';
 import { RunFailedError } from '../lambda/errors.ts';
 import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
 import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../lambda/rotation/plan.ts';
@@ -30,16 +30,6 @@ import {
 } from './local.ts';
 
 const EVENTS_DIR = new URL('../events/', import.meta.url);
-
-/** SDK calls that change something (for "a quiet run writes nothing", I6). */
-const WRITES = new Set([
-  'CreateServiceSpecificCredential',
-  'UpdateServiceSpecificCredential',
-  'DeleteServiceSpecificCredential',
-  'ResetServiceSpecificCredential',
-  'PutSecretValue',
-  'UpdateSecretVersionStage',
-]);
 
 const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
@@ -215,7 +205,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       step.after?.(emulator);
       const report = local.lastReport();
       const calls = emulator.calls.slice(since);
-      const writes = calls.filter((c) => WRITES.has(c.operation)).length;
+      const writes = calls.filter(isWriteCall).length;
       print(
         `   result  ${report ? `${report.targets.length} target(s)` : 'no report'} · ${calls.length} AWS calls, ${writes} writes`,
       );

@@ -1,7 +1,7 @@
 // The integration tests' world: the emulator served over real HTTP on 127.0.0.1, the SDK
 // pointed at it only through the standard endpoint variables, and the handler built as in
 // production (createClients() + adapters + createHandler) with the emulator's clock.
-import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
+import { AwsEmulator, type AwsEmulatorOptions, isWriteCall } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import {
@@ -14,7 +14,6 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
 } from '../../scripts/local.ts';
-import { WRITE_OPERATIONS } from '../support/world.ts';
 
 export interface Invocation {
   /** The run's report; present also when the handler threw RunFailedError after the run. */
@@ -74,7 +73,7 @@ export async function startLocalAws(
     writesSince: (since) =>
       emulator.calls
         .slice(since)
-        .filter((c) => WRITE_OPERATIONS.has(c.operation))
+        .filter(isWriteCall)
         .map((c) => `${c.operation} -> ${c.outcome}`),
     async close() {
       handler.destroy();

@@ -5,7 +5,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, expect } from 'vitest';
-import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
+import { AwsEmulator, type AwsEmulatorOptions, isWriteCall } from '../../emulator/index.ts';
 import { IamCredentials } from '../../lambda/aws/iam.ts';
 import type { CredentialsPort } from '../../lambda/aws/ports.ts';
 import { SecretsStore } from '../../lambda/aws/secrets.ts';
@@ -16,20 +16,6 @@ import { type Log, runRotation } from '../../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
 
 export const DEFAULT_TEST_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
-
-/** SDK writes: what I6 ("a second run writes nothing") and the bad-input table count. */
-export const WRITE_OPERATIONS = new Set([
-  'CreateServiceSpecificCredential',
-  'UpdateServiceSpecificCredential',
-  'DeleteServiceSpecificCredential',
-  'ResetServiceSpecificCredential',
-  'PutSecretValue',
-  'UpdateSecretVersionStage',
-  'CreateSecret',
-  'DeleteSecret',
-  'UpdateSecret',
-  'TagResource',
-]);
 
 export interface WorldOptions {
   readonly policy?: Policy;
@@ -165,7 +151,7 @@ export class World {
   writesSince(since: number): string[] {
     return this.emulator.calls
       .slice(since)
-      .filter((c) => WRITE_OPERATIONS.has(c.operation))
+      .filter(isWriteCall)
       .map((c) => `${c.operation} ${JSON.stringify(c.params)} -> ${c.outcome}`);
   }
 
