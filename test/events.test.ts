@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../lambda/errors.ts';
 import { MAX_EVENT_BYTES, parseEvent } from '../lambda/events.ts';
 import type { Command } from '../lambda/rotation/commands.ts';
+import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
 
 const EVENTS_DIR = join(import.meta.dirname, '..', 'events');
 const sample = (file: string): unknown => JSON.parse(readFileSync(join(EVENTS_DIR, file), 'utf8'));
@@ -25,29 +26,7 @@ function rejectionOf(event: unknown): InvalidEventError {
 
 describe('parseEvent', () => {
   describe('sample events (events/*.json)', () => {
-    const expected: Record<string, Command> = {
-      'dry-run.json': { action: 'reconcile', dryRun: true },
-      'reconcile.json': { action: 'reconcile', dryRun: false },
-      'rotate-secret-force.json': {
-        action: 'rotate',
-        target: { secretId: 'service-credentials/app-keyspaces/cassandra.amazonaws.com' },
-        force: true,
-        dryRun: false,
-      },
-      'rotate-target.json': {
-        action: 'rotate',
-        target: { userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
-        force: false,
-        dryRun: false,
-      },
-      'scheduled-rule.json': { action: 'reconcile', dryRun: false },
-      'scheduler.json': { action: 'reconcile', dryRun: false },
-      'status.json': { action: 'status' },
-      'status-target.json': {
-        action: 'status',
-        target: { userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
-      },
-    };
+    const expected = SAMPLE_EVENT_COMMANDS;
 
     it('has an expected command for every sample file', () => {
       const files = readdirSync(EVENTS_DIR).filter((f) => f.endsWith('.json'));

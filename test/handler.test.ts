@@ -13,6 +13,7 @@ import type { Command } from '../lambda/rotation/commands.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import type { RunDeps } from '../lambda/rotation/run.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
+import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const PASSWORD = 'handlerFixturePassword0123456789abcdefghijklmnopqrstuvwxyzAB+/=';
@@ -220,29 +221,7 @@ function setup(overrides: Partial<HandlerDeps> & { targets?: TargetReport[] } = 
 
 describe('handler', () => {
   describe('accepted events', () => {
-    const sampleCommands: Record<string, Command> = {
-      'dry-run.json': { action: 'reconcile', dryRun: true },
-      'reconcile.json': { action: 'reconcile', dryRun: false },
-      'rotate-secret-force.json': {
-        action: 'rotate',
-        target: { secretId: 'service-credentials/app-keyspaces/cassandra.amazonaws.com' },
-        force: true,
-        dryRun: false,
-      },
-      'rotate-target.json': {
-        action: 'rotate',
-        target: { userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
-        force: false,
-        dryRun: false,
-      },
-      'scheduled-rule.json': { action: 'reconcile', dryRun: false },
-      'scheduler.json': { action: 'reconcile', dryRun: false },
-      'status.json': { action: 'status' },
-      'status-target.json': {
-        action: 'status',
-        target: { userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
-      },
-    };
+    const sampleCommands = SAMPLE_EVENT_COMMANDS;
 
     it('covers every sample event', () => {
       expect(
