@@ -383,7 +383,8 @@ export class ServiceCredentialRotator extends Construct {
         }),
       );
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]`,
+        // cdk-nag names the resource as rendered: a concrete account, or the token's name.
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:user/*]`,
         reason:
           'Opt-in bulkCredentialListing: ListServiceSpecificCredentials with AllUsers has no ' +
           'narrower documented resource. It returns credential metadata, never a password; ' +

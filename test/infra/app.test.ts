@@ -170,6 +170,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       createTestEventRegistry: true,
       alarmEmail: 'ops@example.com',
       reservedConcurrency: false,
+      bulkCredentialListing: true,
     });
     expect(() => app.synth()).not.toThrow();
   });
