@@ -14,6 +14,7 @@ import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import type { RunDeps } from '../lambda/rotation/run.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
+import { lambdaContext } from './support/handler.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const PASSWORD = 'handlerFixturePassword0123456789abcdefghijklmnopqrstuvwxyzAB+/=';
@@ -28,22 +29,7 @@ const config: Config = {
   eventBusName: undefined,
 };
 
-function context(remainingMs = 600_000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'credential-rotator',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:credential-rotator',
-    memoryLimitInMB: '256',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/credential-rotator',
-    logStreamName: '2026/11/22/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+const context = lambdaContext;
 
 /** Ports whose every call is recorded; they hand out secrets, which must never reach a log. */
 function fakePorts() {
