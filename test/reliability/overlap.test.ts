@@ -4,7 +4,7 @@
 // work for more than one more run. Two worlds (separate SDK clients, one emulator) run at
 // once; the emulator's per-call latency and staggered starts make them interleave.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../../emulator/index.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
@@ -136,10 +136,6 @@ describe('overlapping runs', () => {
       );
     },
   );
-
-  it('prints the interleavings measured', () => {
-    console.log(`overlap results:\n${results.join('\n')}`);
-  });
 });
 
 describe('overlapping adoption of the same orphan', () => {
@@ -169,4 +165,9 @@ describe('overlapping adoption of the same orphan', () => {
     a.expectNoLockout([arn]);
     await a.expectIdempotent();
   });
+});
+
+// A report, not a test: the measured interleavings, for docs/RELIABILITY.md.
+afterAll(() => {
+  console.log(`overlap results:\n${results.join('\n')}`);
 });
