@@ -23,7 +23,10 @@ export const CREDENTIAL_SLOTS = 2;
 export type PlannedAction =
   /** Create a credential and store it as the new AWSCURRENT. */
   | { readonly type: 'issue' }
-  /** Reset an unrecorded credential (new password, same id) and store it: recovery. */
+  /**
+   * Reset a credential (new password, same id) and store it: recovery of one no secret version
+   * records, or of one whose stored password two overlapping adoptions may have made stale.
+   */
   | { readonly type: 'adopt'; readonly credentialId: string }
   /** Switch the recorded current credential back on (deactivated by hand, no slot to rotate). */
   | { readonly type: 'activate'; readonly credentialId: string }

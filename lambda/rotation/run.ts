@@ -400,7 +400,7 @@ function describeFailure(error: unknown, taken: readonly ActionTaken[]): string 
   const message = describeError(error);
   const created = taken.at(-1);
   if (created && (created.type === 'create' || created.type === 'reset')) {
-    return `${message}; credential ${created.credentialId} was issued but not stored: the next run adopts it`;
+    return `${message}; credential ${created.credentialId} was issued but not stored: the first run at least 15 minutes after its issue adopts it`;
   }
   if (error instanceof SecretDeletedError) return `${message}; restore the secret to resume rotation`;
   return message;

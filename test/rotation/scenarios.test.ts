@@ -142,7 +142,9 @@ describe('rotation lifecycle', () => {
 
     const failed = only(await w.run());
     expect(failed.outcome).toBe('failed');
-    expect(failed.reason).toMatch(/was issued but not stored: the next run adopts it/);
+    expect(failed.reason).toMatch(
+      /was issued but not stored: the first run at least 15 minutes after its issue adopts it/,
+    );
     expect(w.recordedId(arn)).toBe(first); // the old credential still works: no lockout
     w.expectNoLockout();
     w.emulator.faults.clear();
