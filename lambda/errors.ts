@@ -58,14 +58,20 @@ export class SecretNotFoundError extends AwsCallError {}
 /** Secrets Manager: the secret is scheduled for deletion. */
 export class SecretDeletedError extends AwsCallError {}
 
+/** Targets named in a RunFailedError's message; `failedTargets` holds them all. */
+const NAMED_FAILURES = 20;
+
 /** Thrown by the handler after a run in which some targets failed (the others completed). */
 export class RunFailedError extends RotatorError {
   readonly failedTargets: readonly string[];
   constructor(failedTargets: readonly string[], reasons: readonly string[]) {
+    const named = failedTargets
+      .slice(0, NAMED_FAILURES)
+      .map((t, i) => `${t} (${reasons[i] ?? 'unknown error'})`);
+    const more = failedTargets.length - named.length;
+    // Bounded, because the message travels as Lambda's error payload to the failure queue.
     super(
-      `${failedTargets.length} target(s) failed: ${failedTargets
-        .map((t, i) => `${t} (${reasons[i] ?? 'unknown error'})`)
-        .join('; ')}`,
+      `${failedTargets.length} target(s) failed: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
     );
     this.failedTargets = failedTargets;
   }

@@ -20,7 +20,7 @@ import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
 import { notify } from './notify.ts';
 import type { Command } from './rotation/commands.ts';
-import type { Outcome, RunReport, TargetReport } from './rotation/model.ts';
+import type { Outcome, RunReport } from './rotation/model.ts';
 import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
 
@@ -72,30 +72,33 @@ function errorData(error: unknown): Record<string, unknown> {
   return error instanceof Error ? { errorName: error.name, error: error.message } : { error: String(error) };
 }
 
-/** Counts per outcome, plus ids and reasons of targets that need attention. Ids only, never secrets. */
+/** At most this many target ids in the summary line (the report itself has them all). */
+const SUMMARY_ID_LIMIT = 50;
+
+/**
+ * Counts per outcome, and the ids of the targets that need attention. The executor has logged
+ * each changed or failed target, with its actions and reason, on a line of its own: repeating
+ * them here would make one line per fleet, which outgrows a CloudWatch log event (256 KB).
+ */
 function summaryOf(report: RunReport, durationMs: number): Record<string, unknown> {
   const outcomes: Partial<Record<Outcome, number>> = {};
   for (const outcome of OUTCOMES) {
     const n = report.targets.filter((t) => t.outcome === outcome).length;
     if (n > 0) outcomes[outcome] = n;
   }
-  const entry = (t: TargetReport) => ({
-    secretId: t.secretId,
-    userName: t.userName,
-    serviceName: t.serviceName,
-    outcome: t.outcome,
-    actions: t.actions.map((a) => `${a.type} ${a.credentialId}`),
-    ...(t.reason !== undefined ? { reason: t.reason } : {}),
-    ...(t.nextDueAt !== undefined ? { nextDueAt: t.nextDueAt } : {}),
-  });
+  const attention = report.targets.filter((t) => t.outcome === 'failed' || t.outcome === 'blocked');
   return {
     action: report.action,
     dryRun: report.dryRun,
     targets: report.targets.length,
     outcomes,
-    // Only the targets something happened to: a big account's unchanged ones would drown the line.
-    changed: report.targets.filter((t) => t.outcome !== 'unchanged').map(entry),
-    ...(report.deferred && report.deferred.length > 0 ? { deferred: report.deferred } : {}),
+    ...(attention.length > 0
+      ? { needsAttention: attention.slice(0, SUMMARY_ID_LIMIT).map((t) => `${t.outcome} ${t.secretId}`) }
+      : {}),
+    ...(attention.length > SUMMARY_ID_LIMIT
+      ? { needsAttentionNotListed: attention.length - SUMMARY_ID_LIMIT }
+      : {}),
+    ...(report.deferred && report.deferred.length > 0 ? { deferred: report.deferred.length } : {}),
     durationMs,
   };
 }

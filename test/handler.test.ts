@@ -316,9 +316,7 @@ describe('handler', () => {
         targets: 3,
         outcomes: { rotated: 1, failed: 1, unchanged: 1 },
       });
-      const changed = finished?.changed as { secretId: string; reason?: string }[];
-      expect(changed.map((c) => c.secretId)).toEqual([arn('app'), arn('broken')]);
-      expect(changed[1]?.reason).toContain('Rate exceeded');
+      expect(finished?.needsAttention).toEqual([`failed ${arn('broken')}`]);
     });
   });
 
@@ -340,6 +338,20 @@ describe('handler', () => {
       expect(everything).toContain('ACCANEW0000000000001');
       expect(everything).not.toContain(PASSWORD);
       expect(everything).not.toContain(API_KEY);
+    });
+
+    it('keep the summary and the error bounded for a whole failing fleet', async () => {
+      const targets = Array.from({ length: 60 }, (_, i) =>
+        target(`t${i}`, { outcome: 'failed', reason: 'AccessDenied' }),
+      );
+      const { handler } = setup({ targets });
+      const error = await handler({ action: 'reconcile' }, context()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunFailedError);
+      expect((error as RunFailedError).failedTargets).toHaveLength(60);
+      expect((error as RunFailedError).message).toMatch(/^60 target\(s\) failed: .*; and 40 more$/);
+      const finished = logLines().find((l) => l.message === 'run finished');
+      expect(finished?.needsAttention).toHaveLength(50);
+      expect(finished?.needsAttentionNotListed).toBe(10);
     });
 
     it('warn about blocked targets', async () => {
