@@ -2,8 +2,6 @@
 // clients (createClients: adaptive retries) pointed at it through AWS_ENDPOINT_URL, and the
 // real Lambda handler (createHandler) invoked with a fake Lambda context. Targets are seeded
 // straight into the emulator's models (fast), exactly as a completed run would leave them.
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { AwsEmulator, type AwsEmulatorOptions, type CallRecord } from '../emulator/index.ts';
 import type { CredentialView } from '../emulator/iam.ts';
 import { createClients } from '../lambda/aws/clients.ts';
@@ -15,6 +13,7 @@ import { createHandler } from '../lambda/handler.ts';
 import type { IssuedCredential, Policy, RunReport } from '../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../lambda/rotation/record.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { countdown, fakeLambdaContext } from '../verify/index.ts';
 
 export const KEYSPACES = 'cassandra.amazonaws.com';
 export const DAY_MS = 86_400_000;
@@ -111,8 +110,10 @@ export class BenchWorld {
   async invoke(event: unknown, remainingMs = 900_000): Promise<Invocation> {
     if (!this.handler) throw new Error('start() the world first');
     const since = this.emulator.calls.length;
-    const deadline = Date.now() + remainingMs;
-    const context = lambdaContext(() => Math.max(0, deadline - Date.now()));
+    const context = fakeLambdaContext({
+      functionName: 'credential-rotator-bench',
+      remainingMs: countdown(remainingMs),
+    });
     const started = performance.now();
     let report: RunReport | undefined;
     let error: unknown;
@@ -133,7 +134,7 @@ export class BenchWorld {
       error,
       wallMs,
       calls: this.emulator.calls.slice(since),
-      msBeforeTimeout: deadline - Date.now(),
+      msBeforeTimeout: context.getRemainingTimeInMillis(),
     };
   }
 }
@@ -150,23 +151,6 @@ function issuedOf(view: CredentialView): IssuedCredential {
     alias: view.ServiceCredentialAlias,
     servicePassword: view.ServicePassword,
     serviceCredentialSecret: view.ServiceCredentialSecret,
-  };
-}
-
-export function lambdaContext(remaining: () => number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'credential-rotator-bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:credential-rotator-bench',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/credential-rotator-bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: remaining,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }
 

@@ -1,11 +1,10 @@
 // Shared helpers for running the real handler locally (npm start, npm run invoke, the
 // integration tests): a demo account, pointing the SDK at a local emulator the standard way
 // (endpoint environment variables, no special code path), a handler built exactly as the
-// production one is but with the emulator's virtual clock, and read-only views and checks of
-// the emulator's state. Nothing here prints a password or API key.
-import { randomBytes, randomUUID } from 'node:crypto';
+// production one is but with the emulator's virtual clock, and a read-only view of the
+// emulator's state (the checks are verify/'s). Nothing here prints a password or API key.
+import { randomBytes } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import type { AwsEmulator } from '../emulator/index.ts';
 import { createClients } from '../lambda/aws/clients.ts';
 import { IamCredentials } from '../lambda/aws/iam.ts';
@@ -17,6 +16,7 @@ import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { runRotation } from '../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
+import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../verify/index.ts';
 
 /** The demo account's targets: one per kind of credential the product handles. */
 export const DEMO_TARGETS = [
@@ -148,33 +148,19 @@ export function createLocalHandler(
   return {
     invoke: (event) => {
       last = undefined;
-      return handler(event, lambdaContext(options.timeoutMs));
+      return handler(
+        event,
+        fakeLambdaContext({
+          functionName: 'credential-rotator-local',
+          remainingMs: countdown(options.timeoutMs ?? 5 * 60_000),
+        }),
+      );
     },
     lastReport: () => last,
     destroy: () => {
       clients.iam.destroy();
       clients.secrets.destroy();
     },
-  };
-}
-
-/** A Lambda context for a local invocation; the deadline counts down from the call. */
-export function lambdaContext(timeoutMs = 5 * 60_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  const functionName = 'credential-rotator-local';
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 
@@ -196,100 +182,30 @@ export interface TargetView {
   readonly currentId: string | undefined;
 }
 
-function recordOf(value: string | undefined): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const tagOf = (tags: readonly { Key: string; Value: string }[], key: string) =>
-  tags.find((t) => t.Key === key)?.Value ?? '';
-
 /** Every target secret (tagged, not scheduled for deletion) with its IAM credentials. */
 export function viewTargets(emulator: AwsEmulator): TargetView[] {
-  return emulator.secrets
-    .all()
-    .filter((s) => !s.deletedDate && s.tags.some((t) => t.Key === USER_NAME_TAG))
-    .map((s) => {
-      const userName = tagOf(s.tags, USER_NAME_TAG);
-      const serviceName = tagOf(s.tags, SERVICE_NAME_TAG);
-      const currentId = recordOf(emulator.secrets.valueAt(s.arn, 'AWSCURRENT'))?.credentialId;
-      const previousId = recordOf(emulator.secrets.valueAt(s.arn, 'AWSPREVIOUS'))?.credentialId;
-      return {
-        secretName: s.name,
-        secretArn: s.arn,
-        userName,
-        serviceName,
-        currentId: typeof currentId === 'string' ? currentId : undefined,
-        credentials: emulator.iam.credentials({ userName, serviceName }).map((c) => ({
-          id: c.ServiceSpecificCredentialId,
-          status: c.Status,
-          createdAt: c.CreateDate,
-          labels: [
-            ...(c.ServiceSpecificCredentialId === currentId ? (['AWSCURRENT'] as const) : []),
-            ...(c.ServiceSpecificCredentialId === previousId ? (['AWSPREVIOUS'] as const) : []),
-          ],
-        })),
-      };
-    });
-}
-
-export interface CheckResult {
-  /** Targets checked. */
-  readonly checked: number;
-  /** What is wrong, one line each; empty when all holds. Never contains a secret. */
-  readonly problems: string[];
-}
-
-/**
- * I1 (no lockout) for every target: AWSCURRENT names a credential that exists, is Active and
- * holds the password (or API key) IAM last issued for it, with IAM's user name. Plus the
- * two-slot half of I4: at most two credentials per user and service.
- */
-export function checkNoLockout(emulator: AwsEmulator): CheckResult {
-  const problems: string[] = [];
-  const targets = viewTargets(emulator);
-  for (const t of targets) {
-    const name = t.secretName;
-    const record = recordOf(emulator.secrets.valueAt(t.secretArn, 'AWSCURRENT'));
-    if (t.credentials.length > 2) problems.push(`I4: ${name}: ${t.credentials.length} credentials in IAM`);
-    if (!record || typeof record.credentialId !== 'string') {
-      problems.push(`I1: ${name}: AWSCURRENT holds no credential record`);
-      continue;
-    }
-    const cred = emulator.iam.credential(record.credentialId);
-    if (!cred) {
-      problems.push(`I1: ${name}: AWSCURRENT names ${record.credentialId}, which IAM does not have`);
-      continue;
-    }
-    if (cred.Status !== 'Active') {
-      problems.push(
-        `I1: ${name}: AWSCURRENT names ${cred.ServiceSpecificCredentialId}, which is ${cred.Status}`,
-      );
-    }
-    const stored = record.password ?? record.apiKey;
-    if (stored !== cred.secret) {
-      problems.push(
-        `I1: ${name}: the stored secret is not the one IAM last issued for ${record.credentialId}`,
-      );
-    }
-    if (record.password !== undefined && record.username !== cred.ServiceUserName) {
-      problems.push(`I1: ${name}: the stored user name is not IAM's ServiceUserName`);
-    }
-  }
-  return { checked: targets.length, problems };
-}
-
-/** Every password and API key the emulator issued that appears in `text` (I5), masked. */
-export function leakedSecrets(emulator: AwsEmulator, text: string): string[] {
-  return emulator
-    .issuedSecrets()
-    .filter((s) => text.includes(s))
-    .map((s) => `${s.length}-character secret`);
+  return targetSecrets(emulator).map((s) => {
+    const userName = tagOf(s, USER_NAME_TAG);
+    const serviceName = tagOf(s, SERVICE_NAME_TAG);
+    const currentId = recordedId(emulator, s.arn, 'AWSCURRENT');
+    const previousId = recordedId(emulator, s.arn, 'AWSPREVIOUS');
+    return {
+      secretName: s.name,
+      secretArn: s.arn,
+      userName,
+      serviceName,
+      currentId,
+      credentials: emulator.iam.credentials({ userName, serviceName }).map((c) => ({
+        id: c.ServiceSpecificCredentialId,
+        status: c.Status,
+        createdAt: c.CreateDate,
+        labels: [
+          ...(c.ServiceSpecificCredentialId === currentId ? (['AWSCURRENT'] as const) : []),
+          ...(c.ServiceSpecificCredentialId === previousId ? (['AWSPREVIOUS'] as const) : []),
+        ],
+      })),
+    };
+  });
 }
 
 /** A target's outcome line, its actions, and a table of its credentials. Ids only. */

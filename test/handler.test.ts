@@ -14,7 +14,7 @@ import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import type { RunDeps } from '../lambda/rotation/run.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
-import { lambdaContext } from './support/handler.ts';
+import { fakeLambdaContext } from '../verify/index.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const PASSWORD = 'handlerFixturePassword0123456789abcdefghijklmnopqrstuvwxyzAB+/=';
@@ -29,7 +29,8 @@ const config: Config = {
   eventBusName: undefined,
 };
 
-const context = lambdaContext;
+const REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e812345678';
+const context = (remainingMs?: number) => fakeLambdaContext({ remainingMs, awsRequestId: REQUEST_ID });
 
 /** Ports whose every call is recorded; they hand out secrets, which must never reach a log. */
 function fakePorts() {
@@ -332,7 +333,7 @@ describe('handler', () => {
         outcomes: { rotated: 1 },
       });
       expect(logLines().find((l) => l.message === 'run started')).toMatchObject({
-        function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+        function_request_id: REQUEST_ID,
       });
       const everything = stdout.join('') + JSON.stringify(result);
       expect(everything).toContain('ACCANEW0000000000001');

@@ -1,11 +1,10 @@
 // The integration tests' world: the emulator served over real HTTP on 127.0.0.1, the SDK
 // pointed at it only through the standard endpoint variables, and the handler built as in
 // production (createClients() + adapters + createHandler) with the emulator's clock.
-import { AwsEmulator, type AwsEmulatorOptions, isWriteCall } from '../../emulator/index.ts';
+import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import {
-  checkNoLockout,
   createDemoAccount,
   createLocalHandler,
   emulatorEnv,
@@ -14,6 +13,9 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
 } from '../../scripts/local.ts';
+import { atRestProblems, writeCalls } from '../../verify/index.ts';
+
+const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
 export interface Invocation {
   /** The run's report; present also when the handler threw RunFailedError after the run. */
@@ -29,8 +31,8 @@ export interface LocalAws {
   invoke(event: unknown): Promise<Invocation>;
   advanceDays(days: number): void;
   /**
-   * I1 and the two-slot limit for every target (or those of the given IAM users): the
-   * problems found, empty when all holds.
+   * I1 and I4 at rest for every target (or those of the given IAM users): the problems
+   * found, empty when all holds.
    */
   lockoutProblems(userNames?: readonly string[]): string[];
   /** Write calls the emulator answered since `since` (an index into its call log). */
@@ -46,9 +48,9 @@ export async function startLocalAws(
   const restoreEnv = setEnv({
     ...emulatorEnv(server.url),
     ...powertoolsEnv(false),
-    ROTATE_AFTER_DAYS: '30',
-    OVERLAP_DAYS: '0',
-    GRACE_PERIOD_DAYS: '7',
+    ROTATE_AFTER_DAYS: String(POLICY.rotateAfterDays),
+    OVERLAP_DAYS: String(POLICY.overlapDays),
+    GRACE_PERIOD_DAYS: String(POLICY.gracePeriodDays),
     SECRET_NAME_PREFIX,
     EVENT_BUS_NAME: undefined,
   });
@@ -67,14 +69,12 @@ export async function startLocalAws(
     },
     advanceDays: (days) => emulator.clock.advance(days * DAY_MS),
     lockoutProblems: (userNames) =>
-      checkNoLockout(emulator).problems.filter(
-        (p) => !userNames || userNames.some((u) => p.includes(`${SECRET_NAME_PREFIX}${u}/`)),
-      ),
-    writesSince: (since) =>
-      emulator.calls
-        .slice(since)
-        .filter(isWriteCall)
-        .map((c) => `${c.operation} -> ${c.outcome}`),
+      atRestProblems(emulator, POLICY, { allowInFlight: true })
+        .filter(
+          (p) => !userNames || userNames.some((u) => p.subject.startsWith(`${SECRET_NAME_PREFIX}${u}/`)),
+        )
+        .map((p) => p.message),
+    writesSince: (since) => writeCalls(emulator.calls.slice(since)),
     async close() {
       handler.destroy();
       restoreEnv();

@@ -3,13 +3,13 @@
 // world's I5 scan: a password in a log line or an event fails the test like one in a report.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
 import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
 import { createHandler } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
+import { fakeLambdaContext } from '../../verify/index.ts';
 import type { World } from './world.ts';
 
 export interface Invocation {
@@ -19,23 +19,6 @@ export interface Invocation {
   readonly output: string;
   /** Events published during this invocation. */
   readonly events: readonly BusEvent[];
-}
-
-export function lambdaContext(remainingMs = 600_000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'credential-rotator',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:credential-rotator',
-    memoryLimitInMB: '256',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/credential-rotator',
-    logStreamName: '2026/11/22/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
@@ -71,7 +54,7 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
       ];
       const before = published.length;
       try {
-        const result = (await handler(event, lambdaContext())) as RunReport;
+        const result = (await handler(event, fakeLambdaContext())) as RunReport;
         world.reports.push(result);
         return { result, output: chunks.join(''), events: published.slice(before) };
       } catch (error) {

@@ -5,15 +5,25 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, expect } from 'vitest';
-import { AwsEmulator, type AwsEmulatorOptions, isWriteCall } from '../../emulator/index.ts';
+import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
 import { IamCredentials } from '../../lambda/aws/iam.ts';
 import type { CredentialsPort } from '../../lambda/aws/ports.ts';
 import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { type Log, runRotation } from '../../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import {
+  describeForScan,
+  findLeakedSecrets,
+  lockoutProblems,
+  recordedId,
+  retireProblems,
+  type StrayOptions,
+  strayProblems,
+  writeCalls,
+} from '../../verify/index.ts';
 
 export const DEFAULT_TEST_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
@@ -149,66 +159,23 @@ export class World {
 
   /** Write calls the emulator answered since `since` (an index into the call log). */
   writesSince(since: number): string[] {
-    return this.emulator.calls
-      .slice(since)
-      .filter(isWriteCall)
-      .map((c) => `${c.operation} ${JSON.stringify(c.params)} -> ${c.outcome}`);
+    return writeCalls(this.emulator.calls.slice(since));
   }
 
   /** The credential id AWSCURRENT of `secretId` records, if it is a record. */
   recordedId(secretId: string): string | undefined {
-    return parseJson(this.emulator.secrets.valueAt(secretId))?.credentialId as string | undefined;
+    return recordedId(this.emulator, secretId);
   }
 
-  /**
-   * I1 for every target (or the given secrets): AWSCURRENT names a credential that exists, is
-   * Active, and holds the password (or API key) IAM last issued for it.
-   */
+  /** I1 for every target (or the given secrets); see verify/invariants.ts. */
   expectNoLockout(secretIds?: readonly string[]): void {
-    for (const secret of this.targetSecrets(secretIds)) {
-      const record = parseJson(this.emulator.secrets.valueAt(secret.arn));
-      expect(record, `I1: ${secret.name} holds a credential record`).toBeDefined();
-      const cred = this.emulator.iam.credential(String(record?.credentialId));
-      expect(cred, `I1: ${secret.name} names an existing credential`).toBeDefined();
-      expect(cred?.Status, `I1: ${secret.name}'s credential is Active`).toBe('Active');
-      const stored = record?.password ?? record?.apiKey;
-      expect(stored === cred?.secret, `I1: ${secret.name} holds the secret IAM last issued`).toBe(true);
-      if (record?.password !== undefined) expect(record.username).toBe(cred?.ServiceUserName);
-    }
+    expect(lockoutProblems(this.emulator, secretIds).map((p) => p.message)).toEqual([]);
   }
 
-  /**
-   * I4 at rest: at most two credentials per user and service, and every Active credential is
-   * either the recorded one or still within its overlap (the recorded one's issue + overlap).
-   */
-  expectNoStrayCredentials(
-    secretIds?: readonly string[],
-    opts: {
-      /**
-       * Also accept an Active credential younger than IN_FLIGHT_WINDOW_MS that nothing records:
-       * another run may still be storing it, and I4 gives the next run to settle it.
-       */
-      readonly allowInFlight?: boolean;
-    } = {},
-  ): void {
-    for (const secret of this.targetSecrets(secretIds)) {
-      const user = tag(secret, USER_NAME_TAG);
-      const service = tag(secret, SERVICE_NAME_TAG);
-      const creds = this.emulator.iam.credentials({ userName: user, serviceName: service });
-      expect(creds.length, `I4: ${secret.name} has at most two credentials`).toBeLessThanOrEqual(2);
-      const recorded = this.emulator.iam.credential(String(this.recordedId(secret.arn)));
-      const overlapEnds = (recorded?.CreateDate.getTime() ?? 0) + this.policy.overlapDays * DAY_MS;
-      for (const c of creds) {
-        if (c.ServiceSpecificCredentialId === recorded?.ServiceSpecificCredentialId || c.Status !== 'Active')
-          continue;
-        if (opts.allowInFlight && this.now().getTime() - c.CreateDate.getTime() < IN_FLIGHT_WINDOW_MS)
-          continue;
-        expect(
-          this.now().getTime() < overlapEnds,
-          `I4: ${secret.name}: Active credential ${c.ServiceSpecificCredentialId} is neither current nor within its overlap`,
-        ).toBe(true);
-      }
-    }
+  /** I4 at rest for every target (or the given secrets); see verify/invariants.ts. */
+  expectNoStrayCredentials(secretIds?: readonly string[], opts: Omit<StrayOptions, 'secretIds'> = {}): void {
+    const problems = strayProblems(this.emulator, this.policy, { ...opts, secretIds });
+    expect(problems.map((p) => p.message)).toEqual([]);
   }
 
   /** I5: no issued password or API key appears in logs, reports or errors. */
@@ -220,20 +187,13 @@ export class World {
 
   /**
    * The issued passwords and API keys found in what this world logged, reported, threw or was
-   * given to scan (`scanned`, `extra`). Named by position, never by value: the failure message
-   * of a leak check must not be a leak itself.
+   * given to scan (`scanned`, `extra`), named by position, never by value.
    */
   leakedSecrets(extra: unknown[] = []): string[] {
-    const haystack = [
-      ...this.logs.map((l) => JSON.stringify(l)),
-      ...this.reports.map((r) => JSON.stringify(r)),
-      ...this.errors.map((e) => describeForScan(e)),
-      ...this.scanned,
-      ...extra.map((x) => (typeof x === 'string' ? x : describeForScan(x))),
-    ].join('\n');
-    return this.emulator
-      .issuedSecrets()
-      .flatMap((s, i) => (haystack.includes(s) ? [`issued secret #${i} (${s.length} chars)`] : []));
+    const texts = [...this.logs, ...this.reports, ...this.errors, ...this.scanned, ...extra].map(
+      describeForScan,
+    );
+    return findLeakedSecrets(texts, this.emulator.issuedSecrets());
   }
 
   /** I6: a run right after a completed one writes nothing. */
@@ -257,40 +217,14 @@ export class World {
     this.expectNoLeaks();
   }
 
-  private targetSecrets(secretIds?: readonly string[]) {
-    return this.emulator.secrets
-      .all()
-      .filter((s) => !s.deletedDate)
-      .filter((s) => s.tags.some((t) => t.Key === USER_NAME_TAG))
-      .filter((s) => !secretIds || secretIds.includes(s.arn) || secretIds.includes(s.name));
-  }
-
   /**
    * Wraps the IAM port so that I2 and I3 are checked at the moment of each deactivate or
    * delete, against what Secrets Manager records right then.
    */
   private guard(port: CredentialsPort): CredentialsPort {
     const check = (op: 'deactivate' | 'delete', userName: string, id: string) => {
-      const cred = this.emulator.iam.credential(id);
-      if (!cred) return;
-      for (const s of this.targetSecrets()) {
-        if (tag(s, USER_NAME_TAG) !== userName || tag(s, SERVICE_NAME_TAG) !== cred.ServiceName) continue;
-        const recorded = this.recordedId(s.arn);
-        if (recorded === id && cred.Status === 'Active') {
-          this.violations.push(`I2: ${op} of ${id}, the Active credential AWSCURRENT of ${s.name} names`);
-        }
-        if (op === 'delete' && !this.forced) {
-          const current = recorded ? this.emulator.iam.credential(recorded) : undefined;
-          const graceEnds = current
-            ? current.CreateDate.getTime() + (this.policy.overlapDays + this.policy.gracePeriodDays) * DAY_MS
-            : Number.POSITIVE_INFINITY;
-          if (current && this.now().getTime() < graceEnds) {
-            this.violations.push(
-              `I3: ${id} deleted at ${this.now().toISOString()}, before its grace period ended`,
-            );
-          }
-        }
-      }
+      const problems = retireProblems(this.emulator, this.policy, { op, userName, id }, this.forced);
+      this.violations.push(...problems.map((p) => p.message));
     };
     return {
       listCredentials: (u, s) => port.listCredentials(u, s),
@@ -319,43 +253,3 @@ afterEach(() => {
   const leaks = worlds.flatMap((w) => w.leakedSecrets());
   expect(leaks, 'I5: an issued secret appears in logs, reports, errors or captured output').toEqual([]);
 });
-
-function tag(secret: { tags: { Key: string; Value: string }[] }, key: string): string | undefined {
-  return secret.tags.find((t) => t.Key === key)?.Value;
-}
-
-function parseJson(value: string | undefined): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** An error with its whole cause chain and own properties, as a log sink would see it. */
-export function describeForScan(error: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = error;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (e instanceof Error) {
-      parts.push(`${e.name}: ${e.message}`, e.stack ?? '');
-      try {
-        parts.push(
-          JSON.stringify(
-            e,
-            Object.getOwnPropertyNames(e).filter((k) => k !== 'cause'),
-          ),
-        );
-      } catch {
-        // circular: the message and stack are enough
-      }
-      e = e.cause;
-    } else {
-      parts.push(String(e));
-      break;
-    }
-  }
-  return parts.join('\n');
-}
