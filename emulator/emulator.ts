@@ -9,25 +9,11 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VirtualClock } from './clock.ts';
 import { AwsApiError } from './errors.ts';
-import {
-  crashError,
-  Faults,
-  type RateLimits,
-  SECRETS_WRITE_OPERATIONS,
-  type Service,
-  throttlingError,
-} from './faults.ts';
+import { findOperation, isWriteOperation, unknownOperation } from './catalogue.ts';
+import { crashError, Faults, type RateLimits, type Service, throttlingError } from './faults.ts';
 import { IamModel } from './iam.ts';
 import { SecretsModel } from './secrets.ts';
-import {
-  IAM_READ_OPERATIONS,
-  iamError,
-  iamResponse,
-  jsonError,
-  jsonResponse,
-  runIam,
-  type WireResponse,
-} from './wire.ts';
+import { iamError, iamResponse, jsonError, jsonResponse, type WireResponse } from './wire.ts';
 
 export interface AwsEmulatorOptions {
   /** @default '123456789012' */
@@ -107,12 +93,6 @@ async function bodyToString(body: unknown): Promise<string> {
     return Buffer.concat(chunks).toString('utf8');
   }
   return String(body);
-}
-
-/** Whether a call changes state (what "a second run writes nothing" counts). */
-export function isWriteOperation(service: Service | 'unknown', operation: string): boolean {
-  if (service === 'iam') return !IAM_READ_OPERATIONS.has(operation);
-  return service === 'secretsmanager' && SECRETS_WRITE_OPERATIONS.has(operation);
 }
 
 /** Whether a logged call changed state. */
@@ -209,7 +189,8 @@ export class AwsEmulator {
       if (this.faults.crashed) throw crashError();
       if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
       if (this.faults.crashed) throw crashError();
-      if (this.faults.rateLimited(service as Service, operation)) throw throttlingError(service as Service);
+      const access = findOperation(service, operation)?.access ?? 'read';
+      if (this.faults.rateLimited(service as Service, access)) throw throttlingError(service as Service);
       const fault = this.faults.take(operation, params);
       if (fault?.kind === 'fail') {
         throw fault.error
@@ -220,7 +201,7 @@ export class AwsEmulator {
       }
       if (fault?.kind === 'throttle') throw throttlingError(service as Service);
       const response = this.apply(service as Service, operation, params, requestId);
-      if (this.isMutation(service as Service, operation)) this.onMutation?.();
+      if (isWriteOperation(service, operation)) this.onMutation?.();
       if (fault?.kind === 'lose-response') {
         this.record(service, operation, params, response.status, 'OK', 'lose-response');
         return { ...response, lost: true };
@@ -341,34 +322,10 @@ export class AwsEmulator {
   }
 
   private apply(service: Service, operation: string, params: Record<string, unknown>, requestId: string) {
-    if (service === 'iam') {
-      return iamResponse(operation, runIam(this.iam, operation, params as Record<string, string>), requestId);
-    }
-    const model = this.secrets as unknown as Record<string, (p: unknown) => unknown>;
-    const allowed = [
-      'CreateSecret',
-      'DescribeSecret',
-      'GetSecretValue',
-      'PutSecretValue',
-      'UpdateSecret',
-      'UpdateSecretVersionStage',
-      'ListSecrets',
-      'BatchGetSecretValue',
-      'DeleteSecret',
-      'RestoreSecret',
-      'TagResource',
-      'UntagResource',
-      'ListSecretVersionIds',
-    ];
-    const fn = model[operation];
-    if (!allowed.includes(operation) || typeof fn !== 'function') {
-      throw new AwsApiError('UnknownOperationException', 400, `Unknown operation ${operation}`);
-    }
-    return jsonResponse(fn.call(this.secrets, params));
-  }
-
-  private isMutation(service: Service, operation: string): boolean {
-    return isWriteOperation(service, operation);
+    const op = findOperation(service, operation);
+    if (!op) throw unknownOperation(service, operation);
+    const result = op.handler(this, params);
+    return service === 'iam' ? iamResponse(operation, result, requestId) : jsonResponse(result);
   }
 
   /** The real wall-clock time: the SDK corrects its clock skew from this header. */

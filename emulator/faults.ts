@@ -28,17 +28,6 @@ export interface RateLimits {
   readonly secretsReadsPerSecond?: number | undefined;
 }
 
-export const SECRETS_WRITE_OPERATIONS = new Set([
-  'CreateSecret',
-  'PutSecretValue',
-  'UpdateSecret',
-  'UpdateSecretVersionStage',
-  'DeleteSecret',
-  'RestoreSecret',
-  'TagResource',
-  'UntagResource',
-]);
-
 class TokenBucket {
   private tokens: number;
   private last = Date.now();
@@ -128,14 +117,10 @@ export class Faults {
     return f;
   }
 
-  /** True when a rate limit refuses this call. */
-  rateLimited(service: Service, operation: string): boolean {
+  /** True when a rate limit refuses this call (`access`: the operation's, from the catalogue). */
+  rateLimited(service: Service, access: 'read' | 'write'): boolean {
     const bucket =
-      service === 'iam'
-        ? this.buckets.iam
-        : SECRETS_WRITE_OPERATIONS.has(operation)
-          ? this.buckets.writes
-          : this.buckets.reads;
+      service === 'iam' ? this.buckets.iam : access === 'write' ? this.buckets.writes : this.buckets.reads;
     return bucket ? !bucket.take() : false;
   }
 }

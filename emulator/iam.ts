@@ -91,11 +91,31 @@ function decodeMarker(marker: string): number {
   return Number(m[1]);
 }
 
-export interface Page<T> {
-  items: T[];
-  isTruncated: boolean;
-  marker?: string | undefined;
+/** A Query request's parameters: every value a string, as on the wire. */
+export type QueryParams = Readonly<Record<string, string | undefined>>;
+/** A result's members, as the API names them (the wire layer turns them into XML). */
+export type Params = Record<string, unknown>;
+
+/** A missing required parameter, as IAM names it (camelCase member name). */
+function required(p: QueryParams, name: string): string {
+  const v = p[name];
+  if (v === undefined) {
+    throw validation(
+      `1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  return v;
 }
+
+const optNumber = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+const userView = (u: IamUser) => ({
+  Path: u.path,
+  UserName: u.userName,
+  UserId: u.userId,
+  Arn: u.arn,
+  CreateDate: u.createDate,
+});
 
 export class IamModel {
   private readonly users = new Map<string, IamUser>();
@@ -157,121 +177,74 @@ export class IamModel {
     this.users.delete(userName);
   }
 
-  listUsers(params: { marker?: string | undefined; maxItems?: number | undefined } = {}): Page<IamUser> {
-    const all = [...this.users.values()].sort((a, b) => a.userName.localeCompare(b.userName));
-    return this.page(all, params.marker, params.maxItems);
-  }
+  // ---- operations (API shapes) -----------------------------------------------------------
+  // As the Secrets Manager model: one method per API operation, named after it, taking the
+  // request's members (Query parameters are strings) and returning the result's members.
 
-  // ---- service-specific credentials: the five API operations ----------------------------
-
-  listServiceSpecificCredentials(
-    params: {
-      userName?: string | undefined;
-      serviceName?: string | undefined;
-      allUsers?: boolean | undefined;
-      marker?: string | undefined;
-      maxItems?: number | undefined;
-    } = {},
-  ): Page<CredentialView> {
-    let userName: string | undefined;
-    if (!params.allUsers) userName = this.getUser(params.userName).userName;
-    if (params.serviceName !== undefined) this.checkService(params.serviceName);
+  ListServiceSpecificCredentials(p: QueryParams): Params {
+    const userName = p.AllUsers === 'true' ? undefined : this.getUser(p.UserName).userName;
+    if (p.ServiceName !== undefined) this.checkService(p.ServiceName);
     const all = [...this.creds.values()]
       .filter((c) => userName === undefined || c.userName === userName)
-      .filter((c) => params.serviceName === undefined || c.serviceName === params.serviceName)
+      .filter((c) => p.ServiceName === undefined || c.serviceName === p.ServiceName)
       .sort((a, b) => a.seq - b.seq)
       .map((c) => this.view(c, false));
-    return this.page(all, params.marker, params.maxItems);
+    return this.page('ServiceSpecificCredentials', all, p);
   }
 
-  createServiceSpecificCredential(params: {
-    userName?: string | undefined;
-    serviceName: string;
-    credentialAgeDays?: number | undefined;
-  }): CredentialView {
-    const user = this.getUser(params.userName);
-    const service = this.checkService(params.serviceName);
-    const age = params.credentialAgeDays;
-    if (age !== undefined) {
-      if (!Number.isInteger(age) || age < 1 || age > 36_600) {
-        throw validation(
-          "1 validation error detected: Value at 'credentialAgeDays' failed to satisfy constraint: Member must have value between 1 and 36600",
-        );
-      }
-      if (!service.apiKey) {
-        throw new AwsApiError(
-          'InvalidInput',
-          400,
-          `CredentialAgeDays is not supported for service ${params.serviceName}.`,
-        );
-      }
-    }
-    const existing = [...this.creds.values()].filter(
-      (c) => c.userName === user.userName && c.serviceName === params.serviceName,
-    );
-    if (existing.length >= CREDENTIALS_PER_USER_PER_SERVICE) {
-      throw new AwsApiError(
-        'LimitExceeded',
-        409,
-        `Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: ${CREDENTIALS_PER_USER_PER_SERVICE}`,
-      );
-    }
-    // IAM reports dates to the second.
-    const now = new Date(Math.floor(this.options.clock.now().getTime() / 1000) * 1000);
-    const cred: StoredCredential = {
-      id: `ACCA${upperAlnum(17)}`,
-      userName: user.userName,
-      serviceName: params.serviceName,
-      storedStatus: 'Active',
-      createDate: now,
-      expirationDate: age === undefined ? undefined : new Date(now.getTime() + age * 86_400_000),
-      ...(service.apiKey
-        ? {
-            serviceCredentialAlias: `${user.userName}+${alnum(4).toLowerCase()}-at-${this.options.accountId}`,
-          }
-        : { serviceUserName: this.freeServiceUserName(user.userName, existing) }),
-      secret: service.apiKey ? apiKey() : servicePassword(),
-      seq: this.seq++,
-    };
-    this.creds.set(cred.id, cred);
-    this.options.onIssue?.(cred.secret);
-    return this.view(cred, true);
+  CreateServiceSpecificCredential(p: QueryParams): Params {
+    const userName = required(p, 'UserName');
+    const serviceName = required(p, 'ServiceName');
+    const age = optNumber(p.CredentialAgeDays);
+    return { ServiceSpecificCredential: this.create(userName, serviceName, age) };
   }
 
-  updateServiceSpecificCredential(params: {
-    userName?: string | undefined;
-    serviceSpecificCredentialId: string;
-    status: string;
-  }): void {
-    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId, () => {
-      if (params.status !== 'Active' && params.status !== 'Inactive') throw validation(STATUS_MESSAGE);
+  UpdateServiceSpecificCredential(p: QueryParams): Params {
+    const id = required(p, 'ServiceSpecificCredentialId');
+    const status = required(p, 'Status');
+    const cred = this.findCredential(p.UserName, id, () => {
+      if (status !== 'Active' && status !== 'Inactive') throw validation(STATUS_MESSAGE);
     });
-    cred.storedStatus = params.status as 'Active' | 'Inactive';
+    cred.storedStatus = status as 'Active' | 'Inactive';
+    return {};
   }
 
-  deleteServiceSpecificCredential(params: {
-    userName?: string | undefined;
-    serviceSpecificCredentialId: string;
-  }): void {
-    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId);
+  DeleteServiceSpecificCredential(p: QueryParams): Params {
+    const cred = this.findCredential(p.UserName, required(p, 'ServiceSpecificCredentialId'));
     this.creds.delete(cred.id);
+    return {};
   }
 
-  resetServiceSpecificCredential(params: {
-    userName?: string | undefined;
-    serviceSpecificCredentialId: string;
-  }): CredentialView {
-    const cred = this.findCredential(params.userName, params.serviceSpecificCredentialId);
+  ResetServiceSpecificCredential(p: QueryParams): Params {
+    const cred = this.findCredential(p.UserName, required(p, 'ServiceSpecificCredentialId'));
     cred.secret = SUPPORTED_SERVICES[cred.serviceName]?.apiKey ? apiKey() : servicePassword();
     this.options.onIssue?.(cred.secret);
-    return this.view(cred, true);
+    return { ServiceSpecificCredential: this.view(cred, true) };
+  }
+
+  CreateUser(p: QueryParams): Params {
+    return { User: userView(this.createUser(required(p, 'UserName'), p.Path ?? '/')) };
+  }
+
+  GetUser(p: QueryParams): Params {
+    return { User: userView(this.getUser(p.UserName)) };
+  }
+
+  DeleteUser(p: QueryParams): Params {
+    this.deleteUser(required(p, 'UserName'));
+    return {};
+  }
+
+  ListUsers(p: QueryParams): Params {
+    const all = [...this.users.values()].sort((a, b) => a.userName.localeCompare(b.userName));
+    return this.page('Users', all.map(userView), p);
   }
 
   // ---- direct access for tests -----------------------------------------------------------
 
   /** Creates a credential "by hand" (same rules as the API, quota included); returns it with its secret. */
   issueCredential(userName: string, serviceName: string, credentialAgeDays?: number): CredentialView {
-    return this.createServiceSpecificCredential({ userName, serviceName, credentialAgeDays });
+    return this.create(userName, serviceName, credentialAgeDays);
   }
 
   /** Sets a credential's stored status by id, whatever its user. */
@@ -333,6 +306,56 @@ export class IamModel {
 
   // ---- internals -------------------------------------------------------------------------
 
+  /** CreateServiceSpecificCredential's rules, in AWS's order: user, service, age, quota. */
+  private create(userName: string, serviceName: string, age: number | undefined): CredentialView {
+    const user = this.getUser(userName);
+    const service = this.checkService(serviceName);
+    if (age !== undefined) {
+      if (!Number.isInteger(age) || age < 1 || age > 36_600) {
+        throw validation(
+          "1 validation error detected: Value at 'credentialAgeDays' failed to satisfy constraint: Member must have value between 1 and 36600",
+        );
+      }
+      if (!service.apiKey) {
+        throw new AwsApiError(
+          'InvalidInput',
+          400,
+          `CredentialAgeDays is not supported for service ${serviceName}.`,
+        );
+      }
+    }
+    const existing = [...this.creds.values()].filter(
+      (c) => c.userName === user.userName && c.serviceName === serviceName,
+    );
+    if (existing.length >= CREDENTIALS_PER_USER_PER_SERVICE) {
+      throw new AwsApiError(
+        'LimitExceeded',
+        409,
+        `Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: ${CREDENTIALS_PER_USER_PER_SERVICE}`,
+      );
+    }
+    // IAM reports dates to the second.
+    const now = new Date(Math.floor(this.options.clock.now().getTime() / 1000) * 1000);
+    const cred: StoredCredential = {
+      id: `ACCA${upperAlnum(17)}`,
+      userName: user.userName,
+      serviceName: serviceName,
+      storedStatus: 'Active',
+      createDate: now,
+      expirationDate: age === undefined ? undefined : new Date(now.getTime() + age * 86_400_000),
+      ...(service.apiKey
+        ? {
+            serviceCredentialAlias: `${user.userName}+${alnum(4).toLowerCase()}-at-${this.options.accountId}`,
+          }
+        : { serviceUserName: this.freeServiceUserName(user.userName, existing) }),
+      secret: service.apiKey ? apiKey() : servicePassword(),
+      seq: this.seq++,
+    };
+    this.creds.set(cred.id, cred);
+    this.options.onIssue?.(cred.secret);
+    return this.view(cred, true);
+  }
+
   private checkService(serviceName: string): { apiKey: boolean } {
     const service = SUPPORTED_SERVICES[serviceName];
     if (!service) throw noSuchService(serviceName);
@@ -379,17 +402,23 @@ export class IamModel {
     };
   }
 
-  private page<T>(all: T[], marker: string | undefined, maxItems: number | undefined): Page<T> {
+  /** One page of `all` as IAM answers a List: the list under `member`, IsTruncated, Marker. */
+  private page(member: string, all: unknown[], p: QueryParams): Params {
+    const maxItems = optNumber(p.MaxItems);
     if (maxItems !== undefined && (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000)) {
       throw validation(
         "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000",
       );
     }
-    const start = marker === undefined ? 0 : decodeMarker(marker);
+    const start = p.Marker === undefined ? 0 : decodeMarker(p.Marker);
     const size = Math.min(maxItems ?? 100, this.options.pageSize);
     const items = all.slice(start, start + size);
     const next = start + items.length;
     const isTruncated = next < all.length;
-    return { items, isTruncated, marker: isTruncated ? encodeMarker(next) : undefined };
+    return {
+      [member]: items,
+      IsTruncated: isTruncated,
+      Marker: isTruncated ? encodeMarker(next) : undefined,
+    };
   }
 }

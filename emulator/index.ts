@@ -1,5 +1,7 @@
 // Public entry point of the local AWS emulator (IAM service-specific credentials + Secrets Manager).
-export { AwsEmulator, isWriteCall, isWriteOperation, lostResponseError } from './emulator.ts';
+export { AwsEmulator, isWriteCall, lostResponseError } from './emulator.ts';
+export { findOperation, isWriteOperation, OPERATIONS } from './catalogue.ts';
+export type { Access, Operation } from './catalogue.ts';
 export type {
   AwsEmulatorOptions,
   CallRecord,

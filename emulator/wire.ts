@@ -2,8 +2,7 @@
 // Manager's JSON 1.1 protocol (X-Amz-Target header, JSON body, dates as epoch seconds).
 // Shapes follow what the SDK v3 deserializers read (@aws-sdk/client-iam and
 // client-secrets-manager schemas): `<Op>Response/<Op>Result/...`, lists as `<member>`.
-import { AwsApiError } from './errors.ts';
-import type { CredentialView, IamModel, IamUser, Page } from './iam.ts';
+import type { AwsApiError } from './errors.ts';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
@@ -27,43 +26,31 @@ function el(name: string, value: string | number | boolean | Date | undefined): 
   return `<${name}>${text}</${name}>`;
 }
 
-function credentialXml(tag: string, c: CredentialView): string {
-  return (
-    `<${tag}>` +
-    el('CreateDate', c.CreateDate) +
-    el('ExpirationDate', c.ExpirationDate) +
-    el('ServiceName', c.ServiceName) +
-    el('ServiceUserName', c.ServiceUserName) +
-    el('ServicePassword', c.ServicePassword) +
-    el('ServiceCredentialAlias', c.ServiceCredentialAlias) +
-    el('ServiceCredentialSecret', c.ServiceCredentialSecret) +
-    el('ServiceSpecificCredentialId', c.ServiceSpecificCredentialId) +
-    el('UserName', c.UserName) +
-    el('Status', c.Status) +
-    `</${tag}>`
-  );
+/** A result member as Query XML: structures nest, lists wrap `<member>`s, undefined is left out. */
+function memberXml(name: string, value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return `<${name}>${value.map((v) => memberXml('member', v)).join('')}</${name}>`;
+  if (value instanceof Date || typeof value !== 'object' || value === null) {
+    return el(name, value as string | number | boolean | Date);
+  }
+  return `<${name}>${structureXml(value as Record<string, unknown>)}</${name}>`;
 }
 
-function userXml(tag: string, u: IamUser): string {
-  return (
-    `<${tag}>` +
-    el('Path', u.path) +
-    el('UserName', u.userName) +
-    el('UserId', u.userId) +
-    el('Arn', u.arn) +
-    el('CreateDate', u.createDate) +
-    `</${tag}>`
-  );
-}
+const structureXml = (members: Record<string, unknown>): string =>
+  Object.entries(members)
+    .map(([k, v]) => memberXml(k, v))
+    .join('');
 
-function pageXml(p: Page<unknown>): string {
-  return el('IsTruncated', p.isTruncated) + el('Marker', p.marker);
-}
-
-export function iamResponse(operation: string, result: string | undefined, requestId: string): WireResponse {
+/** `<Op>Response` with the result's members in `<Op>Result` (left out when there are none). */
+export function iamResponse(
+  operation: string,
+  result: Record<string, unknown>,
+  requestId: string,
+): WireResponse {
+  const members = structureXml(result);
   const body =
     `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${IAM_NAMESPACE}">` +
-    (result === undefined ? '' : `<${operation}Result>${result}</${operation}Result>`) +
+    (Object.keys(result).length === 0 ? '' : `<${operation}Result>${members}</${operation}Result>`) +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
   return { status: 200, headers: { 'content-type': 'text/xml' }, body };
 }
@@ -76,85 +63,6 @@ export function iamError(e: AwsApiError, requestId: string): WireResponse {
     `<RequestId>${requestId}</RequestId></ErrorResponse>`;
   return { status: e.status, headers: { 'content-type': 'text/xml' }, body };
 }
-
-const optNumber = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-const optBool = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true');
-
-/** Runs one IAM Query action on the model; returns the `<Op>Result` inner XML (undefined = empty result). */
-export function runIam(iam: IamModel, action: string, p: Record<string, string>): string | undefined {
-  const required = (name: string): string => {
-    const v = p[name];
-    if (v === undefined) {
-      throw new AwsApiError(
-        'ValidationError',
-        400,
-        `1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`,
-      );
-    }
-    return v;
-  };
-  switch (action) {
-    case 'ListServiceSpecificCredentials': {
-      const page = iam.listServiceSpecificCredentials({
-        userName: p.UserName,
-        serviceName: p.ServiceName,
-        allUsers: optBool(p.AllUsers),
-        marker: p.Marker,
-        maxItems: optNumber(p.MaxItems),
-      });
-      return `<ServiceSpecificCredentials>${page.items.map((c) => credentialXml('member', c)).join('')}</ServiceSpecificCredentials>${pageXml(page)}`;
-    }
-    case 'CreateServiceSpecificCredential':
-      return credentialXml(
-        'ServiceSpecificCredential',
-        iam.createServiceSpecificCredential({
-          userName: required('UserName'),
-          serviceName: required('ServiceName'),
-          credentialAgeDays: optNumber(p.CredentialAgeDays),
-        }),
-      );
-    case 'ResetServiceSpecificCredential':
-      return credentialXml(
-        'ServiceSpecificCredential',
-        iam.resetServiceSpecificCredential({
-          userName: p.UserName,
-          serviceSpecificCredentialId: required('ServiceSpecificCredentialId'),
-        }),
-      );
-    case 'UpdateServiceSpecificCredential':
-      iam.updateServiceSpecificCredential({
-        userName: p.UserName,
-        serviceSpecificCredentialId: required('ServiceSpecificCredentialId'),
-        status: required('Status'),
-      });
-      return undefined;
-    case 'DeleteServiceSpecificCredential':
-      iam.deleteServiceSpecificCredential({
-        userName: p.UserName,
-        serviceSpecificCredentialId: required('ServiceSpecificCredentialId'),
-      });
-      return undefined;
-    case 'CreateUser':
-      return userXml('User', iam.createUser(required('UserName'), p.Path ?? '/'));
-    case 'GetUser':
-      return userXml('User', iam.getUser(p.UserName));
-    case 'DeleteUser':
-      iam.deleteUser(required('UserName'));
-      return undefined;
-    case 'ListUsers': {
-      const page = iam.listUsers({ marker: p.Marker, maxItems: optNumber(p.MaxItems) });
-      return `<Users>${page.items.map((u) => userXml('member', u)).join('')}</Users>${pageXml(page)}`;
-    }
-    default:
-      throw new AwsApiError(
-        'InvalidAction',
-        400,
-        `Could not find operation ${action} for version 2010-05-08`,
-      );
-  }
-}
-
-export const IAM_READ_OPERATIONS = new Set(['ListServiceSpecificCredentials', 'GetUser', 'ListUsers']);
 
 // ---- Secrets Manager JSON ------------------------------------------------------------------
 

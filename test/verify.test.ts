@@ -45,7 +45,7 @@ describe('verify/', () => {
 
   it('I1: finds a placeholder and a stored password IAM no longer holds', () => {
     const { emulator, arn, id } = account();
-    emulator.iam.resetServiceSpecificCredential({ userName: 'app', serviceSpecificCredentialId: id });
+    emulator.iam.ResetServiceSpecificCredential({ UserName: 'app', ServiceSpecificCredentialId: id });
     expect(lockoutProblems(emulator)[0]?.message).toMatch(/not the one IAM last issued/);
     emulator.secrets.putValue(arn, 'placeholder');
     expect(lockoutProblems(emulator)[0]?.message).toMatch(/no credential record/);
