@@ -3,14 +3,13 @@
 // real Lambda handler (createHandler) invoked with a fake Lambda context. Targets are seeded
 // straight into the emulator's models (fast), exactly as a completed run would leave them.
 import { AwsEmulator, type AwsEmulatorOptions, type CallRecord } from '../emulator/index.ts';
-import type { CredentialView } from '../emulator/iam.ts';
 import { createClients } from '../lambda/aws/clients.ts';
-import { IamCredentials } from '../lambda/aws/iam.ts';
+import { IamCredentials, toIssuedCredential } from '../lambda/aws/iam.ts';
 import type { CredentialsPort, SecretsPort } from '../lambda/aws/ports.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import type { Config } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
-import type { IssuedCredential, Policy, RunReport } from '../lambda/rotation/model.ts';
+import type { Policy, RunReport } from '../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../lambda/rotation/record.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
 import { countdown, fakeLambdaContext } from '../verify/index.ts';
@@ -98,7 +97,7 @@ export class BenchWorld {
       arns.push(
         this.emulator.secrets.createSecret(`service-credentials/${user}/${service}`, {
           tags: { [USER_NAME_TAG]: user, [SERVICE_NAME_TAG]: service },
-          value: serializeRecord(recordFromIssued(issuedOf(view))),
+          value: serializeRecord(recordFromIssued(toIssuedCredential('seed', view))),
         }),
       );
     }
@@ -137,21 +136,6 @@ export class BenchWorld {
       msBeforeTimeout: context.getRemainingTimeInMillis(),
     };
   }
-}
-
-function issuedOf(view: CredentialView): IssuedCredential {
-  return {
-    id: view.ServiceSpecificCredentialId,
-    userName: view.UserName,
-    serviceName: view.ServiceName,
-    status: view.Status,
-    createdAt: view.CreateDate,
-    expiresAt: view.ExpirationDate,
-    serviceUserName: view.ServiceUserName,
-    alias: view.ServiceCredentialAlias,
-    servicePassword: view.ServicePassword,
-    serviceCredentialSecret: view.ServiceCredentialSecret,
-  };
 }
 
 /** Keeps what the handler writes (logs go to stdout and stderr, metrics to stdout). */

@@ -144,6 +144,26 @@ export class SecretsModel {
     return t;
   }
 
+  /**
+   * The version an earlier call with this ClientRequestToken made (a retry: answered again,
+   * nothing new), or undefined; a token already used for another value is refused.
+   */
+  private retried(
+    s: StoredSecret,
+    token: string,
+    value: { secretString?: string; secretBinary?: string },
+  ): StoredVersion | undefined {
+    const existing = s.versions.find((v) => v.id === token);
+    if (existing && !this.sameValue(existing, value)) {
+      throw new AwsApiError(
+        'ResourceExistsException',
+        400,
+        `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${s.arn}.`,
+      );
+    }
+    return existing;
+  }
+
   private sameValue(v: StoredVersion, value: { secretString?: string; secretBinary?: string } | undefined) {
     return v.secretString === value?.secretString && v.secretBinary === value?.secretBinary;
   }
@@ -196,7 +216,8 @@ export class SecretsModel {
     return out;
   }
 
-  private listEntry(s: StoredSecret): Params {
+  /** What ListSecrets and DescribeSecret both say of a secret (each names the stage map its own way). */
+  private metadata(s: StoredSecret): Params {
     return {
       ARN: s.arn,
       Name: s.name,
@@ -205,7 +226,6 @@ export class SecretsModel {
       LastAccessedDate: s.lastAccessedDate,
       DeletedDate: s.deletedDate,
       Tags: s.tags.map((t) => ({ ...t })),
-      SecretVersionsToStages: this.stagesMap(s),
       CreatedDate: s.createdDate,
     };
   }
@@ -277,17 +297,7 @@ export class SecretsModel {
 
   DescribeSecret(p: Params): Params {
     const s = this.get(p.SecretId, { allowDeleted: true });
-    return {
-      ARN: s.arn,
-      Name: s.name,
-      Description: s.description,
-      LastChangedDate: s.lastChangedDate,
-      LastAccessedDate: s.lastAccessedDate,
-      DeletedDate: s.deletedDate,
-      Tags: s.tags.map((t) => ({ ...t })),
-      VersionIdsToStages: this.stagesMap(s),
-      CreatedDate: s.createdDate,
-    };
+    return { ...this.metadata(s), VersionIdsToStages: this.stagesMap(s) };
   }
 
   GetSecretValue(p: Params): Params {
@@ -314,15 +324,8 @@ export class SecretsModel {
     if (!value) throw invalidRequest('You must provide either SecretString or SecretBinary.');
     const token = this.checkToken(p.ClientRequestToken) ?? uuid();
     const stages: string[] = Array.isArray(p.VersionStages) ? p.VersionStages : [AWSCURRENT];
-    const existing = s.versions.find((v) => v.id === token);
+    const existing = this.retried(s, token, value);
     if (existing) {
-      if (!this.sameValue(existing, value)) {
-        throw new AwsApiError(
-          'ResourceExistsException',
-          400,
-          `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${s.arn}.`,
-        );
-      }
       return { ARN: s.arn, Name: s.name, VersionId: existing.id, VersionStages: [...existing.stages] };
     }
     const version = this.addVersion(s, token, value, stages);
@@ -376,7 +379,10 @@ export class SecretsModel {
       .filter((s) => this.matches(s, filters));
     this.sort(all, p.SortBy, p.SortOrder);
     const { items, nextToken } = this.page(all, p.MaxResults, p.NextToken, 100);
-    return { SecretList: items.map((s) => this.listEntry(s)), NextToken: nextToken };
+    return {
+      SecretList: items.map((s) => ({ ...this.metadata(s), SecretVersionsToStages: this.stagesMap(s) })),
+      NextToken: nextToken,
+    };
   }
 
   BatchGetSecretValue(p: Params): Params {
@@ -485,15 +491,8 @@ export class SecretsModel {
     s.lastChangedDate = this.now();
     if (!value) return { ARN: s.arn, Name: s.name };
     const token = this.checkToken(p.ClientRequestToken) ?? uuid();
-    const existing = s.versions.find((v) => v.id === token);
+    const existing = this.retried(s, token, value);
     if (existing) {
-      if (!this.sameValue(existing, value)) {
-        throw new AwsApiError(
-          'ResourceExistsException',
-          400,
-          `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${s.arn}.`,
-        );
-      }
       return { ARN: s.arn, Name: s.name, VersionId: existing.id };
     }
     const version = this.addVersion(s, token, value, [AWSCURRENT]);

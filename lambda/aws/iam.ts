@@ -226,7 +226,8 @@ function toCredential(
   };
 }
 
-function toIssuedCredential(
+/** An issued credential from a Create or Reset response (also how the bench seeds targets). */
+export function toIssuedCredential(
   operation: string,
   issued: ServiceSpecificCredential | undefined,
 ): IssuedCredential {
