@@ -1,7 +1,8 @@
 // The IAM model: users and their service-specific credentials, with the rules of
-// /work/shared/aws-behaviour.md (unknown user first, supported services, two credentials per
+// docs/AWS-BEHAVIOUR.md (unknown user first, supported services, two credentials per
 // user and service with Inactive/Expired counted, password shown only by Create and Reset).
-// Both the wire layer and tests (setup, tampering, invariant checks) call it directly.
+// Its API methods are named after the operations (see catalogue.ts); tests use the
+// camelCase helpers below for setup, tampering and invariant checks.
 import type { VirtualClock } from './clock.ts';
 import { AwsApiError } from './errors.ts';
 import { alnum, apiKey, servicePassword, upperAlnum } from './random.ts';

@@ -1,5 +1,5 @@
 // The Secrets Manager model: secrets, versions and staging labels, tags, deletion windows,
-// with the rules of /work/shared/aws-behaviour.md. Methods take and return the API's own
+// with the rules of docs/AWS-BEHAVIOUR.md. Methods take and return the API's own
 // (PascalCase) shapes so the wire layer is a thin JSON codec; tests call them directly too.
 import type { VirtualClock } from './clock.ts';
 import { AwsApiError, MARKED_FOR_DELETION, SECRET_NOT_FOUND } from './errors.ts';

@@ -68,7 +68,7 @@ const ENV_NAMES: PolicyNames = {
   gracePeriodDays: 'GRACE_PERIOD_DAYS',
 };
 
-/** Checks the rule of DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
+/** Checks the rule of docs/DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
 export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
   const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
   for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {

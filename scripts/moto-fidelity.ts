@@ -3,7 +3,7 @@
 // to moto (python3 -m moto.server) and to our emulator over HTTP, normalises volatile fields
 // (ARN suffixes, dates, request ids, generated ids) and compares answer by answer.
 // Differences listed in KNOWN_MOTO_DEVIATIONS are expected (moto is wrong per
-// aws-behaviour.md and the emulator follows AWS); any other difference exits non-zero.
+// docs/AWS-BEHAVIOUR.md and the emulator follows AWS); any other difference exits non-zero.
 // Run: node --import tsx scripts/moto-fidelity.ts   (moto is always stopped, also on failure)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -49,7 +49,7 @@ function withoutLabelless(json: string): string {
 }
 const carriesCurrent = (json: string): boolean => /"AWSCURRENT"/.test(json);
 
-/** Cases where moto and AWS (aws-behaviour.md) disagree, and which side the emulator follows. */
+/** Cases where moto and AWS (docs/AWS-BEHAVIOUR.md) disagree, and which side the emulator follows. */
 export const KNOWN_MOTO_DEVIATIONS: readonly KnownDeviation[] = [
   {
     cases: [

@@ -1,4 +1,4 @@
-// The lifecycle rules of DESIGN.md, as one pure function:
+// The lifecycle rules of docs/DESIGN.md, as one pure function:
 //   (observed IAM + Secrets Manager state, policy, now, request) -> plan.
 // No SDK, no clock, no I/O: every rule is testable from a table.
 //

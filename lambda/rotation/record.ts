@@ -1,4 +1,4 @@
-// The secret value format (DESIGN.md "Secret value"): building it from what IAM issued,
+// The secret value format (docs/DESIGN.md "Secret value"): building it from what IAM issued,
 // and reading it back. A value that is not a valid record for its target means
 // "bootstrap"; a valid record of *another* target is a configuration error.
 // zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).

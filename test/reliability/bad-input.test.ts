@@ -3,7 +3,7 @@
 // and the proof that nothing was written. Events go through the real handler (createHandler
 // over a World's ports), whose logs and events are captured and scanned for secrets (I5).
 //
-// Secret values that are not a record are NOT errors: DESIGN.md says any non-record means
+// Secret values that are not a record are NOT errors: docs/DESIGN.md says any non-record means
 // "bootstrap", so those rows expect a bootstrap (and its writes), not a rejection.
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
@@ -376,7 +376,7 @@ describe('bad input through the handler', () => {
   });
 });
 
-describe('secret values that are not a record mean bootstrap (DESIGN.md), not an error', () => {
+describe('secret values that are not a record mean bootstrap (docs/DESIGN.md), not an error', () => {
   const values: [string, string][] = [
     ['not JSON', 'hunter2'],
     ['JSON of the wrong shape', '{"user":"app","pass":"x"}'],

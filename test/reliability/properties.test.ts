@@ -3,7 +3,7 @@
 // the real SDK clients against the in-process emulator.
 //
 // After every completed fault-free scheduled run, I1–I6 hold for every target, except in the
-// narrow cases where DESIGN.md says an operator is needed (see `exception` below); those must
+// narrow cases where docs/DESIGN.md says an operator is needed (see `exception` below); those must
 // be reported as blocked/failed with the reason. At the end, with faults off and no more
 // tampering, every target reaches its goal state within two runs (each IN_FLIGHT_WINDOW_MS
 // apart); the operator-needed ones do after the operator's fix (a forced rotate, or a
@@ -451,7 +451,7 @@ async function converge(sim: Sim): Promise<void> {
     }
     return exceptions;
   };
-  // The operator's fixes DESIGN.md names: a foreign record is replaced by a placeholder (any
+  // The operator's fixes docs/DESIGN.md names: a foreign record is replaced by a placeholder (any
   // non-record means bootstrap); a forced rotate frees a slot. One fix may reveal the need
   // for the other (a placeholder over a foreign record, with both slots taken).
   let needOperator = await twoRuns();

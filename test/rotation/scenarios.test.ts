@@ -1,5 +1,5 @@
 // Lifecycle scenarios through the real SDK clients and adapters against the in-process
-// emulator (which enforces aws-behaviour.md), each checking I1–I6.
+// emulator (which enforces docs/AWS-BEHAVIOUR.md), each checking I1–I6.
 import { UpdateServiceSpecificCredentialCommand } from '@aws-sdk/client-iam';
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
