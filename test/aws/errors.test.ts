@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError, translateAwsError } from '../../lambda/aws/errors.ts';
+import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
 import {
   AccessDeniedError,
   AwsCallError,
@@ -233,9 +234,7 @@ describe('translateAwsError', () => {
     expect(translated.message).not.toContain(secret);
     expect(translated.message).toContain('[redacted]');
     expect(translated.cause).not.toBe(error);
-    expect(JSON.stringify(translated.cause, Object.getOwnPropertyNames(translated.cause))).not.toContain(
-      secret,
-    );
+    expect(findLeakedSecrets([describeForScan(translated)], [secret])).toEqual([]);
     expect(translated.httpStatus).toBe(400);
   });
 
