@@ -6,7 +6,7 @@ import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
-import type { ServiceCredentialRotatorProps } from './rotator.ts';
+import type { ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { RotatorStack } from './stack.ts';
 
 export const PROJECT_TAG = { key: 'project', value: 'service-credential-rotator' } as const;
@@ -63,6 +63,8 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     createTestEventRegistry: env.createTestEventRegistry,
     staleCredentialMarginDays: env.staleCredentialMarginDays,
     tracing: env.tracing,
+    timeout: env.timeoutSeconds !== undefined ? Duration.seconds(env.timeoutSeconds) : undefined,
+    dashboard: env.dashboard,
   };
 }
 

@@ -64,6 +64,9 @@ const environmentSchema = z.strictObject({
   createTestEventRegistry: z.boolean().optional(),
   staleCredentialMarginDays: days.optional(),
   tracing: z.boolean().optional(),
+  /** The function's timeout; Lambda allows up to 15 minutes. */
+  timeoutSeconds: z.number().int().min(1).max(900).optional(),
+  dashboard: z.boolean().optional(),
 });
 
 const configSchema = z

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { createApp, PROJECT_TAG } from '../../infra/app.ts';
 import { CONTEXT_KEY, parseRotatorConfig } from '../../infra/config.ts';
-import { ServiceCredentialRotator } from '../../infra/rotator.ts';
+import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { RotatorStack } from '../../infra/stack.ts';
 import { ACCOUNT, REGION, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
 
