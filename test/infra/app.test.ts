@@ -106,7 +106,7 @@ describe('createApp', () => {
       'CredentialRotator-prod-eu',
       'CredentialRotator-staging-us',
     ]);
-    expect(cdkJson.app).toBe('node --import tsx infra/app.ts');
+    expect(cdkJson.app).toBe('node --import tsx scripts/build.ts && node --import tsx infra/app.ts');
   });
 });
 
