@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests never reach AWS: dummy credentials, and every endpoint points at loopback
 // (nothing listens on port 9 — a test that forgets its emulator fails fast).
 export default defineConfig({
+  // The package's own name means its source here, as in tsconfig.json "paths".
+  resolve: {
+    alias: {
+      'service-credential-rotator': fileURLToPath(new URL('infra/rotator/index.ts', import.meta.url)),
+    },
+  },
   test: {
+    globalSetup: ['test/build-package.ts'],
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // The JSON twin lets .ci/run print a plain "N passed, N failed" line.

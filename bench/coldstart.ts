@@ -1,17 +1,17 @@
-// Figure 5: cold start. Builds the deployed bundle the way infra/rotator.ts's NodejsFunction
-// does (esbuild: ESM, minified, mainFields module/main, the createRequire banner, platform
-// node) and a baseline bundle that only constructs the two SDK clients, then spawns `node` on
+// Figure 5: cold start. Builds the deployed bundle with the package build's own esbuild
+// options (scripts/build.ts: ESM, minified, mainFields module/main, the createRequire
+// banner, platform node) and a baseline bundle that only constructs the two SDK clients, then spawns `node` on
 // each bundle in turn and times the import (module init) in the child. Median of N.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { HANDLER_BUNDLE } from '../scripts/build.ts';
 import { median } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.local', 'bench');
-const BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
 
 const BASELINE_SOURCE = `// Baseline: the two SDK clients, constructed, and nothing else.
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -44,16 +44,10 @@ interface Timings {
 
 async function bundle(entry: string, outfile: string) {
   const result = await build({
+    ...HANDLER_BUNDLE,
     entryPoints: [entry],
     outfile,
     absWorkingDir: ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify: true,
-    mainFields: ['module', 'main'],
-    banner: { js: BANNER },
     metafile: true,
     logLevel: 'silent',
   });

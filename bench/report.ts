@@ -164,7 +164,7 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
   if (cs) {
     out.push('## 5. Cold start', '');
     out.push(
-      "Both bundles built with esbuild as infra/rotator.ts's NodejsFunction does (ESM, minified, mainFields module/main, " +
+      "Both bundles built with the package build's esbuild options (scripts/build.ts: ESM, minified, mainFields module/main, " +
         `the createRequire banner, platform node, target ${cs.target}); each imported in a fresh \`node\` ${cs.runs} times, interleaved, ` +
         'with the deployed environment (EVENT_BUS_NAME set). Init = time of the `import()` (compile + evaluation, including ' +
         'loadConfig, client construction, Logger/Metrics/middy set-up).',

@@ -6,10 +6,12 @@ import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
-import type { ServiceCredentialRotatorProps } from './rotator.ts';
+import type { ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { RotatorStack } from './stack.ts';
 
 export const PROJECT_TAG = { key: 'project', value: 'service-credential-rotator' } as const;
+/** Tag key naming the cdk.json environment a stack belongs to. */
+export const ENVIRONMENT_TAG = 'credential-rotator:environment';
 
 export interface CreateAppOptions extends AppProps {
   /** Account/region for environments that name none (the CLI sets CDK_DEFAULT_*). */
@@ -37,7 +39,7 @@ export function createApp(options: CreateAppOptions = {}): App {
       });
     }
     Tags.of(stack).add(PROJECT_TAG.key, PROJECT_TAG.value);
-    Tags.of(stack).add('credential-rotator:environment', env.name);
+    Tags.of(stack).add(ENVIRONMENT_TAG, env.name);
   }
   // Any finding fails synth; acknowledgements (with reasons) live next to the resources
   // they are about, in rotator.ts.
@@ -63,6 +65,8 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     createTestEventRegistry: env.createTestEventRegistry,
     staleCredentialMarginDays: env.staleCredentialMarginDays,
     tracing: env.tracing,
+    timeout: env.timeoutSeconds !== undefined ? Duration.seconds(env.timeoutSeconds) : undefined,
+    dashboard: env.dashboard,
   };
 }
 

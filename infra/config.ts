@@ -64,6 +64,15 @@ const environmentSchema = z.strictObject({
   createTestEventRegistry: z.boolean().optional(),
   staleCredentialMarginDays: days.optional(),
   tracing: z.boolean().optional(),
+  /** The function's timeout; Lambda allows up to 15 minutes. */
+  timeoutSeconds: z
+    .number()
+    .int('must be whole seconds')
+    .min(1, 'must be 1-900 seconds (Lambda allows at most 15 minutes)')
+    .max(900, 'must be 1-900 seconds (Lambda allows at most 15 minutes)')
+    .optional(),
+  /** false: no CloudWatch dashboard (the alarms stay). */
+  dashboard: z.boolean().optional(),
 });
 
 const configSchema = z

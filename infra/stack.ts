@@ -1,8 +1,9 @@
 // The deployable unit: one rotator per account and region. Kept thin on purpose; the
-// construct holds the design, the stack only names things and exposes outputs.
+// construct holds the design, the stack only names things and exposes outputs. It uses the
+// construct through the package's entry, as any other CDK app would.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from './rotator.ts';
+import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from 'service-credential-rotator';
 
 export interface RotatorStackProps extends StackProps {
   /** Everything the rotator needs; see ServiceCredentialRotatorProps. */
@@ -23,6 +24,8 @@ export class RotatorStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.rotator.alarmTopic.topicArn });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.rotator.failureQueue.queueUrl });
-    new CfnOutput(this, 'DashboardName', { value: this.rotator.dashboard.dashboardName });
+    if (this.rotator.dashboard) {
+      new CfnOutput(this, 'DashboardName', { value: this.rotator.dashboard.dashboardName });
+    }
   }
 }

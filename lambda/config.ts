@@ -3,20 +3,11 @@
 // AWS SDK's standard variables and stay the SDK's business.
 // zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
 import * as z from 'zod/mini';
+import { type Config, DEFAULT_POLICY, ENV, ENV_POLICY_NAMES, validatePolicy } from './contract.ts';
 import { ConfigError } from './errors.ts';
-import type { Policy } from './rotation/model.ts';
 
-export interface Config {
-  readonly policy: Policy;
-  /** Only secrets whose name starts with this are targets. */
-  readonly secretNamePrefix: string | undefined;
-  /** EventBridge bus for transition events; none sent when unset. */
-  readonly eventBusName: string | undefined;
-  /** List all users' credentials per service in one paged call (needs IAM List on user/*). */
-  readonly bulkCredentialListing?: boolean | undefined;
-}
-
-export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+// Read where they always were; the contract defines them next to their inverse.
+export { type Config, DEFAULT_POLICY, validatePolicy };
 
 const trimmed = () => z.optional(z.string().check(z.trim()));
 
@@ -44,51 +35,18 @@ const optionalName = z.pipe(
 );
 
 const envSchema = z.object({
-  ROTATE_AFTER_DAYS: days('ROTATE_AFTER_DAYS', DEFAULT_POLICY.rotateAfterDays),
-  OVERLAP_DAYS: days('OVERLAP_DAYS', DEFAULT_POLICY.overlapDays),
-  GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
-  SECRET_NAME_PREFIX: optionalName,
-  EVENT_BUS_NAME: optionalName,
-  BULK_CREDENTIAL_LISTING: z.pipe(
-    z.optional(z.enum(['true', 'false', ''], { error: 'BULK_CREDENTIAL_LISTING must be "true" or "false"' })),
+  [ENV.rotateAfterDays]: days(ENV.rotateAfterDays, DEFAULT_POLICY.rotateAfterDays),
+  [ENV.overlapDays]: days(ENV.overlapDays, DEFAULT_POLICY.overlapDays),
+  [ENV.gracePeriodDays]: days(ENV.gracePeriodDays, DEFAULT_POLICY.gracePeriodDays),
+  [ENV.secretNamePrefix]: optionalName,
+  [ENV.eventBusName]: optionalName,
+  [ENV.bulkCredentialListing]: z.pipe(
+    z.optional(
+      z.enum(['true', 'false', ''], { error: `${ENV.bulkCredentialListing} must be "true" or "false"` }),
+    ),
     z.transform((v) => v === 'true'),
   ),
 });
-
-/** How each policy field is called where it is set (the CDK props, or the Lambda environment). */
-export type PolicyNames = Readonly<Record<keyof Policy, string>>;
-const PROP_NAMES: PolicyNames = {
-  rotateAfterDays: 'rotateAfterDays',
-  overlapDays: 'overlapDays',
-  gracePeriodDays: 'gracePeriodDays',
-};
-const ENV_NAMES: PolicyNames = {
-  rotateAfterDays: 'ROTATE_AFTER_DAYS',
-  overlapDays: 'OVERLAP_DAYS',
-  gracePeriodDays: 'GRACE_PERIOD_DAYS',
-};
-
-/** Checks the rule of docs/DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
-export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
-  const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
-  for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {
-    const value = policy[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new ConfigError(`${names[key]} must be a finite number of days >= 0, got ${String(value)}`);
-    }
-  }
-  if (!(rotateAfterDays > 0)) {
-    throw new ConfigError(`${names.rotateAfterDays} must be > 0 days, got ${rotateAfterDays}`);
-  }
-  if (!(rotateAfterDays > overlapDays + gracePeriodDays)) {
-    throw new ConfigError(
-      `${names.rotateAfterDays} (${rotateAfterDays}) must be greater than ${names.overlapDays} + ` +
-        `${names.gracePeriodDays} (${overlapDays} + ${gracePeriodDays} = ${overlapDays + gracePeriodDays}), so that a ` +
-        'replaced credential is deleted before the next rotation needs its slot',
-    );
-  }
-  return policy;
-}
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const parsed = envSchema.safeParse(env);
@@ -99,16 +57,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const e = parsed.data;
   const policy = validatePolicy(
     {
-      rotateAfterDays: e.ROTATE_AFTER_DAYS,
-      overlapDays: e.OVERLAP_DAYS,
-      gracePeriodDays: e.GRACE_PERIOD_DAYS,
+      rotateAfterDays: e[ENV.rotateAfterDays],
+      overlapDays: e[ENV.overlapDays],
+      gracePeriodDays: e[ENV.gracePeriodDays],
     },
-    ENV_NAMES,
+    ENV_POLICY_NAMES,
   );
   return {
     policy,
-    secretNamePrefix: e.SECRET_NAME_PREFIX,
-    eventBusName: e.EVENT_BUS_NAME,
-    bulkCredentialListing: e.BULK_CREDENTIAL_LISTING,
+    secretNamePrefix: e[ENV.secretNamePrefix],
+    eventBusName: e[ENV.eventBusName],
+    bulkCredentialListing: e[ENV.bulkCredentialListing],
   };
 }

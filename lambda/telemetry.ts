@@ -28,3 +28,9 @@ export const EVENT_DETAIL_TYPE = {
   deleted: 'Credential Deleted',
   failed: 'Credential Rotation Failed',
 } as const;
+
+/** Powertools' settings in the function's environment: the metric service and namespace. */
+export const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+} as const;

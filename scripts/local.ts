@@ -10,6 +10,7 @@ import { createClients } from '../lambda/aws/clients.ts';
 import { IamCredentials } from '../lambda/aws/iam.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import { loadConfig } from '../lambda/config.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, defaultSecretName } from '../lambda/contract.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
@@ -26,9 +27,9 @@ export const DEMO_TARGETS = [
 ] as const;
 
 /** The secret name the CDK construct gives a target (default prefix). */
-export const SECRET_NAME_PREFIX = 'service-credentials/';
+export const SECRET_NAME_PREFIX = DEFAULT_SECRET_NAME_PREFIX;
 export const secretNameOf = (userName: string, serviceName: string) =>
-  `${SECRET_NAME_PREFIX}${userName}/${serviceName}`;
+  defaultSecretName(userName, serviceName);
 
 /**
  * Creates the IAM users and, for each, the tagged secret the CDK stack would create: a

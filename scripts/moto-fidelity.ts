@@ -23,6 +23,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { AwsEmulator } from '../emulator/index.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 
 export interface KnownDeviation {
   /** The case name(s) in STEPS this deviation explains. */
@@ -123,8 +124,8 @@ export interface CaseResult {
 
 const T = (n: number): string => `0000000${n}-1111-4222-8333-444444444444`.slice(-36);
 const TAGS = [
-  { Key: 'credential-rotator:user-name', Value: 'alice' },
-  { Key: 'credential-rotator:service-name', Value: 'cassandra.amazonaws.com' },
+  { Key: USER_NAME_TAG, Value: 'alice' },
+  { Key: SERVICE_NAME_TAG, Value: 'cassandra.amazonaws.com' },
 ];
 
 type Step = [
@@ -162,7 +163,7 @@ export const STEPS: Step[] = [
       sm.send(
         new CreateSecretCommand({
           Name: 'fid/empty',
-          Tags: [{ Key: 'credential-rotator:user-name', Value: 'bob' }],
+          Tags: [{ Key: USER_NAME_TAG, Value: 'bob' }],
         }),
       ),
   ],
@@ -290,10 +291,7 @@ export const STEPS: Step[] = [
   ],
   [
     'ListSecrets tag-key filter',
-    (sm) =>
-      sm.send(
-        new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: ['credential-rotator:user-name'] }] }),
-      ),
+    (sm) => sm.send(new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: [USER_NAME_TAG] }] })),
     names,
   ],
   [

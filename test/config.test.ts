@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, loadConfig } from '../lambda/config.ts';
+import { type Config, toEnvironment } from '../lambda/contract.ts';
 import { ConfigError } from '../lambda/errors.ts';
 
 function errorOf(env: Record<string, string>): ConfigError {
@@ -82,5 +84,41 @@ describe('loadConfig', () => {
     expect(errorOf({ ROTATE_AFTER_DAYS: '0', GRACE_PERIOD_DAYS: '0' }).message).toContain(
       'ROTATE_AFTER_DAYS',
     );
+  });
+});
+
+describe('toEnvironment', () => {
+  const name = fc.stringMatching(/^[A-Za-z0-9/_+=.@-]{1,40}$/);
+  const config: fc.Arbitrary<Config> = fc
+    .record({
+      overlapDays: fc.integer({ min: 0, max: 30 }),
+      gracePeriodDays: fc.double({ min: 0, max: 30, noNaN: true }),
+      extra: fc.double({ min: 0.001, max: 365, noNaN: true }),
+      secretNamePrefix: fc.option(name, { nil: undefined }),
+      eventBusName: fc.option(name, { nil: undefined }),
+      bulkCredentialListing: fc.boolean(),
+    })
+    .map(({ overlapDays, gracePeriodDays, extra, ...rest }) => ({
+      policy: { rotateAfterDays: overlapDays + gracePeriodDays + extra, overlapDays, gracePeriodDays },
+      ...rest,
+    }))
+    .filter((c) => c.policy.rotateAfterDays > c.policy.overlapDays + c.policy.gracePeriodDays);
+
+  it('writes the environment from which loadConfig reads the same configuration', () => {
+    fc.assert(
+      fc.property(config, (c) => {
+        expect(loadConfig(toEnvironment(c))).toEqual(c);
+      }),
+    );
+  });
+
+  it('leaves unset options out, so the function applies its own defaults', () => {
+    const env = toEnvironment({
+      policy: DEFAULT_POLICY,
+      secretNamePrefix: undefined,
+      eventBusName: undefined,
+      bulkCredentialListing: false,
+    });
+    expect(env).toEqual({ ROTATE_AFTER_DAYS: '30', OVERLAP_DAYS: '0', GRACE_PERIOD_DAYS: '7' });
   });
 });

@@ -3,12 +3,8 @@
 // without a change here; this table only lists the services whose credentials can be
 // issued with an expiry (IAM's CredentialAgeDays).
 
-/** Tags that make a secret a target. */
-export const USER_NAME_TAG = 'credential-rotator:user-name';
-export const SERVICE_NAME_TAG = 'credential-rotator:service-name';
-
-/** Default secret name: `service-credentials/<user-name>/<service-name>`. */
-export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';
+// The tags and the naming rule belong to the contract with the construct (../contract.ts).
+export { DEFAULT_SECRET_NAME_PREFIX, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
 
 export interface ServiceInfo {
   /** A short human name for logs and dashboards. */

@@ -4,7 +4,7 @@ import type { SecretsPort, SecretSummary } from '../aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../errors.ts';
 import type { TargetRef } from './commands.ts';
 import type { Target } from './model.ts';
-import { DEFAULT_SECRET_NAME_PREFIX, SERVICE_NAME_TAG, USER_NAME_TAG } from './services.ts';
+import { defaultSecretName, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
 
 /** A secret that carries the tags but cannot be processed; reported as a failed target. */
 export interface Misconfigured {
@@ -100,8 +100,7 @@ export function guessTarget(
   namePrefix?: string,
 ): { secretId?: string; userName?: string; serviceName?: string } {
   if (!('secretId' in ref)) {
-    const prefix = namePrefix ?? DEFAULT_SECRET_NAME_PREFIX;
-    return { ...ref, secretId: `${prefix}${ref.userName}/${ref.serviceName}` };
+    return { ...ref, secretId: defaultSecretName(ref.userName, ref.serviceName, namePrefix) };
   }
   // An ARN ends in `:secret:<name>-<6 random characters>`.
   const arn = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(ref.secretId);

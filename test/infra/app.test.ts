@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { createApp, PROJECT_TAG } from '../../infra/app.ts';
 import { CONTEXT_KEY, parseRotatorConfig } from '../../infra/config.ts';
-import { ServiceCredentialRotator } from '../../infra/rotator.ts';
+import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { RotatorStack } from '../../infra/stack.ts';
 import { ACCOUNT, REGION, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
 
@@ -66,11 +66,16 @@ describe('createApp', () => {
           logRetentionDays: 90,
           consoleTestEvents: true,
           alarmEmail: 'ops@example.com',
+          timeoutSeconds: 600,
+          dashboard: false,
         },
       ],
     });
     const template = Template.fromStack(app.node.findChild('CredentialRotator-prod') as Stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(template.findOutputs('DashboardName')).toEqual({});
     template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 600,
       ReservedConcurrentExecutions: Match.absent(),
       Environment: {
         Variables: Match.objectLike({ ROTATE_AFTER_DAYS: '14', OVERLAP_DAYS: '0', GRACE_PERIOD_DAYS: '3' }),
@@ -106,7 +111,7 @@ describe('createApp', () => {
       'CredentialRotator-prod-eu',
       'CredentialRotator-staging-us',
     ]);
-    expect(cdkJson.app).toBe('node --import tsx infra/app.ts');
+    expect(cdkJson.app).toBe('node --import tsx scripts/build.ts && node --import tsx infra/app.ts');
   });
 });
 
@@ -137,6 +142,10 @@ describe('parseRotatorConfig', () => {
     [
       { environments: [{ ...environment('prod', ACCOUNT, REGION), logRetentionDays: 42 }] },
       /environments\[0\]\.logRetentionDays: must be a CloudWatch Logs retention.*got 42/,
+    ],
+    [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), timeoutSeconds: 1800 }] },
+      /environments\[0\]\.timeoutSeconds: must be 1-900 seconds.*got 1800/,
     ],
     [
       { environments: [{ ...environment('prod', ACCOUNT, REGION), rotateAfter: 30 }] },

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ServiceCredentialRotator } from '../../infra/rotator.ts';
+import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { ACCOUNT, REGION, TARGETS, tempOutdir } from './helpers.ts';
 
 describe('the bundled function', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from '../../infra/rotator.ts';
+import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from '../../infra/rotator/index.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';

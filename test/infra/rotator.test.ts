@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
-import { ServiceCredentialRotator, TEST_EVENT_REGISTRY } from '../../infra/rotator.ts';
+import { ServiceCredentialRotator, TEST_EVENT_REGISTRY } from '../../infra/rotator/index.ts';
 import {
   ACCOUNT,
   actionsOf,

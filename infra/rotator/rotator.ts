@@ -1,0 +1,226 @@
+// The ServiceCredentialRotator construct: one rotator function on a schedule, one tagged
+// secret per target, a least-privilege role, failure queues, alarms, a dashboard and
+// (optionally) the Lambda console's test events. Each concern lives in its own module;
+// this class wires them and offers the CDK-style surface (addTarget, grantRead, metric...).
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_SECRET_NAME_PREFIX } from '../../lambda/contract.ts';
+import { METRIC } from '../../lambda/telemetry.ts';
+import { createFunction, createQueues, createSchedule, DEFAULT_SCHEDULE } from './function.ts';
+import { createAlarms, createAlarmTopic, createDashboard, rotatorMetric } from './monitoring.ts';
+import { RotatorPermissions } from './permissions.ts';
+import type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
+import { createTargetSecret } from './targets.ts';
+import { createConsoleTestEvents } from './test-events.ts';
+import {
+  checkedConcurrency,
+  checkedEmail,
+  checkedPolicy,
+  checkedPrefix,
+  checkedRunInterval,
+  checkedTarget,
+  nonNegative,
+} from './validation.ts';
+
+export class ServiceCredentialRotator extends Construct {
+  /** The rotator function. */
+  public readonly function: lambda.IFunction;
+  /** The rule that runs the function on `schedule`. */
+  public readonly rule: events.Rule;
+  /** Topic that receives every alarm. */
+  public readonly alarmTopic: sns.ITopic;
+  /** Async invocations that failed after Lambda's retries land here. */
+  public readonly failureQueue: sqs.IQueue;
+  /** Scheduled events EventBridge could not deliver to the function land here. */
+  public readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** Every alarm, by what it watches. */
+  public readonly alarms: RotatorAlarms;
+  /** The dashboard, unless `dashboard: false`. */
+  public readonly dashboard: cloudwatch.Dashboard | undefined;
+
+  private readonly managed: ManagedTarget[] = [];
+  private readonly prefix: string;
+  private readonly encryptionKey: kms.IKey | undefined;
+  private readonly secretRemovalPolicy: RemovalPolicy;
+  private readonly permissions: RotatorPermissions;
+
+  constructor(scope: Construct, id: string, props: ServiceCredentialRotatorProps) {
+    super(scope, id);
+    const policy = checkedPolicy(props);
+    this.prefix = checkedPrefix(props.secretNamePrefix ?? DEFAULT_SECRET_NAME_PREFIX);
+    if (props.targets.length === 0) throw new Error('targets must name at least one target, got []');
+    const margin = nonNegative('staleCredentialMarginDays', props.staleCredentialMarginDays ?? 2);
+    const runInterval = checkedRunInterval(props.expectedRunInterval ?? Duration.days(1));
+    const reservedConcurrency = checkedConcurrency(props.reservedConcurrency);
+    const alarmEmail = checkedEmail(props.alarmEmail);
+    this.encryptionKey = props.encryptionKey;
+    this.secretRemovalPolicy = props.secretRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const initial = props.targets.map((t) => this.createTarget(t));
+
+    const { failureQueue, scheduleDeadLetterQueue } = createQueues(this, this.encryptionKey);
+    const bus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    const timeout = props.timeout ?? Duration.minutes(5);
+    const tracing = props.tracing ?? false;
+    const { fn, role } = createFunction(this, {
+      config: {
+        policy,
+        secretNamePrefix: this.prefix,
+        eventBusName: bus.eventBusName,
+        bulkCredentialListing: props.bulkCredentialListing ?? false,
+      },
+      code: props.code,
+      encryptionKey: this.encryptionKey,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      timeout,
+      memorySize: props.memorySize ?? 512,
+      tracing,
+      reservedConcurrency,
+      failureQueue,
+    });
+    this.permissions = new RotatorPermissions(
+      {
+        role,
+        encryptionKey: this.encryptionKey,
+        bulkCredentialListing: props.bulkCredentialListing ?? false,
+        tracing,
+      },
+      initial,
+    );
+    this.permissions.allowFailureQueue(failureQueue);
+    this.permissions.allowEventBus(bus);
+    this.rule = createSchedule(this, fn, props.schedule ?? DEFAULT_SCHEDULE, scheduleDeadLetterQueue);
+
+    this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this);
+    if (alarmEmail) this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(alarmEmail));
+    const monitored = {
+      fn,
+      topic: this.alarmTopic,
+      failureQueue,
+      scheduleDeadLetterQueue,
+      staleThresholdDays: policy.rotateAfterDays + margin,
+      runInterval,
+    };
+    this.alarms = createAlarms(this, monitored);
+    this.dashboard =
+      props.dashboard === false
+        ? undefined
+        : createDashboard(this, {
+            ...monitored,
+            alarms: this.alarms,
+            rotateAfterDays: policy.rotateAfterDays,
+            timeout,
+          });
+
+    if (props.consoleTestEvents) {
+      createConsoleTestEvents(this, fn, props.createTestEventRegistry ?? false);
+    } else if (props.createTestEventRegistry) {
+      throw new Error('createTestEventRegistry is only meaningful with consoleTestEvents: true, got false');
+    }
+
+    this.function = fn;
+    this.failureQueue = failureQueue;
+    this.scheduleDeadLetterQueue = scheduleDeadLetterQueue;
+  }
+
+  /** One entry per target, in the order given (the props' targets, then addTarget's). */
+  public get targets(): readonly ManagedTarget[] {
+    return [...this.managed];
+  }
+
+  /**
+   * Manages one more credential: creates its secret and lets the function rotate it.
+   * Checked like the props' targets (a duplicate user and service is an error).
+   */
+  public addTarget(target: RotationTarget): ManagedTarget {
+    const added = this.createTarget(target);
+    this.permissions.addTarget(added);
+    return added;
+  }
+
+  /** The secret of one target, by user and service name. */
+  public secretFor(userName: string, serviceName: string): secretsmanager.ISecret {
+    const found = this.managed.find(
+      (t) => t.userName.toLowerCase() === userName.toLowerCase() && t.serviceName === serviceName,
+    );
+    if (!found) {
+      throw new Error(
+        `no target for user ${JSON.stringify(userName)} and service ${JSON.stringify(serviceName)}`,
+      );
+    }
+    return found.secret;
+  }
+
+  /**
+   * Lets `grantee` read the credential of one target (GetSecretValue, DescribeSecret, and
+   * kms:Decrypt via Secrets Manager when the secrets use a customer-managed key).
+   */
+  public grantRead(
+    grantee: iam.IGrantable,
+    target: Pick<RotationTarget, 'userName' | 'serviceName'>,
+  ): iam.Grant {
+    return this.secretFor(target.userName, target.serviceName).grantRead(grantee);
+  }
+
+  /** Any metric the function emits (telemetry.ts names them), with its `service` dimension. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rotatorMetric(metricName, props);
+  }
+
+  /** Credentials issued (rotations). @default Sum over 5 minutes */
+  public metricRotations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.rotations, { statistic: 'Sum', ...props });
+  }
+
+  /** Interrupted rotations completed (an issued credential adopted or repaired). @default Sum over 5 minutes */
+  public metricRecoveries(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.recoveries, { statistic: 'Sum', ...props });
+  }
+
+  /** Replaced credentials deactivated. @default Sum over 5 minutes */
+  public metricRetirements(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.retirements, { statistic: 'Sum', ...props });
+  }
+
+  /** Retired credentials deleted after the grace period. @default Sum over 5 minutes */
+  public metricDeletions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.deletions, { statistic: 'Sum', ...props });
+  }
+
+  /** Targets that failed in a run. @default Maximum over 5 minutes */
+  public metricFailedTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.failedTargets, { statistic: 'Maximum', ...props });
+  }
+
+  /** Targets blocked by credentials the secret does not know. @default Maximum over 5 minutes */
+  public metricBlockedTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.blockedTargets, { statistic: 'Maximum', ...props });
+  }
+
+  /** Targets found in a run. @default Maximum over 5 minutes */
+  public metricTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.targets, { statistic: 'Maximum', ...props });
+  }
+
+  /** Age in days of the oldest current credential. @default Maximum over 5 minutes */
+  public metricOldestCredentialAgeDays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.oldestCredentialAgeDays, { statistic: 'Maximum', ...props });
+  }
+
+  private createTarget(target: RotationTarget): ManagedTarget {
+    const checked = checkedTarget(target, this.managed.length, this.prefix, this.managed);
+    const secret = createTargetSecret(this, checked, this.encryptionKey, this.secretRemovalPolicy);
+    const managed = { ...checked, secret };
+    this.managed.push(managed);
+    return managed;
+  }
+}

@@ -1,0 +1,133 @@
+// Validation of the props: each bad value fails synth with its name, the value and the
+// expected form, before any resource exists. The rules of a target's names mirror what
+// IAM, Secrets Manager and the tags accept.
+import { type Duration, Token } from 'aws-cdk-lib';
+import { DEFAULT_POLICY, defaultSecretName, validatePolicy } from '../../lambda/contract.ts';
+import type { ManagedTarget, RotationTarget, ServiceCredentialRotatorProps } from './props.ts';
+
+// IAM's user-name pattern, minus the comma: the name is also a tag value, and tag values
+// accept letters, digits, spaces and `_.:/=+-@` only.
+const USER_NAME = /^[A-Za-z0-9_+=.@-]{1,64}$/;
+const SERVICE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]*$/;
+const USER_PATH = /^(\/|\/[\x21-\x7e]{1,510}\/)$/;
+// Secrets Manager appends `-` + 6 characters to build the ARN; a name that already ends
+// like that makes partial ARNs ambiguous, and AWS advises against it.
+const ARN_SUFFIX_LIKE = /-[A-Za-z0-9]{6}$/;
+
+export function checkedPrefix(prefix: string): string {
+  if (!SECRET_PREFIX.test(prefix)) {
+    throw new Error(
+      `secretNamePrefix may only contain letters, digits and /_+=.@-, got ${JSON.stringify(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+export function checkedEmail(email: string | undefined): string | undefined {
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+    throw new Error(`alarmEmail must be an e-mail address, got ${JSON.stringify(email)}`);
+  }
+  return email;
+}
+
+export function checkedPolicy(props: ServiceCredentialRotatorProps) {
+  const policy = {
+    rotateAfterDays: props.rotateAfterDays ?? DEFAULT_POLICY.rotateAfterDays,
+    overlapDays: props.overlapDays ?? DEFAULT_POLICY.overlapDays,
+    gracePeriodDays: props.gracePeriodDays ?? DEFAULT_POLICY.gracePeriodDays,
+  };
+  try {
+    return validatePolicy(policy);
+  } catch (error) {
+    throw new Error(
+      `invalid rotation policy (rotateAfterDays=${policy.rotateAfterDays}, overlapDays=${policy.overlapDays}, ` +
+        `gracePeriodDays=${policy.gracePeriodDays}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * One target checked against the rules and against the targets before it, with its
+ * defaults applied. `index` names it in messages as the props do: targets[index].
+ */
+export function checkedTarget(
+  t: RotationTarget,
+  index: number,
+  prefix: string,
+  earlier: readonly ManagedTarget[],
+): Omit<ManagedTarget, 'secret'> {
+  const where = `targets[${index}]`;
+  if (Token.isUnresolved(t.userName) || Token.isUnresolved(t.serviceName)) {
+    throw new Error(`${where}: userName and serviceName must be plain strings, not tokens`);
+  }
+  if (!USER_NAME.test(t.userName)) {
+    throw new Error(
+      `${where}.userName must be 1-64 letters, digits or _+=.@- (an IAM user name usable as a tag value), got ${JSON.stringify(t.userName)}`,
+    );
+  }
+  if (!SERVICE_NAME.test(t.serviceName)) {
+    throw new Error(
+      `${where}.serviceName must look like <service>.amazonaws.com in lower case, got ${JSON.stringify(t.serviceName)}`,
+    );
+  }
+  const userPath = t.userPath ?? '/';
+  if (!USER_PATH.test(userPath)) {
+    throw new Error(`${where}.userPath must be "/" or "/<path>/", got ${JSON.stringify(userPath)}`);
+  }
+  const secretName = t.secretName ?? defaultSecretName(t.userName, t.serviceName, prefix);
+  if (!SECRET_NAME.test(secretName) || ARN_SUFFIX_LIKE.test(secretName)) {
+    throw new Error(
+      `${where}.secretName must be 1-512 letters, digits or /_+=.@- and not end in "-" plus 6 characters, got ${JSON.stringify(secretName)}`,
+    );
+  }
+  if (!secretName.startsWith(prefix)) {
+    throw new Error(
+      `${where}.secretName must start with secretNamePrefix ${JSON.stringify(prefix)} (the function only discovers secrets under it), got ${JSON.stringify(secretName)}`,
+    );
+  }
+  // IAM user names are unique case-insensitively: "Bob" and "bob" are one user.
+  const first = earlier.findIndex(
+    (e) => e.userName.toLowerCase() === t.userName.toLowerCase() && e.serviceName === t.serviceName,
+  );
+  if (first !== -1) {
+    throw new Error(
+      `${where} duplicates targets[${first}]: user ${JSON.stringify(t.userName)} and service ${JSON.stringify(t.serviceName)} appear twice`,
+    );
+  }
+  const firstSecret = earlier.findIndex((e) => e.secretName === secretName);
+  if (firstSecret !== -1) {
+    throw new Error(
+      `${where}.secretName ${JSON.stringify(secretName)} is already used by targets[${firstSecret}]`,
+    );
+  }
+  return { userName: t.userName, serviceName: t.serviceName, userPath, secretName };
+}
+
+export function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function checkedRunInterval(interval: Duration): Duration {
+  const seconds = interval.toSeconds();
+  if (seconds < 3600 || seconds > 302_400 || seconds % 60 !== 0) {
+    throw new Error(
+      `expectedRunInterval must be whole minutes between 1 hour and 3.5 days, got ${interval.toHumanString()}`,
+    );
+  }
+  return interval;
+}
+
+export function checkedConcurrency(value: number | false | undefined): number | undefined {
+  if (value === false) return undefined;
+  const n = value ?? 1;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`reservedConcurrency must be an integer >= 1 or false, got ${String(value)}`);
+  }
+  return n;
+}

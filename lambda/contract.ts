@@ -1,0 +1,100 @@
+// The contract between the function and the construct that deploys it: the tags that make
+// a secret a target, the secret naming rule, the policy defaults and rule, and the
+// environment variables the function reads. Each is written here once; the function
+// (config.ts, rotation/) and the construct (infra/rotator/) import them. No dependencies,
+// so the published construct library carries it without the function's.
+import { ConfigError } from './errors.ts';
+import type { Policy } from './rotation/model.ts';
+
+/** Tags that make a secret a target. */
+export const USER_NAME_TAG = 'credential-rotator:user-name';
+export const SERVICE_NAME_TAG = 'credential-rotator:service-name';
+
+/** Default name prefix of the managed secrets. */
+export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';
+
+/** The default secret name of a target: `<prefix><user-name>/<service-name>`. */
+export function defaultSecretName(
+  userName: string,
+  serviceName: string,
+  prefix: string = DEFAULT_SECRET_NAME_PREFIX,
+): string {
+  return `${prefix}${userName}/${serviceName}`;
+}
+
+export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+
+/** The function's configuration, as loadConfig reads it from the environment. */
+export interface Config {
+  readonly policy: Policy;
+  /** Only secrets whose name starts with this are targets. */
+  readonly secretNamePrefix: string | undefined;
+  /** EventBridge bus for transition events; none sent when unset. */
+  readonly eventBusName: string | undefined;
+  /** List all users' credentials per service in one paged call (needs IAM List on user/*). */
+  readonly bulkCredentialListing?: boolean | undefined;
+}
+
+/** The environment variables the function reads (config.ts), by the setting they carry. */
+export const ENV = {
+  rotateAfterDays: 'ROTATE_AFTER_DAYS',
+  overlapDays: 'OVERLAP_DAYS',
+  gracePeriodDays: 'GRACE_PERIOD_DAYS',
+  secretNamePrefix: 'SECRET_NAME_PREFIX',
+  eventBusName: 'EVENT_BUS_NAME',
+  bulkCredentialListing: 'BULK_CREDENTIAL_LISTING',
+} as const;
+
+/**
+ * The inverse of loadConfig: the environment under which the function reads `config`.
+ * Unset options are left out, so the function applies its own defaults.
+ */
+export function toEnvironment(config: Config): Record<string, string> {
+  return {
+    [ENV.rotateAfterDays]: String(config.policy.rotateAfterDays),
+    [ENV.overlapDays]: String(config.policy.overlapDays),
+    [ENV.gracePeriodDays]: String(config.policy.gracePeriodDays),
+    ...(config.secretNamePrefix !== undefined ? { [ENV.secretNamePrefix]: config.secretNamePrefix } : {}),
+    ...(config.eventBusName !== undefined ? { [ENV.eventBusName]: config.eventBusName } : {}),
+    ...(config.bulkCredentialListing ? { [ENV.bulkCredentialListing]: 'true' } : {}),
+  };
+}
+
+/** How each policy field is called where it is set (the CDK props, or the Lambda environment). */
+export type PolicyNames = Readonly<Record<keyof Policy, string>>;
+const PROP_NAMES: PolicyNames = {
+  rotateAfterDays: 'rotateAfterDays',
+  overlapDays: 'overlapDays',
+  gracePeriodDays: 'gracePeriodDays',
+};
+export const ENV_POLICY_NAMES: PolicyNames = {
+  rotateAfterDays: ENV.rotateAfterDays,
+  overlapDays: ENV.overlapDays,
+  gracePeriodDays: ENV.gracePeriodDays,
+};
+
+/**
+ * The policy rule: every value >= 0, rotateAfterDays > 0 and
+ * rotateAfterDays > overlapDays + gracePeriodDays, so that a replaced credential is
+ * deleted before the next rotation needs its slot (IAM allows two per user and service).
+ */
+export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
+  const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
+  for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {
+    const value = policy[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ConfigError(`${names[key]} must be a finite number of days >= 0, got ${String(value)}`);
+    }
+  }
+  if (!(rotateAfterDays > 0)) {
+    throw new ConfigError(`${names.rotateAfterDays} must be > 0 days, got ${rotateAfterDays}`);
+  }
+  if (!(rotateAfterDays > overlapDays + gracePeriodDays)) {
+    throw new ConfigError(
+      `${names.rotateAfterDays} (${rotateAfterDays}) must be greater than ${names.overlapDays} + ` +
+        `${names.gracePeriodDays} (${overlapDays} + ${gracePeriodDays} = ${overlapDays + gracePeriodDays}), so that a ` +
+        'replaced credential is deleted before the next rotation needs its slot',
+    );
+  }
+  return policy;
+}
