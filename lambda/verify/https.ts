@@ -57,11 +57,15 @@ export function httpsCall(
   });
 }
 
-/** `ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`...: the code names the failure, not the request. */
+/**
+ * `ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`...: the code names the failure without
+ * quoting the request. Without a code, the message (callers redact it), cut short.
+ */
 export function describeNetworkError(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.length > 0) return code;
-  return err instanceof Error ? err.name : 'unknown error';
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 200 ? `${message.slice(0, 200)}...` : message;
 }
 
 /** IAM's wording when an authenticated principal lacks a permission. */

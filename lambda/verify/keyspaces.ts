@@ -3,6 +3,7 @@
 // `SELECT release_version FROM system.local`. Classified by CQL error code, never by class
 // name (a minified bundle renames the driver's classes): 0x0100 bad credentials -> rejected,
 // 0x2100 unauthorized -> denied, socket/TLS errors -> unreachable.
+import { isIP } from 'node:net';
 import cassandra from 'cassandra-driver';
 import { describeNetworkError } from './https.ts';
 import { type CredentialProbe, type ProbeInput, type ProbeResult, redactSecret, result } from './probe.ts';
@@ -41,7 +42,8 @@ export class KeyspacesProbe implements CredentialProbe {
         input.credential.secret,
       ),
       sslOptions: {
-        servername: host,
+        // SNI takes a host name only (RFC 6066); an IP endpoint (tests) goes without.
+        ...(isIP(host) ? {} : { servername: host }),
         rejectUnauthorized: true,
         ...(this.options.ca ? { ca: [this.options.ca] } : {}),
       },
