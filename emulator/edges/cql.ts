@@ -86,7 +86,7 @@ interface Table {
 }
 
 function rowsResult(keyspace: string, table: string, spec: Table, selected: string[] | '*'): Buffer {
-  const columns = selected === '*' ? spec.columns : selected.map((n) => spec.columns.find(([c]) => c === n)!);
+  const columns = selected === '*' ? spec.columns : spec.columns.filter(([c]) => selected.includes(c));
   return Buffer.concat([
     int(0x0002), // kind: Rows
     int(0x0001), // flags: global table spec
@@ -217,7 +217,7 @@ export async function startCqlEdge(
           );
           continue;
         }
-        handle(stream, opcode, body);
+        send(stream, ...reply(opcode, body));
       }
     });
 
@@ -231,12 +231,12 @@ export async function startCqlEdge(
       socket.write(Buffer.concat([header, body]));
     }
 
-    function handle(stream: number, opcode: number, body: Buffer): void {
+    /** The reply to one request frame: opcode and body. */
+    function reply(opcode: number, body: Buffer): [number, Buffer] {
       switch (opcode) {
         case OP.OPTIONS:
           // string multimap: CQL_VERSION -> [3.4.4], COMPRESSION -> []
-          return send(
-            stream,
+          return [
             OP.SUPPORTED,
             Buffer.concat([
               short(2),
@@ -246,9 +246,9 @@ export async function startCqlEdge(
               string('COMPRESSION'),
               short(0),
             ]),
-          );
+          ];
         case OP.STARTUP:
-          return send(stream, OP.AUTHENTICATE, string('org.apache.cassandra.auth.PasswordAuthenticator'));
+          return [OP.AUTHENTICATE, string('org.apache.cassandra.auth.PasswordAuthenticator')];
         case OP.AUTH_RESPONSE: {
           // SASL PLAIN token: \0user\0password
           const tokenLength = body.readInt32BE(0);
@@ -260,36 +260,27 @@ export async function startCqlEdge(
               : options.authority.check(SERVICE, password, user);
           authAttempts.push({ userName: user, accepted: verdict.accepted });
           if (!verdict.accepted) {
-            return send(
-              stream,
+            return [
               OP.ERROR,
               error(CQL_ERROR.BAD_CREDENTIALS, `Provided username ${user} and/or password are incorrect`),
-            );
+            ];
           }
           userName = user;
           authenticated = true;
-          return send(stream, OP.AUTH_SUCCESS, bytes(null));
+          return [OP.AUTH_SUCCESS, bytes(null)];
         }
         case OP.REGISTER:
-          return send(stream, OP.READY, Buffer.alloc(0));
+          return [OP.READY, Buffer.alloc(0)];
         case OP.QUERY: {
           if (!authenticated) {
-            return send(
-              stream,
-              OP.ERROR,
-              error(CQL_ERROR.PROTOCOL, 'Unexpected message QUERY, expecting SASL_RESPONSE'),
-            );
+            return [OP.ERROR, error(CQL_ERROR.PROTOCOL, 'Unexpected message QUERY, expecting SASL_RESPONSE')];
           }
           const queryLength = body.readInt32BE(0);
           const query = body.subarray(4, 4 + queryLength).toString('utf8');
-          return send(stream, ...answerQuery(query, userName ?? ''));
+          return answerQuery(query, userName ?? '');
         }
         default:
-          return send(
-            stream,
-            OP.ERROR,
-            error(CQL_ERROR.PROTOCOL, `Unsupported opcode 0x${opcode.toString(16)}`),
-          );
+          return [OP.ERROR, error(CQL_ERROR.PROTOCOL, `Unsupported opcode 0x${opcode.toString(16)}`)];
       }
     }
 

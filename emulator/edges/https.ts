@@ -61,15 +61,16 @@ export async function startHttpsEdge(
     const verdict =
       key === undefined || fault === 'reject' ? undefined : options.authority.check(service, key);
     if (!verdict?.accepted) {
-      return json(
+      json(
         res,
         403,
         { message: 'The security token included in the request is invalid.' },
         'UnrecognizedClientException',
       );
+      return;
     }
     if (fault === 'deny') {
-      return json(
+      json(
         res,
         403,
         {
@@ -77,6 +78,7 @@ export async function startHttpsEdge(
         },
         'AccessDeniedException',
       );
+      return;
     }
     ok();
   };
