@@ -58,7 +58,12 @@ describe('RetryingProbe', () => {
         return { outcome: 'rejected', reason: 'no', attempts: 1 };
       },
     };
-    const timing = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    const timing = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
     const r = await new RetryingProbe(slow, DEFAULT_RETRY_POLICY, timing).verify(input);
     // 30 s, wait 2 s, 30 s, wait 4 s, 30 s: the next wait would end past 80 s.
     expect(r.attempts).toBe(3);
