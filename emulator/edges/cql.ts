@@ -114,6 +114,8 @@ export interface CqlEdge {
   readonly port: number;
   /** Every AUTH_RESPONSE answered, oldest first (user name and verdict; never the password). */
   readonly authAttempts: ReadonlyArray<{ readonly userName: string; readonly accepted: boolean }>;
+  /** The protocol version of every STARTUP received, oldest first (shows the driver's negotiation). */
+  readonly startupVersions: readonly number[];
   close(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startCqlEdge(
   listen: { host?: string; port?: number } = {},
 ): Promise<CqlEdge> {
   const authAttempts: Array<{ userName: string; accepted: boolean }> = [];
+  const startupVersions: number[] = [];
   const hostId = randomUUID();
   const schemaVersion = randomUUID();
   const local = (address: string): Table => ({
@@ -202,6 +205,7 @@ export async function startCqlEdge(
         const opcode = pending.readUInt8(4);
         const body = pending.subarray(HEADER_BYTES, HEADER_BYTES + length);
         pending = pending.subarray(HEADER_BYTES + length);
+        if (opcode === OP.STARTUP) startupVersions.push(version);
         if (options.authority.fault(SERVICE) === 'drop') {
           socket.destroy();
           return;
@@ -317,6 +321,7 @@ export async function startCqlEdge(
     host: address.address,
     port: address.port,
     authAttempts,
+    startupVersions,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceEdges, startServiceEdges } from '../../emulator/edges/index.ts';
 import { AwsEmulator } from '../../emulator/index.ts';
@@ -16,7 +16,7 @@ import { AwsEmulator } from '../../emulator/index.ts';
 const run = promisify(execFile);
 
 /** As in infra/rotator.ts (bundling) and what NodejsFunction passes esbuild for NODEJS_24_X. */
-const FUNCTION_BUNDLING = {
+const FUNCTION_BUNDLING: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -24,7 +24,7 @@ const FUNCTION_BUNDLING = {
   minify: true,
   mainFields: ['module', 'main'],
   banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
-} as const;
+};
 
 const SCRIPT = `
 const { ServiceProbes } = await import(process.env.BUNDLE);
