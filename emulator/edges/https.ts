@@ -2,9 +2,10 @@
 // - CodeCommit Git: `GET /v1/repos/<repo>/info/refs?service=git-upload-pack`, Basic auth
 //   (200 with a ref advertisement; 403 for a refused password, as CodeCommit answers).
 // - Bedrock: `GET /foundation-models`, Bearer API key.
-// - CloudWatch Logs: `POST /` with `X-Amz-Target: Logs_20140328.PutLogEvents`, Bearer API key.
-// Refusals answer like AWS: an unknown key 403 without "is not authorized to perform", a
-// `deny` fault 403 AccessDeniedException naming the principal.
+// - CloudWatch Logs: `POST /ingest/json` (structured JSON ingestion), Bearer API key, group and
+//   stream in `x-aws-log-group`/`x-aws-log-stream`.
+// Refusals answer like AWS: an unknown key 403 (Bedrock) or 401 (Logs) without "is not
+// authorized to perform"; a `deny` fault 403 AccessDeniedException naming the principal.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -55,6 +56,7 @@ export async function startHttpsEdge(
     service: EdgeService,
     action: string,
     ok: () => void,
+    refusedStatus = 403,
   ): void => {
     const key = bearer(req);
     const fault = options.authority.fault(service);
@@ -63,7 +65,7 @@ export async function startHttpsEdge(
     if (!verdict?.accepted) {
       json(
         res,
-        403,
+        refusedStatus,
         { message: 'The security token included in the request is invalid.' },
         'UnrecognizedClientException',
       );
@@ -123,28 +125,44 @@ export async function startHttpsEdge(
         json(res, 200, { modelSummaries: [] }),
       );
     }
-    if (req.method === 'POST' && req.headers['x-amz-target'] === 'Logs_20140328.PutLogEvents') {
+    if (req.method === 'POST' && url.pathname === '/ingest/json') {
       if (options.authority.fault('logs.amazonaws.com') === 'drop') return void req.socket.destroy();
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
-        logGroupName?: string;
-        logEvents?: Array<{ message?: string }>;
-      };
-      return withBearer(req, res, 'logs.amazonaws.com', 'logs:PutLogEvents', () => {
-        const group = body.logGroupName ?? '';
-        if (options.logGroups && !options.logGroups.includes(group)) {
-          return json(
-            res,
-            400,
-            { message: 'The specified log group does not exist.' },
-            'ResourceNotFoundException',
-          );
-        }
-        for (const e of body.logEvents ?? [])
-          logEvents.push({ logGroupName: group, message: e.message ?? '' });
-        json(res, 200, { nextSequenceToken: String(logEvents.length) });
-      });
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as
+        | { message?: string }
+        | Array<{ message?: string }>;
+      const group = String(req.headers['x-aws-log-group'] ?? '');
+      const stream = String(req.headers['x-aws-log-stream'] ?? '');
+      return withBearer(
+        req,
+        res,
+        'logs.amazonaws.com',
+        'logs:PutLogEvents',
+        () => {
+          if (!group || !stream) {
+            return json(
+              res,
+              400,
+              { message: 'Both log group and log stream are required.' },
+              'ValidationException',
+            );
+          }
+          if (options.logGroups && !options.logGroups.includes(group)) {
+            return json(
+              res,
+              400,
+              { message: 'The specified log group does not exist.' },
+              'ResourceNotFoundException',
+            );
+          }
+          for (const e of Array.isArray(body) ? body : [body]) {
+            logEvents.push({ logGroupName: group, message: e.message ?? '' });
+          }
+          json(res, 200, {});
+        },
+        401,
+      );
     }
     json(
       res,

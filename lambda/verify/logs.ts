@@ -1,6 +1,8 @@
-// CloudWatch Logs probe: Logs API keys work only for log ingestion, so the only honest check
-// writes one event to a canary log group the user names (PutLogEvents with the key as a
-// Bearer token). Without a canary group there is nothing read-only to ask: skipped, said so.
+// CloudWatch Logs probe: Logs API keys work only for log ingestion (the HTTP ingestion
+// endpoints, with logs:PutLogEvents and logs:CallWithBearerToken), so the only honest check
+// writes one event to a canary log group the user names: `POST /ingest/json` with the key as
+// a Bearer token and the group/stream in `x-aws-log-group`/`x-aws-log-stream` (200 on
+// success, 401 for a refused key). Without a canary group: skipped, said so.
 import { classifyBearerAnswer } from './bedrock.ts';
 import { type HttpsOptions, httpsCall } from './https.ts';
 import { type CredentialProbe, type ProbeInput, type ProbeResult, result } from './probe.ts';
@@ -28,25 +30,25 @@ export class LogsProbe implements CredentialProbe {
     const logStreamName = input.settings?.canaryLogStream ?? DEFAULT_CANARY_LOG_STREAM;
     const base = this.options.baseUrl ?? `https://logs.${input.region}.amazonaws.com`;
     const answer = await httpsCall(
-      new URL('/', base),
+      new URL('/ingest/json', base),
       {
         method: 'POST',
         headers: {
           authorization: `Bearer ${input.credential.secret}`,
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amz-target': 'Logs_20140328.PutLogEvents',
+          'content-type': 'application/json',
+          'x-aws-log-group': logGroupName,
+          'x-aws-log-stream': logStreamName,
         },
         body: JSON.stringify({
-          logGroupName,
-          logStreamName,
-          logEvents: [{ timestamp: (this.options.now ?? Date.now)(), message: 'credential verification' }],
+          timestamp: (this.options.now ?? Date.now)(),
+          message: 'service-credential-rotator: credential verification',
         }),
       },
       this.options,
     );
     return classifyBearerAnswer(
       answer,
-      `CloudWatch Logs PutLogEvents to ${logGroupName}/${logStreamName}`,
+      `CloudWatch Logs ingestion to ${logGroupName}/${logStreamName}`,
       input,
     );
   }

@@ -241,7 +241,7 @@ describe('BedrockProbe (ListFoundationModels, Bearer key)', () => {
   });
 });
 
-describe('LogsProbe (PutLogEvents to a canary group, Bearer key)', () => {
+describe('LogsProbe (one event to a canary group over HTTP ingestion, Bearer key)', () => {
   it('is skipped, saying why, without a canary log group', async () => {
     const r = await verify(issue(LOGS));
     expect(r.outcome).toBe('skipped');
@@ -256,7 +256,15 @@ describe('LogsProbe (PutLogEvents to a canary group, Bearer key)', () => {
 
   it('answers rejected for a key that is not (yet) valid', async () => {
     edges.authority.propagationDelayMs = 60_000;
-    expect((await verify(issue(LOGS, { canaryLogGroup: 'canary' }))).outcome).toBe('rejected');
+    const r = await verify(issue(LOGS, { canaryLogGroup: 'canary' }));
+    expect(r.outcome).toBe('rejected');
+    expect(r.reason).toContain('401');
+  });
+
+  it('answers unreachable, naming the error, when the canary group does not exist', async () => {
+    const r = await verify(issue(LOGS, { canaryLogGroup: 'no-such-group' }));
+    expect(r.outcome).toBe('unreachable');
+    expect(r.reason).toContain('ResourceNotFoundException');
   });
 
   it('answers denied when the key lacks logs:PutLogEvents', async () => {
