@@ -4,7 +4,6 @@
 // name (a minified bundle renames the driver's classes): 0x0100 bad credentials -> rejected,
 // 0x2100 unauthorized -> denied, socket/TLS errors -> unreachable.
 import { isIP } from 'node:net';
-import cassandra from 'cassandra-driver';
 import { describeNetworkError } from './https.ts';
 import { type CredentialProbe, type ProbeInput, type ProbeResult, redactSecret, result } from './probe.ts';
 
@@ -33,6 +32,9 @@ export class KeyspacesProbe implements CredentialProbe {
     const port = this.options.port ?? KEYSPACES_PORT;
     const timeout = this.options.timeoutMs ?? 10_000;
     const where = `Keyspaces at ${host}:${port}`;
+    // Loaded on first use: the driver is most of the bundle and most of its start-up time, and
+    // a rotator without Keyspaces targets never needs it.
+    const { default: cassandra } = await import('cassandra-driver');
     const client = new cassandra.Client({
       contactPoints: [`${host}:${port}`],
       // Keyspaces reports the region as its data centre.
