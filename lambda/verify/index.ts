@@ -5,7 +5,13 @@ import { BedrockProbe } from './bedrock.ts';
 import { CodeCommitProbe } from './codecommit.ts';
 import { KeyspacesProbe } from './keyspaces.ts';
 import { LogsProbe } from './logs.ts';
-import { type CredentialProbe, type ProbeInput, type ProbeResult, result } from './probe.ts';
+import {
+  assertProbeInput,
+  type CredentialProbe,
+  type ProbeInput,
+  type ProbeResult,
+  result,
+} from './probe.ts';
 
 export type {
   CredentialProbe,
@@ -15,7 +21,7 @@ export type {
   ProbeResult,
   ProbeSettings,
 } from './probe.ts';
-export { redactSecret } from './probe.ts';
+export { assertProbeInput, redactSecret } from './probe.ts';
 export { DEFAULT_RETRY_POLICY, RetryingProbe, type RetryPolicy, type RetryTiming } from './retry.ts';
 export { BedrockProbe, CodeCommitProbe, KeyspacesProbe, LogsProbe };
 
@@ -30,6 +36,9 @@ export interface ServiceProbeOptions {
   readonly bedrockBaseUrl?: string | undefined;
   readonly logsBaseUrl?: string | undefined;
 }
+
+/** Services whose credential is a user name + password (the others carry an API key only). */
+const USER_NAME_SERVICES = new Set(['cassandra.amazonaws.com', 'codecommit.amazonaws.com']);
 
 /** Dispatches to the probe of the input's service; an unknown service is skipped, said so. */
 export class ServiceProbes implements CredentialProbe {
@@ -46,9 +55,10 @@ export class ServiceProbes implements CredentialProbe {
     };
   }
 
-  verify(input: ProbeInput): Promise<ProbeResult> {
+  async verify(input: ProbeInput): Promise<ProbeResult> {
     const probe = this.probes[input.serviceName];
-    if (!probe) return Promise.resolve(result('skipped', `no probe exists for ${input.serviceName}`));
+    if (!probe) return result('skipped', `no probe exists for ${input.serviceName}`);
+    assertProbeInput(input, USER_NAME_SERVICES.has(input.serviceName));
     return probe.verify(input);
   }
 }

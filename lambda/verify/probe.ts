@@ -77,3 +77,27 @@ export function redactSecret(text: string, credential: ProbeCredential): string 
   for (const form of forms) if (form.length > 0) out = out.split(form).join('[redacted]');
   return out;
 }
+
+/** AWS region names as they appear in endpoints, e.g. `us-east-1`, `us-gov-west-1`. */
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * Bad input is a caller's mistake, not a probe outcome: throws naming the problem and the
+ * expected form (the region builds host names, so it must be a plain region name). Never
+ * quotes the secret.
+ */
+export function assertProbeInput(input: ProbeInput, needsUserName: boolean): void {
+  if (!REGION_PATTERN.test(input.region)) {
+    throw new RangeError(
+      `probe input: region must look like "us-east-1", got ${JSON.stringify(input.region)}`,
+    );
+  }
+  if (typeof input.credential?.secret !== 'string' || input.credential.secret.length === 0) {
+    throw new RangeError(`probe input: credential.secret must be a non-empty string (${input.serviceName})`);
+  }
+  if (needsUserName && !input.credential.serviceUserName) {
+    throw new RangeError(
+      `probe input: credential.serviceUserName is required for ${input.serviceName} (e.g. "app-at-123456789012")`,
+    );
+  }
+}

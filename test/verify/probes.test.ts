@@ -283,6 +283,29 @@ describe('ServiceProbes', () => {
     expect(r.outcome).toBe('skipped');
   });
 
+  it.each([
+    [
+      'a region that is not a region name',
+      { region: 'us-east-1.evil.example' },
+      /region must look like "us-east-1"/,
+    ],
+    [
+      'an empty secret',
+      { credential: { serviceUserName: 'app-at-1', secret: '' } },
+      /secret must be a non-empty/,
+    ],
+    ['a password without its user name', { credential: { secret: 'pw' } }, /serviceUserName is required/],
+  ])('refuses %s before touching the network, naming the expected form', async (_what, change, message) => {
+    const input = {
+      serviceName: KEYSPACES,
+      region: REGION,
+      credential: { serviceUserName: 'a', secret: 's' },
+    };
+    const before = edges.cql.authAttempts.length;
+    await expect(probes.verify({ ...input, ...change })).rejects.toThrow(message);
+    expect(edges.cql.authAttempts.length).toBe(before);
+  });
+
   it('refuses a Keyspaces endpoint that is not host:port, naming the expected form', () => {
     expect(() => new ServiceProbes({ keyspacesEndpoint: 'localhost' })).toThrow(/host:port/);
   });
