@@ -5,6 +5,7 @@ import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialAuthority, type ServiceEdges, startServiceEdges } from '../../emulator/edges/index.ts';
 import { AwsEmulator } from '../../emulator/index.ts';
+import { resetCredential } from '../verify/reset.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 
@@ -44,7 +45,7 @@ describe('CredentialAuthority', () => {
     expect(authority.check('bedrock.amazonaws.com', key).accepted).toBe(true);
   });
 
-  it('refuses Inactive and Expired credentials and the password a reset replaced', () => {
+  it('refuses Inactive and Expired credentials and the password a reset replaced', async () => {
     const { emulator, authority } = setUp();
     const c = emulator.iam.issueCredential('app', KEYSPACES);
     const id = c.ServiceSpecificCredentialId;
@@ -54,7 +55,7 @@ describe('CredentialAuthority', () => {
       why: 'inactive',
     });
     emulator.iam.setStatus(id, 'Active');
-    emulator.iam.resetServiceSpecificCredential({ userName: 'app', serviceSpecificCredentialId: id });
+    await resetCredential(emulator, 'app', id);
     expect(authority.check(KEYSPACES, String(c.ServicePassword), c.ServiceUserName)).toEqual({
       accepted: false,
       why: 'unknown',

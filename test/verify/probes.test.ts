@@ -13,6 +13,7 @@ import {
   ServiceProbes,
   type ServiceProbeOptions,
 } from '../../lambda/verify/index.ts';
+import { resetCredential } from './reset.ts';
 
 const REGION = 'us-east-1';
 const KEYSPACES = 'cassandra.amazonaws.com';
@@ -127,12 +128,13 @@ describe('KeyspacesProbe (real cassandra-driver over TLS)', () => {
   it('accepts a reset password (after the delay) and no longer the old one', async () => {
     const input = issue(KEYSPACES);
     const [cred] = emulator.iam.credentials({ userName: `app${users}` });
-    const reset = emulator.iam.resetServiceSpecificCredential({
-      userName: `app${users}`,
-      serviceSpecificCredentialId: String(cred?.ServiceSpecificCredentialId),
-    });
+    const password = await resetCredential(
+      emulator,
+      `app${users}`,
+      String(cred?.ServiceSpecificCredentialId),
+    );
     expect((await verify(input)).outcome).toBe('rejected');
-    const fresh = { ...input, credential: { ...input.credential, secret: String(reset.ServicePassword) } };
+    const fresh = { ...input, credential: { ...input.credential, secret: password } };
     expect((await verify(fresh)).outcome).toBe('verified');
   });
 
