@@ -108,6 +108,7 @@ export class AwsEmulator {
   readonly region: string;
   private readonly callLog: CallRecord[] = [];
   private readonly issued: string[] = [];
+  private readonly issueListeners = new Set<(secret: string) => void>();
   private readonly onMutation: (() => void) | undefined;
 
   constructor(options: AwsEmulatorOptions = {}) {
@@ -119,7 +120,10 @@ export class AwsEmulator {
       accountId: this.accountId,
       callerUserName: options.callerUserName ?? 'emulator-admin',
       pageSize: options.iamPageSize ?? 1,
-      onIssue: (secret) => this.issued.push(secret),
+      onIssue: (secret) => {
+        this.issued.push(secret);
+        for (const listener of this.issueListeners) listener(secret);
+      },
     });
     this.secrets = new SecretsModel({
       clock: this.clock,
@@ -148,6 +152,12 @@ export class AwsEmulator {
   /** Every password and API key IAM ever issued here (Create and Reset), for leak scans. */
   issuedSecrets(): readonly string[] {
     return [...this.issued];
+  }
+
+  /** Calls `listener` with every password/API key IAM issues from now on; returns the unsubscribe. */
+  onSecretIssued(listener: (secret: string) => void): () => void {
+    this.issueListeners.add(listener);
+    return () => this.issueListeners.delete(listener);
   }
 
   /** The wire dispatcher: one HTTP request in, one response (or a lost one) out. */
