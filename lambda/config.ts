@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import type { Policy } from './rotation/model.ts';
+import { validateMaxCredentialAgeDays } from './rotation/services.ts';
 
 export interface Config {
   readonly policy: Policy;
@@ -14,6 +15,11 @@ export interface Config {
   readonly eventBusName: string | undefined;
   /** List all users' credentials per service in one paged call (needs IAM List on user/*). */
   readonly bulkCredentialListing?: boolean | undefined;
+  /**
+   * Path of the declared-targets file (declaration.ts). When set, the declaration, not the
+   * tags, decides which secret holds which (user, service) pair.
+   */
+  readonly declaredTargetsFile?: string | undefined;
 }
 
 export const DEFAULT_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
@@ -49,6 +55,11 @@ const envSchema = z.object({
   GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
   SECRET_NAME_PREFIX: optionalName,
   EVENT_BUS_NAME: optionalName,
+  MAX_CREDENTIAL_AGE_DAYS: z.pipe(
+    trimmed(),
+    z.transform((raw) => (raw === undefined || raw === '' ? undefined : Number(raw))),
+  ),
+  DECLARED_TARGETS_FILE: optionalName,
   BULK_CREDENTIAL_LISTING: z.pipe(
     z.optional(z.enum(['true', 'false', ''], { error: 'BULK_CREDENTIAL_LISTING must be "true" or "false"' })),
     z.transform((v) => v === 'true'),
@@ -61,17 +72,19 @@ const PROP_NAMES: PolicyNames = {
   rotateAfterDays: 'rotateAfterDays',
   overlapDays: 'overlapDays',
   gracePeriodDays: 'gracePeriodDays',
+  maxCredentialAgeDays: 'maxCredentialAgeDays',
 };
 const ENV_NAMES: PolicyNames = {
   rotateAfterDays: 'ROTATE_AFTER_DAYS',
   overlapDays: 'OVERLAP_DAYS',
   gracePeriodDays: 'GRACE_PERIOD_DAYS',
+  maxCredentialAgeDays: 'MAX_CREDENTIAL_AGE_DAYS',
 };
 
 /** Checks the rule of DESIGN.md: rotateAfterDays > overlapDays + gracePeriodDays, all >= 0. */
 export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
   const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
-  for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {
+  for (const key of ['rotateAfterDays', 'overlapDays', 'gracePeriodDays'] as const) {
     const value = policy[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new ConfigError(`${names[key]} must be a finite number of days >= 0, got ${String(value)}`);
@@ -87,6 +100,7 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
         'replaced credential is deleted before the next rotation needs its slot',
     );
   }
+  validateMaxCredentialAgeDays(policy.maxCredentialAgeDays, policy, names);
   return policy;
 }
 
@@ -102,6 +116,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       rotateAfterDays: e.ROTATE_AFTER_DAYS,
       overlapDays: e.OVERLAP_DAYS,
       gracePeriodDays: e.GRACE_PERIOD_DAYS,
+      ...(e.MAX_CREDENTIAL_AGE_DAYS !== undefined ? { maxCredentialAgeDays: e.MAX_CREDENTIAL_AGE_DAYS } : {}),
     },
     ENV_NAMES,
   );
@@ -110,5 +125,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     secretNamePrefix: e.SECRET_NAME_PREFIX,
     eventBusName: e.EVENT_BUS_NAME,
     bulkCredentialListing: e.BULK_CREDENTIAL_LISTING,
+    ...(e.DECLARED_TARGETS_FILE ? { declaredTargetsFile: e.DECLARED_TARGETS_FILE } : {}),
   };
 }
