@@ -86,7 +86,7 @@ describe('against the emulator', () => {
 
     expect(
       w.emulator.callsOf('CreateServiceSpecificCredential').map((c) => c.params.CredentialAgeDays),
-    ).toEqual([30]);
+    ).toEqual(['30']);
     await w.expectInvariants();
   });
 });
