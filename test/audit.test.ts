@@ -71,7 +71,7 @@ describe('manual commands are audited', () => {
     expect(auditEvents(run.events)).toEqual([
       expect.objectContaining({
         detail: expect.objectContaining({
-          target: { userName: 'nobody', serviceName: KEYSPACES },
+          target: { secretId: 'service-credentials/nobody/x' },
           force: true,
           requestId: REQUEST_ID,
         }),
