@@ -55,9 +55,22 @@ const envSchema = z.object({
   GRACE_PERIOD_DAYS: days('GRACE_PERIOD_DAYS', DEFAULT_POLICY.gracePeriodDays),
   SECRET_NAME_PREFIX: optionalName,
   EVENT_BUS_NAME: optionalName,
+  // Range and the rule against the policy are checked by validatePolicy, with the other fields.
   MAX_CREDENTIAL_AGE_DAYS: z.pipe(
     trimmed(),
-    z.transform((raw) => (raw === undefined || raw === '' ? undefined : Number(raw))),
+    z.transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `MAX_CREDENTIAL_AGE_DAYS must be a whole number of days, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
   ),
   DECLARED_TARGETS_FILE: optionalName,
   BULK_CREDENTIAL_LISTING: z.pipe(

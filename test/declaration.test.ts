@@ -9,6 +9,7 @@ import {
   parseDeclaration,
   serializeDeclaration,
 } from '../lambda/declaration.ts';
+import { loadConfig } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import { KNOWN_SERVICES, validateServiceName } from '../lambda/rotation/services.ts';
 
@@ -134,5 +135,17 @@ describe('validateServiceName', () => {
     );
     expect(() => validateServiceName('s3.amazonaws.com')).toThrow('"allowUnknownService": true');
     expect(validateServiceName('s3.amazonaws.com', { allowUnknownService: true })).toBe('s3.amazonaws.com');
+  });
+});
+
+describe('DECLARED_TARGETS_FILE', () => {
+  it('is optional: without it, tags alone decide', () => {
+    expect(loadConfig({})).not.toHaveProperty('declaredTargetsFile');
+  });
+
+  it('names the file the function reads at cold start', () => {
+    expect(loadConfig({ DECLARED_TARGETS_FILE: ' /opt/declared-targets.json ' }).declaredTargetsFile).toBe(
+      '/opt/declared-targets.json',
+    );
   });
 });
