@@ -3,7 +3,12 @@
 // request id, in a log line and a `Manual Command` event, before it runs.
 import { describe, expect, it } from 'vitest';
 import type { BusEvent } from '../lambda/aws/eventbridge.ts';
-import { AUDIT_DETAIL_TYPE } from '../lambda/telemetry.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { vi } from 'vitest';
+import { DEFAULT_POLICY } from '../lambda/config.ts';
+import { createHandler } from '../lambda/handler.ts';
+import { AUDIT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { handlerFor, lambdaContext } from './support/handler.ts';
 import { World } from './support/world.ts';
 
@@ -89,5 +94,43 @@ describe('manual commands are audited', () => {
     expect(run.error).toBeUndefined();
     expect(auditEvents(run.events)).toEqual([]);
     expect(auditLines(run.output)).toEqual([]);
+  });
+
+  it('still runs the command when the event cannot be published; the log line is the record', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    const handler = createHandler({
+      config: { policy: DEFAULT_POLICY, secretNamePrefix: undefined, eventBusName: 'bus' },
+      credentials: w.credentials,
+      secrets: w.secrets,
+      now: () => w.now(),
+      publishEvents: async () => {
+        throw new Error('PutEvents failed: AccessDeniedException');
+      },
+      logger: new Logger({ serviceName: METRICS_SERVICE, logLevel: 'DEBUG' }),
+      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
+    });
+    const chunks: string[] = [];
+    const spies = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+        chunks.push(String(chunk));
+        return true;
+      }),
+    );
+    try {
+      const report = await handler(
+        { action: 'rotate', userName: 'app', serviceName: KEYSPACES },
+        lambdaContext(),
+      );
+      expect(report.targets[0]?.outcome).toBe('rotated');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      w.scanned.push(chunks.join(''));
+    }
+    const output = chunks.join('');
+    expect(auditLines(output)).toEqual([
+      expect.objectContaining({ requestId: REQUEST_ID, action: 'rotate' }),
+    ]);
+    expect(output).toContain('"message":"manual command event not published"');
   });
 });
