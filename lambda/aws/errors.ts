@@ -88,11 +88,10 @@ export function translateAwsError(
 ): AwsCallError {
   if (error instanceof AwsCallError) return error;
   const facts = describe(error, options.sensitive ?? []);
-  return classifyAwsError(
-    operation,
-    SECRET_CARRYING_OPERATIONS.has(operation) ? withheld(error, facts) : facts,
-    options.subject,
-  );
+  // Only an answer from the service can echo the request: a network error or a timeout
+  // (no HTTP status) is Node's own text, which operators need to tell a lost response apart.
+  const echoable = SECRET_CARRYING_OPERATIONS.has(operation) && facts.httpStatus !== undefined;
+  return classifyAwsError(operation, echoable ? withheld(error, facts) : facts, options.subject);
 }
 
 /** The translation table, for errors that do not come as thrown SDK errors (batch entries). */

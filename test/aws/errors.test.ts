@@ -326,6 +326,14 @@ describe('errors of calls that carry a secret', () => {
     expect(translateAwsError('PutSecretValue', error).message).not.toContain('quotes');
   });
 
+  it("keeps a network error's own text: no answer came back that could echo the request", () => {
+    const error = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+    const translated = translateAwsError('PutSecretValue', error);
+
+    expect(translated.message).toBe('PutSecretValue failed: ECONNRESET: socket hang up');
+  });
+
   it('still classifies by the withheld message (an unknown user on Create)', () => {
     const error = new NoSuchEntityException({
       message: 'The user with name alice cannot be found.',
