@@ -40,6 +40,24 @@ const envSchema = z.object({
   [ENV.gracePeriodDays]: days(ENV.gracePeriodDays, DEFAULT_POLICY.gracePeriodDays),
   [ENV.secretNamePrefix]: optionalName,
   [ENV.eventBusName]: optionalName,
+  // Range and the rule against the policy are checked by validatePolicy, with the other fields.
+  [ENV.maxCredentialAgeDays]: z.pipe(
+    trimmed(),
+    z.transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `${ENV.maxCredentialAgeDays} must be a whole number of days, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  ),
+  [ENV.declaredTargetsFile]: optionalName,
   [ENV.bulkCredentialListing]: z.pipe(
     z.optional(
       z.enum(['true', 'false', ''], { error: `${ENV.bulkCredentialListing} must be "true" or "false"` }),
@@ -60,6 +78,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       rotateAfterDays: e[ENV.rotateAfterDays],
       overlapDays: e[ENV.overlapDays],
       gracePeriodDays: e[ENV.gracePeriodDays],
+      ...(e[ENV.maxCredentialAgeDays] !== undefined
+        ? { maxCredentialAgeDays: e[ENV.maxCredentialAgeDays] }
+        : {}),
     },
     ENV_POLICY_NAMES,
   );
@@ -68,5 +89,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     secretNamePrefix: e[ENV.secretNamePrefix],
     eventBusName: e[ENV.eventBusName],
     bulkCredentialListing: e[ENV.bulkCredentialListing],
+    ...(e[ENV.declaredTargetsFile] ? { declaredTargetsFile: e[ENV.declaredTargetsFile] } : {}),
   };
 }

@@ -5,6 +5,7 @@
 // so the published construct library carries it without the function's.
 import { ConfigError } from './errors.ts';
 import type { Policy } from './rotation/model.ts';
+import { validateMaxCredentialAgeDays } from './rotation/services.ts';
 
 /** Tags that make a secret a target. */
 export const USER_NAME_TAG = 'credential-rotator:user-name';
@@ -33,6 +34,11 @@ export interface Config {
   readonly eventBusName: string | undefined;
   /** List all users' credentials per service in one paged call (needs IAM List on user/*). */
   readonly bulkCredentialListing?: boolean | undefined;
+  /**
+   * Path of the declared-targets file (declaration.ts). When set, the declaration, not the
+   * tags, decides which secret holds which (user, service) pair.
+   */
+  readonly declaredTargetsFile?: string | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -43,6 +49,8 @@ export const ENV = {
   secretNamePrefix: 'SECRET_NAME_PREFIX',
   eventBusName: 'EVENT_BUS_NAME',
   bulkCredentialListing: 'BULK_CREDENTIAL_LISTING',
+  maxCredentialAgeDays: 'MAX_CREDENTIAL_AGE_DAYS',
+  declaredTargetsFile: 'DECLARED_TARGETS_FILE',
 } as const;
 
 /**
@@ -57,6 +65,10 @@ export function toEnvironment(config: Config): Record<string, string> {
     ...(config.secretNamePrefix !== undefined ? { [ENV.secretNamePrefix]: config.secretNamePrefix } : {}),
     ...(config.eventBusName !== undefined ? { [ENV.eventBusName]: config.eventBusName } : {}),
     ...(config.bulkCredentialListing ? { [ENV.bulkCredentialListing]: 'true' } : {}),
+    ...(config.policy.maxCredentialAgeDays !== undefined
+      ? { [ENV.maxCredentialAgeDays]: String(config.policy.maxCredentialAgeDays) }
+      : {}),
+    ...(config.declaredTargetsFile ? { [ENV.declaredTargetsFile]: config.declaredTargetsFile } : {}),
   };
 }
 
@@ -66,11 +78,13 @@ const PROP_NAMES: PolicyNames = {
   rotateAfterDays: 'rotateAfterDays',
   overlapDays: 'overlapDays',
   gracePeriodDays: 'gracePeriodDays',
+  maxCredentialAgeDays: 'maxCredentialAgeDays',
 };
 export const ENV_POLICY_NAMES: PolicyNames = {
   rotateAfterDays: ENV.rotateAfterDays,
   overlapDays: ENV.overlapDays,
   gracePeriodDays: ENV.gracePeriodDays,
+  maxCredentialAgeDays: ENV.maxCredentialAgeDays,
 };
 
 /**
@@ -80,7 +94,7 @@ export const ENV_POLICY_NAMES: PolicyNames = {
  */
 export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES): Policy {
   const { rotateAfterDays, overlapDays, gracePeriodDays } = policy;
-  for (const key of Object.keys(PROP_NAMES) as (keyof Policy)[]) {
+  for (const key of ['rotateAfterDays', 'overlapDays', 'gracePeriodDays'] as const) {
     const value = policy[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new ConfigError(`${names[key]} must be a finite number of days >= 0, got ${String(value)}`);
@@ -96,5 +110,6 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
         'replaced credential is deleted before the next rotation needs its slot',
     );
   }
+  validateMaxCredentialAgeDays(policy.maxCredentialAgeDays, policy, names);
   return policy;
 }

@@ -16,9 +16,10 @@ import { IamCredentials } from './aws/iam.ts';
 import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
+import { type DeclaredTargets, loadDeclaration } from './declaration.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
-import { notify } from './notify.ts';
+import { manualCommandEvent, manualCommandOf, notify } from './notify.ts';
 import type { Command } from './rotation/commands.ts';
 import type { Outcome, RunReport } from './rotation/model.ts';
 import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
@@ -31,6 +32,11 @@ export interface HandlerDeps {
   readonly secrets: SecretsPort;
   /** The clock for the whole run (lifecycle times and the credential-age metric). */
   readonly now: () => Date;
+  /**
+   * The deployment's declared targets.
+   * @default loaded from `config.declaredTargetsFile` when set (at cold start), otherwise none
+   */
+  readonly declaredTargets?: DeclaredTargets | undefined;
   /** The executor. @default runRotation */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
@@ -99,6 +105,7 @@ function summaryOf(report: RunReport, durationMs: number): Record<string, unknow
       ? { needsAttentionNotListed: attention.length - SUMMARY_ID_LIMIT }
       : {}),
     ...(report.deferred && report.deferred.length > 0 ? { deferred: report.deferred.length } : {}),
+    ...(report.rejected && report.rejected.length > 0 ? { rejected: report.rejected.length } : {}),
     durationMs,
   };
 }
@@ -124,6 +131,28 @@ export function createHandler(deps: HandlerDeps) {
   const log = logOf(logger);
   const publishEvents =
     deps.publishEvents ?? (config.eventBusName ? publishOnDemand(config.eventBusName) : undefined);
+  // Read once, at cold start: a bad declaration fails the init, before anything is touched.
+  const declaredTargets =
+    deps.declaredTargets ??
+    (config.declaredTargetsFile ? loadDeclaration(config.declaredTargetsFile) : undefined);
+
+  /**
+   * Whoever may invoke may force a rotation (an early deletion): each manual command is
+   * recorded before it runs, under the invocation's request id, in the log and on the bus.
+   * The log line is the record; the event is best effort like every other event.
+   */
+  const audit = async (command: Command, context: Context): Promise<void> => {
+    const requestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : 'unknown';
+    const detail = manualCommandOf(command, requestId, now(), context?.identity?.cognitoIdentityId);
+    if (!detail) return;
+    logger.info('manual command', { ...detail });
+    if (!publishEvents) return;
+    try {
+      await publishEvents([manualCommandEvent(detail)]);
+    } catch (error) {
+      logger.warn('manual command event not published', { requestId, ...errorData(error) });
+    }
+  };
 
   const rotate = async (event: unknown, context: Context): Promise<RunReport> => {
     let command: Command;
@@ -135,6 +164,7 @@ export function createHandler(deps: HandlerDeps) {
       throw error;
     }
     logger.info('run started', { command: { ...command } });
+    await audit(command, context);
 
     const started = Date.now();
     let report: RunReport;
@@ -144,6 +174,7 @@ export function createHandler(deps: HandlerDeps) {
         secrets,
         policy: config.policy,
         secretNamePrefix: config.secretNamePrefix,
+        declaredTargets,
         bulkCredentialListing: config.bulkCredentialListing,
         now,
         log,
@@ -167,7 +198,7 @@ export function createHandler(deps: HandlerDeps) {
     const failed = report.targets.filter((t) => t.outcome === 'failed');
     const summary = summaryOf(report, Date.now() - started);
     if (failed.length > 0) logger.error('run finished', summary);
-    else if (report.targets.some((t) => t.outcome === 'blocked') || summary.deferred)
+    else if (report.targets.some((t) => t.outcome === 'blocked') || summary.deferred || summary.rejected)
       logger.warn('run finished', summary);
     else logger.info('run finished', summary);
 

@@ -5,9 +5,10 @@
 // effort: a failure is logged and never fails the run or hides its report.
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
+import type { Command, TargetRef } from './rotation/commands.ts';
 import type { RunReport, TargetReport } from './rotation/model.ts';
 import type { Log } from './rotation/run.ts';
-import { EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
+import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
 
 export type Transition = keyof typeof EVENT_DETAIL_TYPE;
 
@@ -181,6 +182,7 @@ export function recordMetrics(report: RunReport, metrics: Metrics, now: Date): v
   metrics.addMetric(METRIC.failedTargets, MetricUnit.Count, outcomes('failed'));
   metrics.addMetric(METRIC.blockedTargets, MetricUnit.Count, outcomes('blocked'));
   metrics.addMetric(METRIC.targets, MetricUnit.Count, report.targets.length);
+  metrics.addMetric(METRIC.rejectedSecrets, MetricUnit.Count, report.rejected?.length ?? 0);
 
   const ages = currentAges(report, now);
   if (ages.length === 0) return;
@@ -217,13 +219,85 @@ export async function notify(report: RunReport, deps: NotifyDeps): Promise<void>
   }
   if (!deps.publishEvents) return;
   const events = transitionsOf(report);
-  if (events.length === 0) return;
+  const rejections = rejectionsOf(report);
+  if (events.length === 0 && rejections.length === 0) return;
   try {
-    await deps.publishEvents(events.map(toBusEvent));
+    await deps.publishEvents([...events.map(toBusEvent), ...rejections]);
     deps.log.debug('events published', { count: events.length });
   } catch (error) {
     deps.log.warn('events not published', { count: events.length, error: messageOf(error) });
   }
+}
+
+/**
+ * One `Secret Rejected` event per tagged secret that is not declared: someone tagged a
+ * secret to point it at a user, which the rotator ignored. Sent on every run that sees it
+ * (dry runs and status included: it is an observation, not a change).
+ */
+export function rejectionsOf(report: RunReport): BusEvent[] {
+  return (report.rejected ?? []).map((r) => ({
+    detailType: AUDIT_DETAIL_TYPE.secretRejected,
+    detail: {
+      secretId: r.secretId,
+      secretName: r.secretName,
+      userName: r.userName,
+      serviceName: r.serviceName,
+      reason: r.reason,
+      at: report.finishedAt,
+    },
+    time: new Date(report.finishedAt),
+    resources: r.secretId.startsWith('arn:') ? [r.secretId] : undefined,
+  }));
+}
+
+/** The `detail` of a `Manual Command` event: what was asked, and by which invocation. */
+export interface ManualCommandDetail {
+  readonly action: 'rotate' | 'status';
+  readonly target?: TargetRef | undefined;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  /** The Lambda invocation's request id (also in CloudTrail's Invoke data event, and in every log line). */
+  readonly requestId: string;
+  /** Who asked, when the invocation says (a Cognito identity); Lambda does not pass the IAM caller. */
+  readonly caller?: string | undefined;
+  readonly at: string;
+}
+
+/** The audit record of a manual command, or undefined for a scheduled reconcile. */
+export function manualCommandOf(
+  command: Command,
+  requestId: string,
+  at: Date,
+  caller?: string | undefined,
+): ManualCommandDetail | undefined {
+  if (command.action === 'reconcile') return undefined;
+  return {
+    action: command.action,
+    // Built field by field: a target reference holds names only.
+    ...(command.target
+      ? {
+          target:
+            'secretId' in command.target
+              ? { secretId: command.target.secretId }
+              : { userName: command.target.userName, serviceName: command.target.serviceName },
+        }
+      : {}),
+    force: command.action === 'rotate' ? command.force : false,
+    // A status changes nothing, like a dry run.
+    dryRun: command.action === 'rotate' ? command.dryRun : true,
+    requestId,
+    ...(caller ? { caller } : {}),
+    at: at.toISOString(),
+  };
+}
+
+export function manualCommandEvent(detail: ManualCommandDetail): BusEvent {
+  return {
+    detailType: AUDIT_DETAIL_TYPE.manualCommand,
+    detail,
+    time: new Date(detail.at),
+    resources: undefined,
+  };
 }
 
 function messageOf(error: unknown): string {

@@ -13,6 +13,8 @@ export const METRIC = {
   failedTargets: 'FailedTargets',
   blockedTargets: 'BlockedTargets',
   targets: 'Targets',
+  /** Tagged secrets that are not declared (declared targets only): ignored, never written. */
+  rejectedSecrets: 'RejectedSecrets',
   /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */
   oldestCredentialAgeDays: 'OldestCredentialAgeDays',
 } as const;
@@ -33,4 +35,12 @@ export const EVENT_DETAIL_TYPE = {
 export const POWERTOOLS_ENVIRONMENT = {
   POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+} as const;
+
+/** EventBridge `detail-type` of the events that are not credential transitions. */
+export const AUDIT_DETAIL_TYPE = {
+  /** A tagged secret that is not declared was ignored (declared targets only). */
+  secretRejected: 'Secret Rejected',
+  /** A rotate, force or status invocation, named by its request id. */
+  manualCommand: 'Manual Command',
 } as const;

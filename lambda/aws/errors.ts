@@ -1,8 +1,10 @@
 // Translates AWS SDK errors into the product's typed errors (../errors.ts), in this one place,
 // so the executor never looks at SDK error names. Messages are built from the AWS error code,
-// the AWS error message and ids only, never from request parameters: PutSecretValue's
-// SecretString must not reach an error, and neither may a response body that failed to parse
-// (GetSecretValue, Create and Reset responses carry secrets).
+// the AWS error message and ids only, never from request parameters. For the calls that write
+// a secret (PutSecretValue's request; Create's and Reset's responses) even AWS's message is
+// withheld: a 400 may echo the request, JSON-escaped or cut anywhere, which no exact-match
+// scrubbing can find. They keep the code, the HTTP status and the request id. A response body
+// that failed to parse is withheld for every call (GetSecretValue's responses carry secrets).
 import {
   AccessDeniedError,
   AwsCallError,
@@ -41,6 +43,17 @@ const THROTTLING_CODES: ReadonlySet<string> = new Set([
 ]);
 const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'AccessDeniedException']);
 
+/**
+ * Calls that issue or store a secret: PutSecretValue's request carries it, Create's and
+ * Reset's successful responses do. (GetSecretValue sends ids only and its error answers carry
+ * no value; its unparseable bodies are withheld like any call's.)
+ */
+export const SECRET_CARRYING_OPERATIONS: ReadonlySet<string> = new Set([
+  'CreateServiceSpecificCredential',
+  'ResetServiceSpecificCredential',
+  'PutSecretValue',
+]);
+
 const REDACTED = '[redacted]';
 const UNPARSEABLE = 'the response could not be parsed (body withheld: it may carry a secret)';
 
@@ -57,6 +70,11 @@ export interface AwsErrorFacts {
   readonly message: string;
   readonly httpStatus?: number | undefined;
   readonly cause?: unknown;
+  /**
+   * The AWS message the table classifies by, when `message` withholds it (some codes are told
+   * apart by their message only). Never shown.
+   */
+  readonly classifyBy?: string | undefined;
 }
 
 /**
@@ -69,13 +87,18 @@ export function translateAwsError(
   options: TranslateOptions = {},
 ): AwsCallError {
   if (error instanceof AwsCallError) return error;
-  return classifyAwsError(operation, describe(error, options.sensitive ?? []), options.subject);
+  const facts = describe(error, options.sensitive ?? []);
+  // Only an answer from the service can echo the request: a network error or a timeout
+  // (no HTTP status) is Node's own text, which operators need to tell a lost response apart.
+  const echoable = SECRET_CARRYING_OPERATIONS.has(operation) && facts.httpStatus !== undefined;
+  return classifyAwsError(operation, echoable ? withheld(error, facts) : facts, options.subject);
 }
 
 /** The translation table, for errors that do not come as thrown SDK errors (batch entries). */
 export function classifyAwsError(operation: string, facts: AwsErrorFacts, subject?: string): AwsCallError {
   const { code, httpStatus, cause } = facts;
   const message = subject ? `${facts.message} (${subject})` : facts.message;
+  const aws = facts.classifyBy ?? facts.message;
   const make = (ErrorClass: AwsErrorClass, retryable = false) =>
     new ErrorClass(operation, code, message, { cause, httpStatus, retryable });
 
@@ -83,8 +106,8 @@ export function classifyAwsError(operation: string, facts: AwsErrorFacts, subjec
     case 'NoSuchEntityException':
     case 'NoSuchEntity':
       // IAM answers an unknown user, an unknown service and an unknown id with the same code.
-      if (/the user with name/i.test(facts.message)) return make(NoSuchUserError);
-      if (/no such service/i.test(facts.message)) return make(UnsupportedServiceError);
+      if (/the user with name/i.test(aws)) return make(NoSuchUserError);
+      if (/no such service/i.test(aws)) return make(UnsupportedServiceError);
       return make(CredentialNotFoundError);
     case 'ServiceNotSupportedException':
     case 'NotSupportedService':
@@ -95,7 +118,7 @@ export function classifyAwsError(operation: string, facts: AwsErrorFacts, subjec
     case 'ResourceNotFoundException':
       return make(SecretNotFoundError);
     case 'InvalidRequestException':
-      return /marked for deletion/i.test(facts.message) ? make(SecretDeletedError) : make(AwsCallError);
+      return /marked for deletion/i.test(aws) ? make(SecretDeletedError) : make(AwsCallError);
     default:
       if (ACCESS_DENIED_CODES.has(code)) return make(AccessDeniedError);
       if (THROTTLING_CODES.has(code)) return make(ThrottledError, true);
@@ -107,7 +130,7 @@ interface ErrorLike {
   readonly name?: unknown;
   readonly code?: unknown;
   readonly message?: unknown;
-  readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly $metadata?: { readonly httpStatusCode?: unknown; readonly requestId?: unknown };
   readonly $responseBodyText?: unknown;
 }
 
@@ -148,6 +171,33 @@ function scrub(message: string, sensitive: readonly (string | undefined)[]): str
     if (value) result = result.split(value).join(REDACTED);
   }
   return result;
+}
+
+/** A request id as AWS forms them; anything else is not repeated. */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/**
+ * The facts of a secret-carrying call's error with AWS's message replaced by what is safe
+ * whatever the message held: the code, the HTTP status and the request id (for AWS support).
+ */
+function withheld(error: unknown, facts: AwsErrorFacts): AwsErrorFacts {
+  const requestId = (error as ErrorLike | null)?.$metadata?.requestId;
+  const parts = [
+    facts.httpStatus !== undefined ? `HTTP ${facts.httpStatus}` : undefined,
+    typeof requestId === 'string' && REQUEST_ID.test(requestId) ? `request id ${requestId}` : undefined,
+  ].filter(Boolean);
+  const what =
+    facts.message === UNPARSEABLE ? UNPARSEABLE : "AWS's message withheld: this call carries a secret";
+  const message = `${what}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+  // The classification may look at the message; only its verdict leaves this module.
+  const original = (error as ErrorLike | null)?.message;
+  return {
+    code: facts.code,
+    message,
+    httpStatus: facts.httpStatus,
+    cause: redactedCopy(facts.code, message, facts.httpStatus),
+    classifyBy: typeof original === 'string' ? original : '',
+  };
 }
 
 /** Stands in for an SDK error whose message could not be kept (its properties may hold the secret too). */

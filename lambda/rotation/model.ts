@@ -78,6 +78,11 @@ export interface Policy {
   readonly rotateAfterDays: number;
   readonly overlapDays: number;
   readonly gracePeriodDays: number;
+  /**
+   * Upper bound on CredentialAgeDays for services that take it (the organisation's limit,
+   * e.g. an SCP); validated by services.ts `validateMaxCredentialAgeDays`. Unset: no bound.
+   */
+  readonly maxCredentialAgeDays?: number | undefined;
 }
 
 export type Outcome = 'unchanged' | 'rotated' | 'retired' | 'recovered' | 'blocked' | 'failed' | 'planned';
@@ -121,6 +126,21 @@ export interface RunReport {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly targets: readonly TargetReport[];
+  /**
+   * Secrets that carry the rotator's tags but are not declared (declared targets only):
+   * ignored, never written, and not failures, so that tagging a secret cannot stop rotation.
+   */
+  readonly rejected?: readonly RejectedSecret[] | undefined;
   /** Targets discovered but not started because the run's deadline was near. */
   readonly deferred?: readonly string[] | undefined;
+}
+
+/** A secret discovery refused to treat as a target, and why. Ids and tag values only. */
+export interface RejectedSecret {
+  readonly secretId: string;
+  readonly secretName: string;
+  /** The tag values the secret carries (what it claims to manage). */
+  readonly userName: string;
+  readonly serviceName: string;
+  readonly reason: string;
 }

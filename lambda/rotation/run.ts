@@ -3,6 +3,7 @@
 // it needs is read from IAM and Secrets Manager, so an interrupted run is simply finished
 // by the next one (the planner's rule 4).
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
+import type { DeclaredTargets } from '../declaration.ts';
 import { CredentialNotFoundError, RotatorError, SecretDeletedError } from '../errors.ts';
 import type { Command, TargetRef } from './commands.ts';
 import type {
@@ -11,6 +12,7 @@ import type {
   CurrentVersion,
   ObservedTarget,
   Policy,
+  RejectedSecret,
   RunReport,
   Target,
   TargetReport,
@@ -39,6 +41,8 @@ export interface RunDeps {
   readonly secrets: SecretsPort;
   readonly policy: Policy;
   readonly secretNamePrefix?: string | undefined;
+  /** The deployment's declared targets (declaration.ts); absent: tags alone decide. */
+  readonly declaredTargets?: DeclaredTargets | undefined;
   /** The clock: every lifecycle time is measured against it. */
   readonly now: () => Date;
   readonly log: Log;
@@ -68,11 +72,16 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
     command.action === 'rotate' ? { rotate: true, force: command.force } : { rotate: false, force: false };
 
   const reports: TargetReport[] = [];
+  const rejected: RejectedSecret[] = [];
   let targets: Target[];
   let observations: Map<string, Prefetched> | undefined;
   if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
-    const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix));
+    const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix), deps.declaredTargets);
     targets = found.targets;
+    for (const r of found.rejected ?? []) {
+      deps.log.warn('secret rejected', { secretId: r.secretId, reason: r.reason });
+      rejected.push(r);
+    }
     for (const m of found.misconfigured) {
       deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
       reports.push({ ...m, outcome: 'failed', actions: [] });
@@ -104,6 +113,7 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
     startedAt: startedAt.toISOString(),
     finishedAt: deps.now().toISOString(),
     targets: reports,
+    ...(rejected.length > 0 ? { rejected } : {}),
     ...(deferred.length > 0 ? { deferred } : {}),
   };
 }
@@ -222,7 +232,7 @@ async function findAndObserve(
 ): Promise<{ target: Target; prefetched: Prefetched }> {
   const guess = guessTarget(ref, deps.secretNamePrefix);
   const [target, current, credentials] = await Promise.all([
-    findTarget(ref, deps.secrets, deps.secretNamePrefix),
+    findTarget(ref, deps.secrets, deps.secretNamePrefix, deps.declaredTargets),
     guess.secretId ? speculate(deps.secrets.readCurrent(guess.secretId)) : undefined,
     guess.userName && guess.serviceName
       ? speculate(deps.credentials.listCredentials(guess.userName, guess.serviceName))

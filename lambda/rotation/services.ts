@@ -2,6 +2,7 @@
 // returns (a user name + password, or an alias + secret), so a service AWS adds later works
 // without a change here; this table only lists the services whose credentials can be
 // issued with an expiry (IAM's CredentialAgeDays).
+import { ConfigError } from '../errors.ts';
 
 // The tags and the naming rule belong to the contract with the construct (../contract.ts).
 export { DEFAULT_SECRET_NAME_PREFIX, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
@@ -30,9 +31,69 @@ export const MAX_CREDENTIAL_AGE_DAYS = 36_600;
  */
 export function credentialAgeDays(
   serviceName: string,
-  policy: { rotateAfterDays: number; overlapDays: number; gracePeriodDays: number },
+  policy: {
+    rotateAfterDays: number;
+    overlapDays: number;
+    gracePeriodDays: number;
+    maxCredentialAgeDays?: number | undefined;
+  },
 ): number | undefined {
   if (!KNOWN_SERVICES[serviceName]?.supportsExpiry) return undefined;
   const days = Math.ceil(policy.rotateAfterDays + policy.overlapDays + policy.gracePeriodDays);
-  return Math.min(Math.max(days, 1), MAX_CREDENTIAL_AGE_DAYS);
+  // The organisation's limit (e.g. an SCP on iam:ServiceSpecificCredentialAgeDays) wins over
+  // the formula: the key then expires during the grace period instead of after it.
+  const capped =
+    policy.maxCredentialAgeDays === undefined ? days : Math.min(days, policy.maxCredentialAgeDays);
+  return Math.min(Math.max(capped, 1), MAX_CREDENTIAL_AGE_DAYS);
+}
+
+/**
+ * Checks `maxCredentialAgeDays` against the policy, for the construct (at synth) and the
+ * function (at cold start). A key capped this way must still outlive its replacement and the
+ * overlap after it: it expires no earlier than rotateAfterDays + overlapDays after its issue,
+ * else applications would hold an expired key before the next one is issued or handed over.
+ */
+export function validateMaxCredentialAgeDays(
+  maxCredentialAgeDays: number | undefined,
+  policy: { rotateAfterDays: number; overlapDays: number },
+  names: { maxCredentialAgeDays: string; rotateAfterDays: string; overlapDays: string } = {
+    maxCredentialAgeDays: 'maxCredentialAgeDays',
+    rotateAfterDays: 'rotateAfterDays',
+    overlapDays: 'overlapDays',
+  },
+): number | undefined {
+  if (maxCredentialAgeDays === undefined) return undefined;
+  const max = maxCredentialAgeDays;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_CREDENTIAL_AGE_DAYS) {
+    throw new ConfigError(
+      `${names.maxCredentialAgeDays} must be a whole number of days from 1 to ${MAX_CREDENTIAL_AGE_DAYS} (IAM's range for CredentialAgeDays), got ${String(max)}`,
+    );
+  }
+  const needed = policy.rotateAfterDays + policy.overlapDays;
+  if (!(max > needed)) {
+    throw new ConfigError(
+      `${names.maxCredentialAgeDays} (${max}) must be greater than ${names.rotateAfterDays} + ${names.overlapDays} ` +
+        `(${policy.rotateAfterDays} + ${policy.overlapDays} = ${needed}): a key must outlive its replacement ` +
+        `and the overlap after it: lower ${names.rotateAfterDays} or ${names.overlapDays}, or raise the limit`,
+    );
+  }
+  return max;
+}
+
+/**
+ * Checks a target's service name against the known services, for the construct (at synth)
+ * and the declaration loader (at cold start). IAM refuses an unknown service only at run
+ * time, so a typo would otherwise deploy; a service AWS added later is accepted when the
+ * target says so (`allowUnknownService`).
+ */
+export function validateServiceName(
+  serviceName: string,
+  options: { allowUnknownService?: boolean | undefined; where?: string | undefined } = {},
+): string {
+  if (KNOWN_SERVICES[serviceName] || options.allowUnknownService) return serviceName;
+  const where = options.where ? `${options.where}: ` : '';
+  throw new ConfigError(
+    `${where}unknown service ${JSON.stringify(serviceName)}; known services: ${Object.keys(KNOWN_SERVICES).join(', ')}. ` +
+      'For a service AWS added later, set "allowUnknownService": true on the target',
+  );
 }

@@ -1,10 +1,13 @@
-// Discovery: which secrets are targets. A target is a secret tagged with both the user-name
-// and the service-name tag; the tags, not the name, are the contract.
+// Discovery: which secrets are targets. Without a declaration, a target is a secret tagged
+// with both the user-name and the service-name tag; the tags, not the name, are the contract.
+// With one (declaration.ts), a target is a declared secret whose tags agree with its
+// declaration: the tags only confirm, so retagging a secret cannot point it at another user.
 import type { SecretsPort, SecretSummary } from '../aws/ports.ts';
+import { type DeclaredTarget, type DeclaredTargets, pairKey } from '../declaration.ts';
 import { TargetConfigError, TargetNotFoundError } from '../errors.ts';
 import type { TargetRef } from './commands.ts';
-import type { Target } from './model.ts';
 import { defaultSecretName, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
+import type { RejectedSecret, Target } from './model.ts';
 
 /** A secret that carries the tags but cannot be processed; reported as a failed target. */
 export interface Misconfigured {
@@ -17,6 +20,8 @@ export interface Misconfigured {
 export interface Discovery {
   readonly targets: Target[];
   readonly misconfigured: Misconfigured[];
+  /** Declared targets only: tagged secrets that are not declared (ignored, not failures). */
+  readonly rejected?: RejectedSecret[] | undefined;
 }
 
 export function targetFromSecret(secret: SecretSummary): Target | Misconfigured {
@@ -38,7 +43,8 @@ export function targetFromSecret(secret: SecretSummary): Target | Misconfigured 
  * Every target, with the secrets that cannot be one. Two secrets naming the same user and
  * service would fight over the same two IAM slots, so both are refused until one is untagged.
  */
-export function discover(secrets: readonly SecretSummary[]): Discovery {
+export function discover(secrets: readonly SecretSummary[], declared?: DeclaredTargets): Discovery {
+  if (declared) return discoverDeclared(secrets, declared);
   const targets: Target[] = [];
   const misconfigured: Misconfigured[] = [];
   const byKey = new Map<string, Target[]>();
@@ -70,8 +76,114 @@ export function discover(secrets: readonly SecretSummary[]): Discovery {
   return { targets, misconfigured };
 }
 
+/**
+ * A declared secret as a target, once its tags agree with its declaration. A secret whose
+ * tags say otherwise was retagged (or half-built): it is not written until someone fixes
+ * the tags or the declaration, because either one may be the mistake.
+ */
+export function checkDeclared(secret: SecretSummary, declared: DeclaredTarget): Target | Misconfigured {
+  const t = targetFromSecret(secret);
+  const expected = `${declared.userName}/${declared.serviceName}`;
+  const base = { secretId: secret.arn, userName: declared.userName, serviceName: declared.serviceName };
+  if ('reason' in t) return { ...base, reason: `${t.reason}; it is declared for ${expected}: not written` };
+  if (t.userName !== declared.userName || t.serviceName !== declared.serviceName) {
+    return {
+      ...base,
+      reason:
+        `secret ${secret.name} is declared for ${expected} but tagged ${t.userName}/${t.serviceName}: not written; ` +
+        `restore its tags (${USER_NAME_TAG}=${declared.userName}, ${SERVICE_NAME_TAG}=${declared.serviceName}) or correct the declaration`,
+    };
+  }
+  return t;
+}
+
+/**
+ * Discovery under a declaration. Declared secrets whose tags agree are targets; declared
+ * secrets that disagree or were not listed are misconfigured (failed, so they are alarmed
+ * on); tagged secrets that are not declared are rejected: reported and ignored, never
+ * failures, so that whoever can tag a secret cannot stop the declared targets.
+ */
+function discoverDeclared(secrets: readonly SecretSummary[], declared: DeclaredTargets): Discovery {
+  const targets: Target[] = [];
+  const misconfigured: Misconfigured[] = [];
+  const rejected: RejectedSecret[] = [];
+  const seen = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.deletedAt) continue;
+    const declaration = declared.bySecretName.get(secret.name);
+    if (!declaration) {
+      const userName = secret.tags[USER_NAME_TAG]?.trim() ?? '';
+      const serviceName = secret.tags[SERVICE_NAME_TAG]?.trim() ?? '';
+      const claimed = declared.byPair.get(pairKey(userName, serviceName));
+      rejected.push({
+        secretId: secret.arn,
+        secretName: secret.name,
+        userName,
+        serviceName,
+        reason:
+          `secret ${secret.name} carries the rotator's tags (${userName || '?'}/${serviceName || '?'}) but is not declared: ignored` +
+          (claimed ? `; that pair is declared for secret ${claimed.secretName}` : '') +
+          '; remove its tags, or declare it in the deployment',
+      });
+      continue;
+    }
+    seen.add(secret.name);
+    const t = checkDeclared(secret, declaration);
+    if ('reason' in t) misconfigured.push(t);
+    else targets.push(t);
+  }
+  for (const declaration of declared.bySecretName.values()) {
+    if (seen.has(declaration.secretName)) continue;
+    misconfigured.push({
+      secretId: declaration.secretName,
+      userName: declaration.userName,
+      serviceName: declaration.serviceName,
+      reason:
+        `declared secret ${declaration.secretName} (${declaration.userName}/${declaration.serviceName}) was not found ` +
+        `with tag ${USER_NAME_TAG}: it is missing, scheduled for deletion, outside the name prefix, or its tags were removed`,
+    });
+  }
+  return { targets, misconfigured, rejected };
+}
+
+/** The one declared target a `rotate` or `status` command names. Throws when there is none. */
+async function findDeclaredTarget(
+  ref: TargetRef,
+  secrets: SecretsPort,
+  declared: DeclaredTargets,
+): Promise<Target> {
+  let secret: SecretSummary;
+  let declaration: DeclaredTarget | undefined;
+  if ('secretId' in ref) {
+    secret = await secrets.describeSecret(ref.secretId);
+    declaration = declared.bySecretName.get(secret.name);
+    if (!declaration) {
+      throw new TargetNotFoundError(
+        `${ref.secretId} is not a declared target; only the secrets the deployment declares are rotated`,
+      );
+    }
+  } else {
+    declaration = declared.byPair.get(pairKey(ref.userName, ref.serviceName));
+    if (!declaration) {
+      throw new TargetNotFoundError(
+        `no declared target is ${ref.userName}/${ref.serviceName}; only the pairs the deployment declares are rotated`,
+      );
+    }
+    secret = await secrets.describeSecret(declaration.secretName);
+  }
+  const t = checkDeclared(secret, declaration);
+  if ('reason' in t) throw new TargetConfigError(t.reason);
+  return t;
+}
+
 /** The one target a `rotate` or `status` command names. Throws when there is none. */
-export async function findTarget(ref: TargetRef, secrets: SecretsPort, namePrefix?: string): Promise<Target> {
+export async function findTarget(
+  ref: TargetRef,
+  secrets: SecretsPort,
+  namePrefix?: string,
+  declared?: DeclaredTargets,
+): Promise<Target> {
+  if (declared) return findDeclaredTarget(ref, secrets, declared);
   if ('secretId' in ref) {
     const secret = await secrets.describeSecret(ref.secretId);
     const t = targetFromSecret(secret);

@@ -11,7 +11,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, translateAwsError } from '../../lambda/aws/errors.ts';
+import { classifyAwsError, SECRET_CARRYING_OPERATIONS, translateAwsError } from '../../lambda/aws/errors.ts';
 import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
 import {
   AccessDeniedError,
@@ -143,8 +143,15 @@ describe('translateAwsError', () => {
     expect(translated.operation).toBe(operation);
     expect(translated.code).toBe((error as Error).name);
     expect(translated.httpStatus).toBe(status);
-    expect(translated.cause).toBe(error);
-    expect(translated.message).toContain((error as Error).message);
+    if (SECRET_CARRYING_OPERATIONS.has(operation)) {
+      // Classified by AWS's message, which is then withheld (it may echo the request).
+      expect(translated.cause).not.toBe(error);
+      expect(translated.message).not.toContain((error as Error).message);
+      expect(translated.message).toContain("AWS's message withheld");
+    } else {
+      expect(translated.cause).toBe(error);
+      expect(translated.message).toContain((error as Error).message);
+    }
   });
 
   it('marks only throttling as retryable', () => {
@@ -229,7 +236,7 @@ describe('translateAwsError', () => {
     const secret = 'p4ssw0rd+SECRET/value=';
     const error = iamUnmodelled('ValidationException', `Value '${secret}' at 'secretString' failed`, 400);
 
-    const translated = translateAwsError('PutSecretValue', error, { sensitive: [secret] });
+    const translated = translateAwsError('UpdateSecret', error, { sensitive: [secret] });
 
     expect(translated.message).not.toContain(secret);
     expect(translated.message).toContain('[redacted]');
@@ -277,5 +284,64 @@ describe('classifyAwsError', () => {
     expect(
       classifyAwsError('CreateServiceSpecificCredential', { code: 'NotSupportedService', message: 'no' }),
     ).toBeInstanceOf(UnsupportedServiceError);
+  });
+});
+
+describe('errors of calls that carry a secret', () => {
+  // What a 400 that echoes the request looks like: the SecretString, JSON-escaped, cut short.
+  const secret = JSON.stringify({ credentialId: 'ACCA1', password: 'Zx9/+aLongPasswordThatMustNotLeak==' });
+  const echo = `1 validation error: Value '${JSON.stringify(secret).slice(1, 60)}' at 'secretString' failed`;
+
+  it.each([...SECRET_CARRYING_OPERATIONS])(
+    'keeps only the code, HTTP status and request id (%s)',
+    (operation) => {
+      const error = new SecretsManagerServiceException({
+        name: 'ValidationException',
+        $fault: 'client',
+        message: echo,
+        $metadata: { httpStatusCode: 400, requestId: 'req-1234-abcd' },
+      });
+
+      const translated = translateAwsError(operation, error, { subject: 'secret s1', sensitive: [secret] });
+
+      expect(translated.message).toBe(
+        `${operation} failed: ValidationException: AWS's message withheld: this call carries a secret (HTTP 400, request id req-1234-abcd) (secret s1)`,
+      );
+      expect(translated.code).toBe('ValidationException');
+      expect(translated.httpStatus).toBe(400);
+      const cause = translated.cause as Error;
+      expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain('LongPassword');
+    },
+  );
+
+  it('does not repeat a request id that is not one', () => {
+    const error = new SecretsManagerServiceException({
+      name: 'InternalServiceError',
+      $fault: 'server',
+      message: 'boom',
+      $metadata: { httpStatusCode: 500, requestId: 'has spaces and "quotes"' },
+    });
+
+    expect(translateAwsError('PutSecretValue', error).message).not.toContain('quotes');
+  });
+
+  it("keeps a network error's own text: no answer came back that could echo the request", () => {
+    const error = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+    const translated = translateAwsError('PutSecretValue', error);
+
+    expect(translated.message).toBe('PutSecretValue failed: ECONNRESET: socket hang up');
+  });
+
+  it('still classifies by the withheld message (an unknown user on Create)', () => {
+    const error = new NoSuchEntityException({
+      message: 'The user with name alice cannot be found.',
+      ...metadata(404),
+    });
+
+    const translated = translateAwsError('CreateServiceSpecificCredential', error);
+
+    expect(translated).toBeInstanceOf(NoSuchUserError);
+    expect(translated.message).not.toContain('alice cannot be found');
   });
 });

@@ -3,6 +3,7 @@ import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
 import { discover, findTarget, guessTarget } from '../../lambda/rotation/targets.ts';
+import { parseDeclaration } from '../../lambda/declaration.ts';
 
 function secret(name: string, tags: Record<string, string>, deletedAt?: Date): SecretSummary {
   return {
@@ -126,5 +127,76 @@ describe('guessTarget', () => {
 
   it('guesses nothing about the user from an unconventional name', () => {
     expect(guessTarget({ secretId: 'apps/alice-db' })).toEqual({ secretId: 'apps/alice-db' });
+  });
+});
+
+describe('discover with declared targets', () => {
+  const declared = parseDeclaration({
+    version: 1,
+    targets: [
+      { secretName: 'a', userName: 'alice', serviceName: 'cassandra.amazonaws.com' },
+      { secretName: 'b', userName: 'bob', serviceName: 'cassandra.amazonaws.com' },
+    ],
+  });
+
+  it('makes a target of each declared secret whose tags agree', () => {
+    const found = discover(
+      [
+        secret('a', tagged('alice', 'cassandra.amazonaws.com')),
+        secret('b', tagged('bob', 'cassandra.amazonaws.com')),
+      ],
+      declared,
+    );
+    expect(found.targets.map((t) => t.secretName)).toEqual(['a', 'b']);
+    expect(found.misconfigured).toEqual([]);
+    expect(found.rejected).toEqual([]);
+  });
+
+  it('fails a declared secret whose tag lost its value, under its declared pair', () => {
+    const found = discover(
+      [secret('a', { [USER_NAME_TAG]: 'alice' }), secret('b', tagged('bob', 'cassandra.amazonaws.com'))],
+      declared,
+    );
+    expect(found.targets.map((t) => t.secretName)).toEqual(['b']);
+    expect(found.misconfigured).toEqual([
+      expect.objectContaining({
+        userName: 'alice',
+        reason: expect.stringContaining('it is declared for alice/cassandra.amazonaws.com: not written'),
+      }),
+    ]);
+  });
+
+  it('rejects an undeclared tagged secret without failing anything, even one copying no declared pair', () => {
+    const found = discover(
+      [
+        secret('a', tagged('alice', 'cassandra.amazonaws.com')),
+        secret('b', tagged('bob', 'cassandra.amazonaws.com')),
+        secret('z', tagged('zed', 'codecommit.amazonaws.com')),
+      ],
+      declared,
+    );
+    expect(found.targets).toHaveLength(2);
+    expect(found.misconfigured).toEqual([]);
+    expect(found.rejected).toEqual([
+      expect.objectContaining({
+        secretName: 'z',
+        userName: 'zed',
+        reason:
+          "secret z carries the rotator's tags (zed/codecommit.amazonaws.com) but is not declared: ignored; remove its tags, or declare it in the deployment",
+      }),
+    ]);
+  });
+
+  it('skips a declared secret scheduled for deletion and reports it as not found', () => {
+    const found = discover(
+      [
+        secret('a', tagged('alice', 'cassandra.amazonaws.com'), new Date()),
+        secret('b', tagged('bob', 'cassandra.amazonaws.com')),
+      ],
+      declared,
+    );
+    expect(found.misconfigured.map((m) => m.reason)).toEqual([
+      expect.stringContaining('declared secret a (alice/cassandra.amazonaws.com) was not found'),
+    ]);
   });
 });

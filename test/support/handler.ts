@@ -9,6 +9,7 @@ import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
 import { createHandler } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
+import type { Context } from 'aws-lambda';
 import { fakeLambdaContext } from '../../verify/index.ts';
 import type { World } from './world.ts';
 
@@ -42,7 +43,7 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
   const published: BusEvent[] = [];
 
   return {
-    async invoke(event: unknown): Promise<Invocation> {
+    async invoke(event: unknown, context: Context = fakeLambdaContext()): Promise<Invocation> {
       const chunks: string[] = [];
       const capture = (chunk: unknown) => {
         chunks.push(String(chunk));
@@ -54,7 +55,7 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
       ];
       const before = published.length;
       try {
-        const result = (await handler(event, fakeLambdaContext())) as RunReport;
+        const result = (await handler(event, context)) as RunReport;
         world.reports.push(result);
         return { result, output: chunks.join(''), events: published.slice(before) };
       } catch (error) {

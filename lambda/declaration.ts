@@ -1,0 +1,144 @@
+// The declared-targets file: which secret holds which (IAM user, service) pair, as the
+// deployment declared it. Tags can be rewritten by anyone allowed to tag the secrets; the
+// declaration ships with the function, so it is what decides. One module for the format,
+// imported by the function (at cold start) and by the construct (which writes the file).
+// A file rather than an environment variable: Lambda's environment holds 4 KB in all, and a
+// declaration lists thousands of targets.
+import { readFileSync } from 'node:fs';
+// zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
+import * as z from 'zod/mini';
+import { ConfigError } from './errors.ts';
+import { validateServiceName } from './rotation/services.ts';
+
+export const DECLARATION_VERSION = 1;
+
+/** Environment variable holding the path of the declaration file (optional). */
+export const DECLARED_TARGETS_FILE_ENV = 'DECLARED_TARGETS_FILE';
+
+export interface DeclaredTarget {
+  /** The secret's name (not its ARN: the name is known before the secret exists). */
+  readonly secretName: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  /** A service AWS added after this release: accepted although it is not a known one. */
+  readonly allowUnknownService?: boolean | undefined;
+}
+
+export interface Declaration {
+  readonly version: typeof DECLARATION_VERSION;
+  readonly targets: readonly DeclaredTarget[];
+}
+
+/** A validated declaration, indexed both ways for discovery and manual commands. */
+export interface DeclaredTargets {
+  readonly bySecretName: ReadonlyMap<string, DeclaredTarget>;
+  readonly byPair: ReadonlyMap<string, DeclaredTarget>;
+}
+
+/** The key of a (user, service) pair in `byPair`. */
+export function pairKey(userName: string, serviceName: string): string {
+  return `${userName}\u0000${serviceName}`;
+}
+
+// The same forms the invocation events accept (events.ts), so a declared target can always
+// be named in a manual command.
+const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+const SERVICE_NAME =
+  /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.amazonaws\.com$/;
+
+const field = (pattern: RegExp, expected: string) =>
+  z.string({ error: `must be ${expected}` }).check(z.regex(pattern, { error: `must be ${expected}` }));
+
+const targetSchema = z.strictObject({
+  secretName: field(SECRET_NAME, 'a secret name (1-512 characters of letters, digits and /_+=.@-)'),
+  userName: field(USER_NAME, 'an IAM user name (1-64 characters of letters, digits and +=,.@_-)'),
+  serviceName: field(SERVICE_NAME, 'a service name like "cassandra.amazonaws.com"'),
+  allowUnknownService: z.optional(z.boolean({ error: 'must be true or false' })),
+});
+
+const declarationSchema = z.strictObject({
+  version: z.literal(DECLARATION_VERSION, { error: `must be ${DECLARATION_VERSION}` }),
+  targets: z.array(z.unknown(), { error: 'must be an array of targets' }),
+});
+
+const EXPECTED_FORM =
+  'expected {"version": 1, "targets": [{"secretName": "...", "userName": "...", "serviceName": "..."}, ...]}';
+
+/**
+ * Validates a parsed declaration. Throws a ConfigError naming the first bad entry (by index
+ * and secret name), a duplicate secret name or a duplicate (user, service) pair: two secrets
+ * for one pair would fight over the same two IAM credential slots.
+ */
+export function parseDeclaration(input: unknown, source = 'the declared targets'): DeclaredTargets {
+  const top = declarationSchema.safeParse(input);
+  if (!top.success) {
+    const issue = top.error.issues[0];
+    const at = issue?.path.length ? `"${issue.path.join('.')}" ` : '';
+    throw new ConfigError(`${source}: ${at}${issue?.message ?? 'invalid'}; ${EXPECTED_FORM}`);
+  }
+  const bySecretName = new Map<string, DeclaredTarget>();
+  const byPair = new Map<string, DeclaredTarget>();
+  top.data.targets.forEach((entry, i) => {
+    const name =
+      typeof entry === 'object' && entry !== null && typeof (entry as DeclaredTarget).secretName === 'string'
+        ? ` (secret ${JSON.stringify((entry as DeclaredTarget).secretName.slice(0, 80))})`
+        : '';
+    const where = `${source}: targets[${i}]${name}`;
+    const parsed = targetSchema.safeParse(entry);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.join(', ')}; allowed: secretName, userName, serviceName, allowUnknownService`
+          : `${issue.path.join('.') || 'entry'} ${issue.message}`,
+      );
+      throw new ConfigError(`${where}: ${problems.join('; ')}`);
+    }
+    const target = parsed.data;
+    validateServiceName(target.serviceName, { allowUnknownService: target.allowUnknownService, where });
+    const other = bySecretName.get(target.secretName);
+    if (other) {
+      throw new ConfigError(
+        `${where}: secret ${target.secretName} is declared twice; a secret holds one pair`,
+      );
+    }
+    const key = pairKey(target.userName, target.serviceName);
+    const sameAs = byPair.get(key);
+    if (sameAs) {
+      throw new ConfigError(
+        `${where}: ${target.userName}/${target.serviceName} is already declared for secret ${sameAs.secretName}; ` +
+          "exactly one secret may hold a user's credential for a service",
+      );
+    }
+    bySecretName.set(target.secretName, target);
+    byPair.set(key, target);
+  });
+  return { bySecretName, byPair };
+}
+
+/** Reads and validates the declaration file (at cold start). */
+export function loadDeclaration(path: string): DeclaredTargets {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError(
+      `${DECLARED_TARGETS_FILE_ENV}: cannot read ${path} (${typeof code === 'string' ? code : 'read error'}); expected the declared-targets file the deployment ships`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the file; the file holds no secret, but keep errors short.
+    throw new ConfigError(`${path} is not valid JSON; ${EXPECTED_FORM}`);
+  }
+  return parseDeclaration(json, path);
+}
+
+/** The file's content for a list of targets (for the construct and for tests). */
+export function serializeDeclaration(targets: readonly DeclaredTarget[]): string {
+  const declaration: Declaration = { version: DECLARATION_VERSION, targets };
+  return JSON.stringify(declaration);
+}
