@@ -214,7 +214,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       const views = viewTargets(emulator);
       for (const t of report?.targets ?? []) {
         const view = views.find((v) => v.secretArn === t.secretId);
-        for (const line of renderTarget(t, view, (d) => dayOf(d, origin))) print(line);
+        for (const line of renderTarget(t, view, (d) => dayOf(d, origin), POLICY)) print(line);
       }
 
       const problems = [
