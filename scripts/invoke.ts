@@ -210,7 +210,7 @@ async function invokeOnce(
       const seen = views();
       for (const t of report?.targets ?? []) {
         const view = seen.find((v) => v.secretArn === t.secretId);
-        for (const line of renderTarget(t, view, (d) => d.toISOString().replace('.000Z', 'Z'), policy)) {
+        for (const line of renderTarget(t, view, (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z'), policy)) {
           io.err(line);
         }
       }
