@@ -21,7 +21,7 @@ const USAGE = `usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--st
   --seed demo|none   what a new account holds (default demo: the users app-keyspaces,
                      app-codecommit, app-bedrock and their tagged placeholder secrets);
                      an existing --state file is served as it is
-  --iam-page-size N  IAM list page size (to exercise paging)
+  --iam-page-size N  IAM list page size (default 100, IAM's; 1 exercises a client's paging)
   --latency-ms N     delay every response by N ms
   --user NAME        create an IAM user (repeatable)
 
@@ -70,7 +70,9 @@ if (values.seed !== 'demo' && values.seed !== 'none')
   fail(`--seed must be demo or none, got ${JSON.stringify(values.seed)}`);
 const port = count('port', values.port, 0) as number;
 if (port > 65535) fail(`--port must be at most 65535, got ${port}`);
-const iamPageSize = count('iam-page-size', values['iam-page-size'], 1);
+// IAM's own default page; the in-process emulator's default of 1 is for exercising paging in
+// tests, and would show `aws iam list-service-specific-credentials` one credential at a time.
+const iamPageSize = count('iam-page-size', values['iam-page-size'], 1) ?? 100;
 const latencyMs = count('latency-ms', values['latency-ms'], 0);
 
 const statePath = values.state;

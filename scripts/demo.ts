@@ -8,7 +8,6 @@
 // handler's Powertools logs and metrics. No password or API key is ever printed.
 import './quiet-sdk.ts';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AwsEmulator, isWriteCall } from '../emulator/index.ts';
 import { RunFailedError } from '../lambda/errors.ts';
@@ -27,6 +26,7 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
   viewTargets,
+  isMainModule,
 } from './local.ts';
 
 const EVENTS_DIR = new URL('../events/', import.meta.url);
@@ -294,7 +294,7 @@ function outcomeProblems(step: Step, report: RunReport | undefined, thrown: unkn
 }
 
 // Run only as a script (`npm start`), not when a test imports main().
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({ options: { verbose: { type: 'boolean', short: 'v', default: false } } });
   process.exitCode = await main({ verbose: values.verbose });
 }

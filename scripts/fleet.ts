@@ -10,13 +10,12 @@
 // when the status run fails, 2 on a usage error.
 import './quiet-sdk.ts';
 import './preflight.ts';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
-import { nextSteps } from './local.ts';
+import { isMainModule, nextSteps } from './local.ts';
 
 const STATUS_EVENT = { action: 'status' } as const;
 
@@ -213,6 +212,6 @@ function dated(at: Date, now: number): string {
 }
 
 // Run only as a script (`npm run fleet`), not when a test imports main().
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -11,7 +11,6 @@ import './quiet-sdk.ts';
 import './preflight.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AwsEmulator } from '../emulator/index.ts';
 import { RotatorError } from '../lambda/errors.ts';
@@ -30,6 +29,7 @@ import {
   stdoutToStderr,
   type TargetView,
   viewTargets,
+  isMainModule,
 } from './local.ts';
 
 export const DEFAULT_STATE_FILE = '.local/emulator-state.json';
@@ -309,6 +309,6 @@ function formatOffset(ms: number): string {
 }
 
 // Run only as a script (`npm run invoke`), not when a test imports main().
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -4,6 +4,8 @@
 // production one is but with the emulator's virtual clock, and read-only views and checks of
 // the emulator's state. Nothing here prints a password or API key.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { AwsEmulator } from '../emulator/index.ts';
@@ -17,6 +19,16 @@ import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { runRotation } from '../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
+
+/**
+ * Whether the module at `moduleUrl` is the script node was started with (not imported by a
+ * test). Node gives a module its real path but argv[1] as typed, so a symlinked checkout
+ * compares real paths.
+ */
+export function isMainModule(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && moduleUrl === pathToFileURL(realpathSync(script)).href;
+}
 
 /** The demo account's targets: one per kind of credential the product handles. */
 export const DEMO_TARGETS = [
