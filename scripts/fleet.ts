@@ -102,8 +102,7 @@ async function invokeFunction(
 ): Promise<{ report: RunReport | undefined; code: number }> {
   const lambda = new LambdaClient(region ? { region } : {});
   try {
-    const region = await lambda.config.region();
-    io.err(`function ${functionName} (region ${region})`);
+    io.err(`function ${functionName} (region ${await lambda.config.region()})`);
     const response = await lambda.send(
       new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(STATUS_EVENT) }),
     );
@@ -117,7 +116,8 @@ async function invokeFunction(
     }
     const report = parseJson(payload) as RunReport | undefined;
     if (!report || !Array.isArray(report.targets)) {
-      io.err(`the function answered something other than a status report: ${payload.slice(0, 200)}`);
+      // Not echoed: a function other than the rotator could answer with anything, secrets included.
+      io.err(`${functionName} answered something other than a status report: is it the rotator function?`);
       return { report: undefined, code: 1 };
     }
     return { report, code: 0 };
