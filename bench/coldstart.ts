@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { HANDLER_BUNDLE } from '../scripts/build.ts';
-import { median } from './harness.ts';
+import { median, progress } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.local', 'bench');
@@ -116,6 +116,7 @@ export async function coldStart(runs = 15): Promise<ColdStartFigure> {
   for (let i = 0; i < runs; i++) {
     h.push(initTime(handlerFile));
     b.push(initTime(baselineFile));
+    if ((i + 1) % 5 === 0) progress(`        … ${i + 1}/${runs} interleaved init pairs`);
   }
   const round = (x: number) => Math.round(x * 10) / 10;
   const timings = (file: string, xs: [number, number][]): Timings => ({

@@ -15,6 +15,21 @@ import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts'
 import { countdown, fakeLambdaContext } from '../verify/index.ts';
 
 export const KEYSPACES = 'cassandra.amazonaws.com';
+
+// The bench's own progress lines go to the real stderr, also while an invocation's output is
+// captured (captureOutput below swaps process.stderr.write).
+const stderrWrite = process.stderr.write.bind(process.stderr);
+let progressEveryMs = 0;
+
+/** Print a progress line every `everyMs` while an invocation runs (0: never, the default). */
+export function showProgress(everyMs: number): void {
+  progressEveryMs = everyMs;
+}
+
+/** A progress line on stderr, whatever the handler's output capture does. */
+export function progress(line: string): void {
+  if (progressEveryMs > 0) stderrWrite(`${line}\n`);
+}
 export const DAY_MS = 86_400_000;
 export const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
@@ -117,12 +132,26 @@ export class BenchWorld {
     let report: RunReport | undefined;
     let error: unknown;
     const restore = captureOutput();
+    // A long run (2,000 throttled rotations take minutes) says how far it is.
+    const heartbeat =
+      progressEveryMs > 0
+        ? setInterval(() => {
+            const calls = this.emulator.calls.slice(since);
+            const stored = calls.filter((c) => c.operation === 'PutSecretValue' && c.outcome === 'OK').length;
+            const throttled = calls.filter((c) => c.outcome.startsWith('Throttling')).length;
+            progress(
+              `        … ${Math.round((performance.now() - started) / 1000)} s into the run: ` +
+                `${stored} secrets stored, ${calls.length} AWS calls (${throttled} throttled)`,
+            );
+          }, progressEveryMs)
+        : undefined;
     try {
       report = await this.handler(event, context);
     } catch (e) {
       error = e;
       // A RunFailedError still carries the run; the report itself is in the logs.
     } finally {
+      clearInterval(heartbeat);
       restore();
     }
     const wallMs = performance.now() - started;

@@ -8,6 +8,7 @@ import type {
   FleetFigure,
   SteadyStateFigure,
 } from './figures.ts';
+import { DEFAULT_DEADLINE_RESERVE_MS } from '../lambda/rotation/run.ts';
 import type { InvariantResult } from './invariants.ts';
 
 interface Results {
@@ -38,7 +39,7 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
   const out: string[] = [];
   out.push('# Bench results (issue #6)', '');
   out.push(
-    `\`npm run bench\` — the real handler (\`createHandler\`) through the real SDK clients ` +
+    `\`npm run bench:record\` — the real handler (\`createHandler\`) through the real SDK clients ` +
       '(`createClients`: adaptive retries) over HTTP to the local emulator on 127.0.0.1. ' +
       `Node ${r.machine.node}, ${r.machine.cpus} cores (shared with other work while measured: ` +
       `timings carry that noise). Whole bench: ${r.runtimeSeconds} s.${r.machine.quick ? ' QUICK RUN: small fleets, not the reported figures.' : ''}`,
@@ -189,19 +190,22 @@ function kb(bytes: number): string {
   return `${Math.round(bytes / 1024)} KB`;
 }
 
+/** The function timeout the stack deploys unless `timeoutSeconds` says otherwise (infra/). */
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
 /** The README draft: how cost grows with targets, and where one account's IAM limits bind. */
 function scaleSection(r: Results): string[] {
   const ss = r.steadyState;
   const fl = r.fleet;
   const iamRate = fl?.limits.iamCallsPerSecond ?? 20;
-  const seconds = 900 - 30; // a 15-minute Lambda, less the deadline reserve
+  const seconds = DEFAULT_TIMEOUT_SECONDS - DEFAULT_DEADLINE_RESERVE_MS / 1000;
   const perRunBulk = Math.floor((iamRate / 2) * seconds);
   const perRunDefault = Math.floor((iamRate / 3) * seconds);
   const fraction = fl?.fraction ?? 0.9;
   return [
     '## Scale (draft for the README)',
     '',
-    `Measured with \`npm run bench\` against the local emulator${ss ? ` (${ss.targets} targets for the call counts` : ''}${fl ? `, ${fl.targets} for throughput` : ''}${ss || fl ? ')' : ''}.`,
+    `Measured with \`npm run bench:record\` against the local emulator${ss ? ` (${ss.targets} targets for the call counts` : ''}${fl ? `, ${fl.targets} for throughput` : ''}${ss || fl ? ')' : ''}.`,
     '',
     '**Calls per run.** With T targets, R of them due for rotation and D credentials due for deletion:',
     '',
@@ -217,7 +221,8 @@ function scaleSection(r: Results): string[] {
     '',
     `**Where IAM binds.** IAM's throttling limits are unpublished and cannot be raised; at a sustained ${iamRate} IAM calls/s ` +
       `(the bench's figure), a rotation costs 3 IAM calls as deployed (List + Create + Update) or 2 with bulk listing, ` +
-      `so one run rotates at most ${Math.floor(iamRate / 3)}–${iamRate / 2} targets/s. A 15-minute Lambda, less the 30 s deadline reserve, ` +
+      `so one run rotates at most ${Math.floor(iamRate / 3)}–${iamRate / 2} targets/s. A run of the stack's default timeout ` +
+      `(${DEFAULT_TIMEOUT_SECONDS} s; \`timeoutSeconds\` in cdk.json, up to 900), less the ${DEFAULT_DEADLINE_RESERVE_MS / 1000} s deadline reserve, ` +
       `has ${seconds} s: **${perRunDefault.toLocaleString('en')} rotations per run as deployed, ${perRunBulk.toLocaleString('en')} with bulk listing** ` +
       `(× ${fraction} measured efficiency ≈ ${Math.floor(perRunDefault * fraction).toLocaleString('en')} / ${Math.floor(perRunBulk * fraction).toLocaleString('en')}). ` +
       'Deletions (one more IAM call each, 7 days after a rotation) come on other days.',

@@ -1,8 +1,11 @@
 // `npm run bench`: the five figures of issue #6, measured through the real handler and the
-// real SDK against the local emulator on 127.0.0.1, written to bench/results.json and
-// bench/results.md. Never reaches AWS: dummy credentials, and every endpoint is loopback.
-// BENCH_QUICK=1 runs small fleets (for trying things out; the figures are not the reported ones).
-import { writeFileSync } from 'node:fs';
+// real SDK against the local emulator on 127.0.0.1, written to .local/bench/results.json and
+// .md; `--write` (`npm run bench:record`) writes the tracked bench/results.json and .md
+// instead, so a plain run leaves a clean checkout clean. Never reaches AWS: dummy
+// credentials, and every endpoint is loopback. Progress lines go to stderr, one every 10 s
+// during a long step. BENCH_QUICK=1 runs small fleets (for trying things out; the figures
+// are not the reported ones).
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 Object.assign(process.env, {
   AWS_REGION: 'us-east-1',
@@ -18,6 +21,7 @@ Object.assign(process.env, {
 const { criticalPath, steadyState, fleet, deadline } = await import('./figures.ts');
 const { coldStart } = await import('./coldstart.ts');
 const { renderMarkdown } = await import('./report.ts');
+const { showProgress } = await import('./harness.ts');
 
 const quick = process.env.BENCH_QUICK === '1';
 // `--only coldstart` (or BENCH_ONLY=coldstart): some figures, e.g. `npm run bench -- --only coldstart`.
@@ -27,6 +31,12 @@ const want = (name: string) => !only || only.includes(name);
 const started = performance.now();
 const log = (message: string) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+showProgress(10_000);
+const record = process.argv.includes('--write');
+if (record && (quick || only)) {
+  process.stderr.write('--write records the full figures only: drop BENCH_QUICK and --only\n');
+  process.exit(2);
+}
 
 const results: Record<string, unknown> = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length, quick },
@@ -55,8 +65,9 @@ if (want('coldstart')) {
 results.runtimeSeconds = Math.round((performance.now() - started) / 100) / 10;
 log('done');
 
-// A partial or quick run never overwrites the reported figures.
-const out = quick || only ? '.local/bench/results' : 'bench/results';
+// Only an explicit, full `--write` run replaces the reported figures.
+const out = record ? 'bench/results' : '.local/bench/results';
+mkdirSync('.local/bench', { recursive: true });
 writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${out}.md`, renderMarkdown(results));
 process.stderr.write(`wrote ${out}.json and ${out}.md\n`);

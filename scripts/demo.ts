@@ -8,7 +8,6 @@
 // handler's Powertools logs and metrics. No password or API key is ever printed.
 import './quiet-sdk.ts';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AwsEmulator, isWriteCall } from '../emulator/index.ts';
 import { RunFailedError } from '../lambda/errors.ts';
@@ -25,6 +24,7 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
   viewTargets,
+  isMainModule,
 } from './local.ts';
 import { atRestProblems, findLeakedSecrets, targetSecrets } from '../verify/index.ts';
 
@@ -213,7 +213,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       const views = viewTargets(emulator);
       for (const t of report?.targets ?? []) {
         const view = views.find((v) => v.secretArn === t.secretId);
-        for (const line of renderTarget(t, view, (d) => dayOf(d, origin))) print(line);
+        for (const line of renderTarget(t, view, (d) => dayOf(d, origin), POLICY)) print(line);
       }
 
       const problems = [
@@ -294,7 +294,7 @@ function outcomeProblems(step: Step, report: RunReport | undefined, thrown: unkn
 }
 
 // Run only as a script (`npm start`), not when a test imports main().
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({ options: { verbose: { type: 'boolean', short: 'v', default: false } } });
   process.exitCode = await main({ verbose: values.verbose });
 }

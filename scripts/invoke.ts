@@ -2,42 +2,55 @@
 // invocation of the real handler against a local emulator whose state (IAM, secrets, and the
 // virtual clock's offset) persists in a file between invocations, like `sam local invoke`
 // against a long-lived account. The first use (or --reset) creates the demo account of
-// `npm start`. The RunReport goes to stdout as JSON; notes and a table of each reported
-// target's credentials go to stderr. Exit code 1 when the handler throws (the report of a
-// run with failed targets is still printed), 2 on a usage error.
+// `npm start`. `--endpoint URL` runs the handler against a running endpoint instead (the
+// standalone emulator, LocalStack, ...), on the real clock. Only the RunReport goes to stdout,
+// as JSON; notes, logs and a table of each reported target's credentials go to stderr. Exit
+// code 1 when the handler throws (the report of a run with failed targets is still printed),
+// 2 on a usage error or an invalid configuration.
 import './quiet-sdk.ts';
+import './preflight.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AwsEmulator } from '../emulator/index.ts';
 import { RotatorError } from '../lambda/errors.ts';
 import type { RunReport } from '../lambda/rotation/model.ts';
+import { loadConfig } from '../lambda/config.ts';
 import {
   createDemoAccount,
   createLocalHandler,
+  type LocalHandler,
   emulatorEnv,
   parseDuration,
   powertoolsEnv,
   renderTarget,
   SECRET_NAME_PREFIX,
   setEnv,
+  stdoutToStderr,
+  type TargetView,
   viewTargets,
+  isMainModule,
 } from './local.ts';
 
 export const DEFAULT_STATE_FILE = '.local/emulator-state.json';
 
-const USAGE = `usage: npm run invoke -- <event> [--advance 31d] [--state FILE] [--reset] [--verbose]
+const USAGE = `usage: npm run -s invoke -- <event> [--advance 31d] [--state FILE] [--reset] [--verbose]
+       npm run -s invoke -- <event> --endpoint URL [--region R] [--verbose]
 
   <event>         a JSON file (events/rotate-target.json) or inline JSON ('{"action":"status"}')
   --advance D     move the virtual clock forward first: 30d, 12h, 15m, 90s, 1d12h
   --state FILE    where the emulator's state persists (default ${DEFAULT_STATE_FILE});
                   the same format as \`npm run emulator -- --state FILE\`
   --reset         start again from a fresh demo account (placeholders, no credentials)
-  --verbose       show the handler's Powertools logs and metrics
+  --endpoint URL  run against a running endpoint instead of the state file (the standalone
+                  emulator, LocalStack, ...), on the real clock; your AWS credentials if set,
+                  else dummy ones
+  --region R      with --endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)
+  --verbose       show the handler's Powertools logs and metrics (on stderr)
 
-The policy comes from ROTATE_AFTER_DAYS, OVERLAP_DAYS and GRACE_PERIOD_DAYS when set
-(defaults 30, 0, 7), as in Lambda. Without an event, --reset and --advance only change the state.`;
+Only the report goes to stdout (npm run -s keeps npm's banner off it, for jq). The policy
+comes from ROTATE_AFTER_DAYS, OVERLAP_DAYS and GRACE_PERIOD_DAYS when set (defaults 30, 0, 7),
+as in Lambda. Without an event, --reset and --advance only change the state.`;
 
 class UsageError extends Error {}
 
@@ -53,8 +66,17 @@ const consoleIo: InvokeIo = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
+export interface InvokeOptions {
+  /** Print each reported target's credential table on stderr (default true). */
+  readonly tables?: boolean;
+}
+
 /** Runs one invocation; resolves to the exit code. */
-export async function main(argv: readonly string[], io: InvokeIo = consoleIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: InvokeIo = consoleIo,
+  options: InvokeOptions = {},
+): Promise<number> {
   let args: ReturnType<typeof parseCli>;
   try {
     args = parseCli(argv);
@@ -73,6 +95,14 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
   } catch (error) {
     io.err((error as Error).message);
     return 2;
+  }
+
+  if (args.endpoint !== undefined) {
+    if (event === undefined) {
+      io.err(`missing <event>: with --endpoint there is no state to change\n\n${USAGE}`);
+      return 2;
+    }
+    return invokeAt(args.endpoint, args.region, event, args.verbose, io, options);
   }
 
   const statePath = args.state;
@@ -112,22 +142,78 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
     // Notifications are not emulated: a bus would only add a "notification failed" warning.
     EVENT_BUS_NAME: undefined,
   });
+  try {
+    return await invokeOnce(emulator, event, args.verbose, io, options, () => viewTargets(emulator));
+  } finally {
+    restoreEnv();
+    await server.close();
+    save();
+  }
+}
+
+/** `--endpoint URL`: the handler against a running endpoint, on the real clock. */
+async function invokeAt(
+  url: string,
+  region: string | undefined,
+  event: unknown,
+  verbose: boolean,
+  io: InvokeIo,
+  options: InvokeOptions,
+): Promise<number> {
+  const hasCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE;
+  const restoreEnv = setEnv({
+    AWS_ENDPOINT_URL: url,
+    AWS_ENDPOINT_URL_IAM: url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+    AWS_REGION: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // LocalStack and the emulator accept any key; never fall through to instance metadata.
+    ...(hasCredentials ? {} : { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' }),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...powertoolsEnv(verbose),
+    SECRET_NAME_PREFIX: process.env.SECRET_NAME_PREFIX ?? SECRET_NAME_PREFIX,
+    EVENT_BUS_NAME: undefined,
+  });
+  io.err(`endpoint ${url} (region ${process.env.AWS_REGION}; real clock)`);
+  try {
+    return await invokeOnce({ clock: { now: () => new Date() } }, event, verbose, io, options, () => []);
+  } finally {
+    restoreEnv();
+  }
+}
+
+/** One handler invocation; the report on stdout, the rest on stderr. */
+async function invokeOnce(
+  clockOwner: { readonly clock: { now(): Date } },
+  event: unknown,
+  verbose: boolean,
+  io: InvokeIo,
+  options: InvokeOptions,
+  views: () => TargetView[],
+): Promise<number> {
   let local: ReturnType<typeof createLocalHandler> | undefined;
   try {
-    local = createLocalHandler(emulator, { verbose: args.verbose });
+    local = createLocalHandler(clockOwner, { verbose });
+    const policy = loadConfig(process.env).policy;
     let report: RunReport | undefined;
     let thrown: unknown;
     try {
-      report = await local.invoke(event);
+      // Powertools writes logs and EMF lines to stdout, as Lambda expects; here stdout is the report's.
+      report = await (verbose
+        ? stdoutToStderr(() => (local as LocalHandler).invoke(event))
+        : local.invoke(event));
     } catch (error) {
       thrown = error;
       report = local.lastReport();
     }
     if (report) io.out(JSON.stringify(report, null, 2));
-    const views = viewTargets(emulator);
-    for (const t of report?.targets ?? []) {
-      const view = views.find((v) => v.secretArn === t.secretId);
-      for (const line of renderTarget(t, view, (d) => d.toISOString().replace('.000Z', 'Z'))) io.err(line);
+    if (options.tables ?? true) {
+      const seen = views();
+      for (const t of report?.targets ?? []) {
+        const view = seen.find((v) => v.secretArn === t.secretId);
+        for (const line of renderTarget(t, view, (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z'), policy)) {
+          io.err(line);
+        }
+      }
     }
     if (thrown) {
       io.err(`handler threw ${describe(thrown)}`);
@@ -137,12 +223,9 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
   } catch (error) {
     // Configuration errors (an invalid ROTATE_AFTER_DAYS...) surface here, as at a cold start.
     io.err(`cannot start the handler: ${describe(error)}`);
-    return 1;
+    return 2;
   } finally {
     local?.destroy();
-    restoreEnv();
-    await server.close();
-    save();
   }
 }
 
@@ -152,7 +235,9 @@ function parseCli(argv: readonly string[]) {
     allowPositionals: true,
     options: {
       advance: { type: 'string' },
-      state: { type: 'string', default: DEFAULT_STATE_FILE },
+      state: { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
       reset: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -163,10 +248,29 @@ function parseCli(argv: readonly string[]) {
   if (event === undefined && !values.reset && values.advance === undefined && !values.help) {
     throw new UsageError('missing <event>');
   }
+  if (values.endpoint !== undefined) {
+    const stateOnly = [
+      values.state !== undefined ? '--state' : '',
+      values.reset ? '--reset' : '',
+      values.advance !== undefined ? '--advance' : '',
+    ].filter(Boolean);
+    if (stateOnly.length > 0) {
+      throw new UsageError(`${stateOnly.join(', ')}: only for the state file, not with --endpoint`);
+    }
+    if (!/^https?:\/\/[^\s/]+/.test(values.endpoint)) {
+      throw new UsageError(
+        `--endpoint must be a URL such as http://127.0.0.1:4566, got ${JSON.stringify(values.endpoint)}`,
+      );
+    }
+  } else if (values.region !== undefined) {
+    throw new UsageError('--region applies only with --endpoint (the local emulator is us-east-1)');
+  }
   return {
     event,
     advanceMs: values.advance === undefined ? 0 : parseDuration(values.advance),
-    state: values.state,
+    state: values.state ?? DEFAULT_STATE_FILE,
+    endpoint: values.endpoint,
+    region: values.region,
     reset: values.reset,
     verbose: values.verbose,
     help: values.help,
@@ -205,6 +309,6 @@ function formatOffset(ms: number): string {
 }
 
 // Run only as a script (`npm run invoke`), not when a test imports main().
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

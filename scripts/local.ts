@@ -4,6 +4,8 @@
 // production one is but with the emulator's virtual clock, and a read-only view of the
 // emulator's state (the checks are verify/'s). Nothing here prints a password or API key.
 import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AwsEmulator } from '../emulator/index.ts';
 import { createClients } from '../lambda/aws/clients.ts';
@@ -12,12 +14,22 @@ import { SecretsStore } from '../lambda/aws/secrets.ts';
 import { loadConfig } from '../lambda/config.ts';
 import { DEFAULT_SECRET_NAME_PREFIX, defaultSecretName } from '../lambda/contract.ts';
 import { createHandler } from '../lambda/handler.ts';
-import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
+import type { Policy, RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { runRotation } from '../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../verify/index.ts';
+
+/**
+ * Whether the module at `moduleUrl` is the script node was started with (not imported by a
+ * test). Node gives a module its real path but argv[1] as typed, so a symlinked checkout
+ * compares real paths.
+ */
+export function isMainModule(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && moduleUrl === pathToFileURL(realpathSync(script)).href;
+}
 
 /** The demo account's targets: one per kind of credential the product handles. */
 export const DEMO_TARGETS = [
@@ -118,10 +130,11 @@ export interface LocalHandler {
 /**
  * The production handler's wiring (`loadConfig(process.env)`, `createClients()`, the two
  * adapters) with one difference: the clock is the emulator's virtual one, so credentials age
- * as the emulator says. Reads the environment now: call it after `setEnv(emulatorEnv(url))`.
+ * as the emulator says (any endpoint that is not the in-process emulator passes the real
+ * clock). Reads the environment now: call it after `setEnv(emulatorEnv(url))`.
  */
 export function createLocalHandler(
-  emulator: AwsEmulator,
+  emulator: { readonly clock: { now(): Date } },
   options: { timeoutMs?: number; verbose?: boolean } = {},
 ): LocalHandler {
   const config = loadConfig(process.env);
@@ -163,6 +176,20 @@ export function createLocalHandler(
       clients.secrets.destroy();
     },
   };
+}
+
+/**
+ * Runs `fn` with process.stdout sent to stderr: Powertools prints logs and EMF metrics on
+ * stdout (as Lambda expects), which a local script keeps for its JSON result.
+ */
+export async function stdoutToStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 // ---- reading the emulator's state (never through the SDK, so call logs stay the product's) ----
@@ -209,18 +236,78 @@ export function viewTargets(emulator: AwsEmulator): TargetView[] {
   });
 }
 
-/** A target's outcome line, its actions, and a table of its credentials. Ids only. */
+/** What a target needs next, read from its report: the next rotation and the next retirement step. */
+export interface NextSteps {
+  /** Due now: what a status or dry run would do (`rotate`, `retire`, `recover`). */
+  readonly now?: string | undefined;
+  readonly rotateAt?: Date | undefined;
+  readonly retire?: {
+    readonly type: 'deactivate' | 'delete';
+    readonly credentialId: string;
+    readonly at: Date;
+  };
+}
+
+const VERB: Record<string, string> = { rotated: 'rotate', retired: 'retire', recovered: 'recover' };
+
+/**
+ * `nextDueAt` is the earliest of the next rotation and the next retirement step of the other
+ * credential (the planner's one date). A retirement step always comes first (rotateAfterDays >
+ * overlapDays + gracePeriodDays), so with another credential listed `nextDueAt` is its step,
+ * and the rotation date needs the policy; without one it is the rotation.
+ */
+export function nextSteps(
+  t: TargetReport,
+  others: readonly { readonly id: string; readonly status: string }[],
+  policy?: Policy,
+): NextSteps {
+  const would = t.outcome === 'planned' ? /^would be (\w+)/.exec(t.reason ?? '')?.[1] : undefined;
+  const next = t.nextDueAt ? new Date(t.nextDueAt) : undefined;
+  const issued = t.currentIssuedAt ? Date.parse(t.currentIssuedAt) : undefined;
+  const rotateAt =
+    policy && issued !== undefined
+      ? new Date(issued + policy.rotateAfterDays * DAY_MS)
+      : others.length === 0
+        ? next
+        : undefined;
+  const active = others.find((o) => o.status === 'Active');
+  const other = active ?? others[0];
+  return {
+    now: would ? (VERB[would] ?? would) : undefined,
+    rotateAt,
+    retire:
+      other && next
+        ? { type: active ? 'deactivate' : 'delete', credentialId: other.id, at: next }
+        : undefined,
+  };
+}
+
+/**
+ * A target's outcome line, its actions, and a table of its credentials. Ids only. With the
+ * policy, the outcome line shows the next rotation and, when another credential is still to
+ * be retired, its next step separately (the report's `nextDueAt` is the earlier of the two).
+ */
 export function renderTarget(
   t: TargetReport,
   view: TargetView | undefined,
   time: (at: Date) => string,
+  policy?: Policy,
 ): string[] {
   const lines: string[] = [];
-  const due = t.nextDueAt ? `   next due ${time(new Date(t.nextDueAt))}` : '';
-  lines.push(`   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}${due}`.trimEnd());
+  const others = (view?.credentials ?? []).filter((c) => c.id !== t.currentCredentialId);
+  const next = t.outcome === 'failed' || t.outcome === 'blocked' ? {} : nextSteps(t, others, policy);
+  const when = [
+    ...(next.rotateAt ? [`next rotation ${time(next.rotateAt)}`] : []),
+    ...(next.retire ? [`${next.retire.type} ${next.retire.credentialId} ${time(next.retire.at)}`] : []),
+  ].join(' · ');
+  lines.push(
+    `   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}   ${when}`.trimEnd(),
+  );
   if (t.actions.length > 0)
     lines.push(`       actions  ${t.actions.map((a) => `${a.type} ${a.credentialId}`).join(', ')}`);
-  if (t.reason) lines.push(`       reason   ${t.reason}`);
+  // `reason` explains a blocked or failed target; for any other outcome it only says why.
+  const problem = t.outcome === 'failed' || t.outcome === 'blocked';
+  if (t.reason) lines.push(`       ${problem ? 'reason' : 'why   '}   ${t.reason}`);
   for (const c of view?.credentials ?? []) {
     const labels = c.labels.length > 0 ? `◀ ${c.labels.join(', ')}` : '';
     lines.push(

@@ -69,7 +69,7 @@ export function parseRecord(value: string | undefined, target: Target): ParsedRe
   try {
     json = JSON.parse(value);
   } catch {
-    return { kind: 'absent', reason: 'secret value is not JSON' };
+    return { kind: 'absent', reason: 'placeholder value, so a first credential is issued' };
   }
   const parsed = recordSchema.safeParse(json);
   if (!parsed.success) return { kind: 'absent', reason: 'secret value is not a credential record' };

@@ -1,7 +1,12 @@
-// The local scripts, run in-process: `npm start` (scripts/demo.ts) completes its timeline
-// with every check passing and prints no secret; `npm run invoke` (scripts/invoke.ts) keeps
-// the emulator's state, virtual clock included, between invocations.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The local scripts: `npm start` (scripts/demo.ts) completes its timeline with every check
+// passing and prints no secret; `npm run invoke` (scripts/invoke.ts) keeps the emulator's
+// state, virtual clock included, between invocations, targets a running endpoint with
+// --endpoint, and keeps stdout for the report; user mistakes, for invoke and the standalone
+// emulator, end in one line and exit code 2 (these run as processes, as npm runs them).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +15,8 @@ import type { RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { main as demo } from '../../scripts/demo.ts';
 import { main as invoke } from '../../scripts/invoke.ts';
-import { findLeakedSecrets } from '../../verify/index.ts';
+import { createDemoAccount } from '../../scripts/local.ts';
+import { findLeakedSecrets, lockoutProblems } from '../../verify/index.ts';
 
 describe('npm start (scripts/demo.ts)', () => {
   it('runs the whole timeline with every check passing, and prints no password or API key', async () => {
@@ -97,5 +103,126 @@ describe('npm run invoke (scripts/invoke.ts)', () => {
     expect(reset.err).toMatch(/new demo account/);
     expect(reset.report?.targets.map((t) => t.outcome)).toEqual(['planned', 'planned', 'planned']);
     expect(JSON.parse(readFileSync(state, 'utf8')).clockOffsetMs).toBe(0);
+  });
+});
+
+/** Runs a script as npm would, in a child process; resolves when it exits. */
+function runScript(args: readonly string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run invoke, as a process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'invoke-process-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers an invalid policy variable with one line naming it, exit code 2, and touches nothing', async () => {
+    const state = join(dir, 'bad-policy.json');
+
+    const ran = await runScript(['scripts/invoke.ts', 'events/status.json', '--state', state], {
+      ROTATE_AFTER_DAYS: 'thirty',
+    });
+
+    expect(ran.code).toBe(2);
+    expect(ran.stdout).toBe('');
+    expect(ran.stderr).toMatch(
+      /^invalid configuration: ROTATE_AFTER_DAYS must be a finite number of days >= 0, got "thirty"$/m,
+    );
+    expect(ran.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('keeps stdout for the report with --verbose: logs and metrics go to stderr', async () => {
+    const ran = await runScript([
+      'scripts/invoke.ts',
+      'events/scheduled-rule.json',
+      '--verbose',
+      '--state',
+      join(dir, 'verbose.json'),
+    ]);
+
+    expect(ran.code).toBe(0);
+    expect((JSON.parse(ran.stdout) as RunReport).targets).toHaveLength(3);
+    expect(ran.stderr).toMatch(/"level":"INFO"/);
+    expect(ran.stderr).toMatch(/"_aws":\{/);
+  });
+});
+
+describe('npm run invoke -- --endpoint URL', () => {
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await invoke(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('runs the handler against a running endpoint, on the real clock', async () => {
+    const emulator = new AwsEmulator();
+    createDemoAccount(emulator);
+    const server = await emulator.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const ran = await run('events/reconcile.json', '--endpoint', server.url);
+
+      expect(ran.code).toBe(0);
+      expect((JSON.parse(ran.out) as RunReport).targets.map((t) => t.outcome)).toEqual([
+        'rotated',
+        'rotated',
+        'rotated',
+      ]);
+      expect(lockoutProblems(emulator)).toEqual([]);
+      expect(ran.err).toContain(`endpoint ${server.url} (region us-east-1; real clock)`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses the state-file options and a URL that is not one', async () => {
+    const mixed = await run('events/status.json', '--endpoint', 'http://127.0.0.1:1', '--advance', '1d');
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toMatch(/^--advance: only for the state file, not with --endpoint/);
+    const bad = await run('events/status.json', '--endpoint', '127.0.0.1:4566');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--endpoint must be a URL such as http:\/\/127\.0\.0\.1:4566/);
+  });
+});
+
+describe('npm run emulator (emulator/main.ts)', () => {
+  it('reports a busy port in one line, exit code 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const ran = await runScript(['emulator/main.ts', '--port', String(port)]);
+
+      expect(ran.code).toBe(2);
+      expect(ran.stderr.trim()).toBe(
+        `port ${port} on 127.0.0.1 is already in use (another emulator, or LocalStack?): stop it or choose another --port`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('answers an unknown option and a bad --seed with the usage, exit code 2', async () => {
+    const unknown = await runScript(['emulator/main.ts', '--prot', '4566']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^Unknown option '--prot'/);
+    expect(unknown.stderr).toMatch(/usage: npm run emulator --/);
+    const seed = await runScript(['emulator/main.ts', '--seed', 'prod']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr.trim()).toBe('--seed must be demo or none, got "prod"');
   });
 });

@@ -474,7 +474,17 @@ async function converge(sim: Sim): Promise<void> {
   expect([...needOperator.keys()], 'every target settles once the operator has acted').toEqual([]);
 }
 
+// The soak runs for minutes: a line on stderr every 10 s says how far it is.
+const PROGRESS_EVERY_MS = 10_000;
+const soakStarted = Date.now();
+let lastProgress = soakStarted;
+
 async function sequence(policy: Policy, bootstrapFirst: boolean, steps: readonly Step[]): Promise<void> {
+  if (process.env.SOAK === '1' && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+    lastProgress = Date.now();
+    const seconds = Math.round((lastProgress - soakStarted) / 1000);
+    process.stderr.write(`properties: ${stats.sequences}/${NUM_RUNS} sequences after ${seconds} s\n`);
+  }
   const world = new World({ policy, retryDelayMs: 0, emulator: { iamPageSize: 100 } });
   const sim: Sim = { world, arns: TARGETS.map((t) => world.addTarget(t.user, t.service)), trail: [] };
   stats.sequences += 1;
