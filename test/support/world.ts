@@ -11,7 +11,8 @@ import type { CredentialsPort } from '../../lambda/aws/ports.ts';
 import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
+import { MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
+import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { type Log, runRotation } from '../../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
 
@@ -124,8 +125,15 @@ export class World {
     error: (message, data) => this.logs.push({ level: 'error', message, data }),
   };
 
-  /** Runs the executor once; a thrown error is recorded and rethrown. */
-  async run(command: Command = { action: 'reconcile', dryRun: false }): Promise<RunReport> {
+  /**
+   * Runs the executor once; a thrown error is recorded and rethrown. Each run is a new
+   * invocation (a random request id) unless `requestId` is given: Lambda's retry of an
+   * invocation keeps its id.
+   */
+  async run(
+    command: Command = { action: 'reconcile', dryRun: false },
+    opts: { readonly requestId?: string } = {},
+  ): Promise<RunReport> {
     this.forced = command.action === 'rotate' && command.force && !command.dryRun;
     try {
       const report = await runRotation(command, {
@@ -136,6 +144,7 @@ export class World {
         log: this.log,
         concurrency: this.concurrency,
         bulkCredentialListing: this.bulkCredentialListing,
+        requestId: opts.requestId,
       });
       this.reports.push(report);
       return report;
@@ -185,8 +194,8 @@ export class World {
     secretIds?: readonly string[],
     opts: {
       /**
-       * Also accept an Active credential younger than IN_FLIGHT_WINDOW_MS that nothing records:
-       * another run may still be storing it, and I4 gives the next run to settle it.
+       * Also accept an Active credential younger than MAX_INVOCATION_MS that nothing records:
+       * the invocation that issued it may still be storing it, and I4 gives the next run to settle it.
        */
       readonly allowInFlight?: boolean;
     } = {},
@@ -201,8 +210,7 @@ export class World {
       for (const c of creds) {
         if (c.ServiceSpecificCredentialId === recorded?.ServiceSpecificCredentialId || c.Status !== 'Active')
           continue;
-        if (opts.allowInFlight && this.now().getTime() - c.CreateDate.getTime() < IN_FLIGHT_WINDOW_MS)
-          continue;
+        if (opts.allowInFlight && this.now().getTime() - c.CreateDate.getTime() < MAX_INVOCATION_MS) continue;
         expect(
           this.now().getTime() < overlapEnds,
           `I4: ${secret.name}: Active credential ${c.ServiceSpecificCredentialId} is neither current nor within its overlap`,
