@@ -138,8 +138,9 @@ function withoutBulk(ports: { credentials: CredentialsPort; secrets: SecretsPort
       listTargetSecrets: (p?: string) => secrets.listTargetSecrets(p),
       describeSecret: (id: string) => secrets.describeSecret(id),
       readCurrent: (id: string) => secrets.readCurrent(id),
-      readPrevious: (id: string) => secrets.readPrevious(id),
+      readIntent: (id: string) => secrets.readIntent(id),
       storeCurrent: (id: string, v: string) => secrets.storeCurrent(id, v),
+      writeIntent: (id: string, v: string, claim?: string) => secrets.writeIntent(id, v, claim),
     } satisfies SecretsPort,
   };
 }

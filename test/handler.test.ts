@@ -85,9 +85,13 @@ function fakePorts() {
       calls.push('describeSecret');
       return { arn: id, name: id, tags: {} };
     },
-    readPrevious: async () => {
-      calls.push('readPrevious');
+    readIntent: async () => {
+      calls.push('readIntent');
       return undefined;
+    },
+    writeIntent: async () => {
+      calls.push('writeIntent');
+      return 'i1';
     },
     readCurrent: async () => {
       calls.push('readCurrent');
