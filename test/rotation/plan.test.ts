@@ -615,7 +615,30 @@ const cases: Case[] = [
     outcome: 'rotated',
     actions: ['deactivate ACCANEWER00000000001', 'delete ACCANEWER00000000001', 'issue'],
   },
-  // --- Foreign record
+  // --- Foreign record, and what is not a record
+  {
+    name: 'refuses to overwrite a record of the same user for another service',
+    observed: observe(
+      [],
+      JSON.stringify({
+        ...JSON.parse(record('ACCAFOREIGN000000001', 0)),
+        serviceName: 'codecommit.amazonaws.com',
+      }),
+      written(0),
+    ),
+    now: at(1),
+    outcome: 'failed',
+    actions: [],
+    reason: /records a credential of alice\/codecommit\.amazonaws\.com/,
+  },
+  {
+    name: 'bootstraps a record with a user name but no password (not a record)',
+    observed: observe([C], JSON.stringify({ ...JSON.parse(recordedBy(C)), password: undefined }), written(0)),
+    now: at(1),
+    outcome: 'rotated',
+    actions: ['issue', `deactivate ${C.id}`],
+    reason: /secret value is not a credential record/,
+  },
   {
     name: 'refuses to overwrite a record of another target',
     observed: observe([], record('ACCAFOREIGN000000001', 0, 'bob'), written(0)),

@@ -417,6 +417,93 @@ describe('recovery by the write-ahead intent', () => {
   });
 });
 
+describe('executor details', () => {
+  const denied = { code: 'AccessDenied', status: 403, message: 'User is not authorized' };
+
+  it('reports a denied deactivate as a failure, never as done', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({
+      operation: 'UpdateServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      error: denied,
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(types(r)).toEqual(['create', 'store']);
+    expect(r.reason).toMatch(/AccessDenied/);
+  });
+
+  it('reports a denied delete as a failure, never as done', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    await w.run();
+    w.advanceDays(7);
+    w.emulator.faults.add({
+      operation: 'DeleteServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      error: denied,
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(r.actions).toEqual([]);
+    expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
+  });
+
+  it('reads a secret the batch read left out on its own, rather than taking it for empty', async () => {
+    const w = new World();
+    const arns = Array.from({ length: 20 }, (_, i) => w.addTarget(`user${i}`, KEYSPACES));
+    await w.run();
+    const batch = w.secrets.readCurrentMany.bind(w.secrets);
+    w.secrets.readCurrentMany = async (ids) => {
+      const values = await batch(ids);
+      values.delete(arns[3] as string);
+      return values;
+    };
+    w.advanceDays(1);
+    const since = w.emulator.calls.length;
+    const report = await w.run();
+    expect(report.targets.map((t) => t.outcome)).toEqual(Array(20).fill('unchanged'));
+    expect(w.writesSince(since)).toEqual([]);
+    expect(w.emulator.calls.slice(since).filter((c) => c.operation === 'GetSecretValue')).toHaveLength(1);
+  });
+
+  it('reports a blocked rotation as blocked in a dry run even when rule 1 has work to do', async () => {
+    const w = new World({ policy: { rotateAfterDays: 30, overlapDays: 1, gracePeriodDays: 7 } });
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    w.advanceDays(2); // the replaced credential's overlap is over: deactivating it is due
+    const dry = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: true }),
+    );
+    expect(dry.outcome).toBe('blocked');
+    expect(dry.reason).toMatch(/both credential slots are taken/);
+  });
+
+  it('marks exactly the recorded credential as current in a status report', async () => {
+    const w = new World({ policy: { rotateAfterDays: 30, overlapDays: 1, gracePeriodDays: 7 } });
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    const first = w.recordedId(arn);
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    const status = only(await w.run({ action: 'status' }));
+    expect(status.outcome).toBe('unchanged');
+    expect(status.credentials?.map((c) => [c.id, c.current]).sort()).toEqual(
+      [
+        [first, false],
+        [w.recordedId(arn), true],
+      ].sort(),
+    );
+  });
+});
+
 describe('manual commands read ahead by the naming convention', () => {
   it('uses the tags, not the name, when a conventional name names another user', async () => {
     const w = new World();
