@@ -349,6 +349,7 @@ describe('recovery by the write-ahead intent', () => {
       await w.run({ action: 'reconcile', dryRun: false }, { requestId: 'crashed-invocation' }),
     );
     expect(retry.outcome).toBe('recovered');
+    expect(w.recordedId(arn)).toBe(retry.currentCredentialId);
     await w.expectInvariants();
   });
 
