@@ -160,7 +160,8 @@ async function processTarget(
       // Another run, started from the same state, does this step: nothing was written here.
       const reason = 'another run is doing the same step right now; it completes it';
       deps.log.warn('target left to another run', { ...base, reason, actions: partial });
-      return { ...base, outcome: request.rotate ? 'blocked' : 'unchanged', actions: partial, reason };
+      const outcome = request.rotate ? 'blocked' : partial.length > 0 ? 'retired' : 'unchanged';
+      return { ...base, outcome, actions: partial, reason };
     }
     const reason = describeFailure(cause, partial);
     deps.log.error('target failed', { ...base, reason, actions: partial });
