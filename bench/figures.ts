@@ -138,8 +138,9 @@ function withoutBulk(ports: { credentials: CredentialsPort; secrets: SecretsPort
       listTargetSecrets: (p?: string) => secrets.listTargetSecrets(p),
       describeSecret: (id: string) => secrets.describeSecret(id),
       readCurrent: (id: string) => secrets.readCurrent(id),
-      readPrevious: (id: string) => secrets.readPrevious(id),
+      readIntent: (id: string) => secrets.readIntent(id),
       storeCurrent: (id: string, v: string) => secrets.storeCurrent(id, v),
+      writeIntent: (id: string, v: string, claim?: string) => secrets.writeIntent(id, v, claim),
     } satisfies SecretsPort,
   };
 }
@@ -223,7 +224,8 @@ export async function fleet(
     // What a rotation needs of IAM, by the calls that succeeded (listing amortised over the fleet).
     const iamOk = ok.filter((c) => c.service === 'iam').length;
     const iamCallsPerRotation = rotated > 0 ? iamOk / rotated : Number.NaN;
-    const writesPerRotation = 1;
+    // The intent before Create, and the store.
+    const writesPerRotation = 2;
     // The limits' max: create + deactivate (+ a per-target List without the AllUsers listing).
     const needed = bulkCredentialListing ? 2 : 3;
     const maxFloor = Math.min(

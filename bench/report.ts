@@ -96,12 +96,16 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     }
     out.push(
       '',
-      'The rotation itself is at the floor: IAM and the secret are observed in parallel, then create, store, retire ' +
-        '(4 round trips). A manual rotate names its target by secret or by user and service, and the stack names secrets ' +
+      'The rotation itself is at the floor: IAM and the secret are observed in parallel, then intent, create, store, ' +
+        'retire (5 round trips). The intent (a PutSecretValue under the ROTATOR_INTENT staging label, before Create) is ' +
+        'the one round trip added by issue #9: it is what lets the next invocation, a minute later, adopt a credential ' +
+        'left by a failed run at once instead of after 15 minutes, and tell it from a credential made by hand, which is ' +
+        'never reset; the 4-round-trip floor of the earlier design (4.5 L goal) is therefore 5 now. A manual rotate names its ' +
+        'target by secret or by user and service, and the stack names secrets ' +
         '`<prefix><user>/<service>`, so the executor reads the secret and lists the credentials while it looks the ' +
         'target up, and uses those reads only once the tags confirm the guess (findAndObserve in lambda/rotation/run.ts): ' +
-        '4 round trips. A scheduled run cannot: it learns its targets from ListSecrets, so its first observation waits ' +
-        'for that page (5 round trips; at fleet scale the bulk reads amortise it). What remains above the round trips is ' +
+        '5 round trips. A scheduled run cannot: it learns its targets from ListSecrets, so its first observation waits ' +
+        'for that page (6 round trips; at fleet scale the bulk reads amortise it). What remains above the round trips is ' +
         'per-call CPU (SDK serialisation and signing, the emulator in the same process) on a 2-core machine.',
       '',
     );
@@ -132,8 +136,8 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
         `L = ${fl.latencyMs} ms, bulkCredentialListing ${fl.bulkCredentialListing ? 'on' : 'off'}. ` +
         'The executor runs DEFAULT_CONCURRENCY targets at once; the SDK clients use adaptive retries.',
       '',
-      `- max the limits allow: a rotation needs ${fl.bulkCredentialListing ? 2 : 3} IAM calls (create + deactivate${fl.bulkCredentialListing ? '; the AllUsers listing is amortised' : ' + per-target List'}) and 1 SM write, ` +
-        `so min(${fl.limits.iamCallsPerSecond}/${fl.bulkCredentialListing ? 2 : 3}, ${fl.limits.secretsWritesPerSecond}/1) = ${fl.maxRotationsPerSecond} rotations/s`,
+      `- max the limits allow: a rotation needs ${fl.bulkCredentialListing ? 2 : 3} IAM calls (create + deactivate${fl.bulkCredentialListing ? '; the AllUsers listing is amortised' : ' + per-target List'}) and 2 SM writes (intent + store), ` +
+        `so min(${fl.limits.iamCallsPerSecond}/${fl.bulkCredentialListing ? 2 : 3}, ${fl.limits.secretsWritesPerSecond}/2) = ${fl.maxRotationsPerSecond} rotations/s`,
       `- measured: ${fl.rotated} rotated, ${fl.failed} failed in ${(fl.wallMs / 1000).toFixed(1)} s (whole handler run, discovery and observation included) = ${fl.rotationsPerSecond}/s = **${fl.fraction}** of max`,
       `- IAM calls answered OK per rotation: ${fl.iamCallsPerRotation}; throttled calls (retried by the SDK): ${
         Object.entries(fl.throttled)
@@ -214,7 +218,9 @@ function scaleSection(r: Results): string[] {
       `(≈ 1.06 T${ss ? `; measured ${ss.deployedDefault.perTarget} per target at T = ${ss.targets}` : ''})`,
     '- observation with `bulkCredentialListing`: ⌈T/20⌉ BatchGetSecretValue + ⌈C/1000⌉ ListServiceSpecificCredentials per service ' +
       `(C = that service's credentials in the account, ≈ T to 2T) — about 0.06 T${ss ? `; measured ${ss.bulkListing.perTarget} per target` : ''}`,
-    '- changes: per rotation 1 Create + 1 PutSecretValue + 1 Update (deactivate); per deletion 1 Delete',
+    '- changes: per rotation 1 PutSecretValue (intent) + 1 Create + 1 PutSecretValue (store) + 1 Update (deactivate); ' +
+      'per deletion 1 Delete; per adoption 1 PutSecretValue (intent) + 1 Reset + 1 PutSecretValue (store), plus 1 ' +
+      'GetSecretValue of the intent when an Active credential the secret does not record appeared after its last store',
     '',
     'So a quiet daily run costs ~1.06 calls per target as deployed (~0.06 with bulk listing), nearly all of them reads; ' +
       'writes happen only for what is due.',
@@ -235,7 +241,7 @@ function scaleSection(r: Results): string[] {
       'The quiet-day reads cost IAM too as deployed: T List calls a day (1,000 targets = 50 s of IAM at 20/s), which bulk listing removes.',
     '',
     '**Other limits.** Secrets Manager writes (50/s for PutSecretValue + UpdateSecret + UpdateSecretVersionStage, per region) ' +
-      'allow 50 rotations/s, so IAM binds first. AWS allows 2 service-specific credentials per user per service, Inactive ' +
+      'allow 25 rotations/s (intent + store), so IAM binds first. AWS allows 2 service-specific credentials per user per service, Inactive ' +
       'ones included: a target needs its second slot free at rotation time, so gracePeriodDays + overlapDays must stay below ' +
       'rotateAfterDays (enforced at start-up), and nobody else may hold a credential for that user and service. The same IAM ' +
       'throttling budget is shared with everything else in the account that calls IAM.',

@@ -57,6 +57,11 @@ export class ThrottledError extends AwsCallError {}
 export class SecretNotFoundError extends AwsCallError {}
 /** Secrets Manager: the secret is scheduled for deletion. */
 export class SecretDeletedError extends AwsCallError {}
+/**
+ * Secrets Manager: another run already wrote the intent for the same step from the same
+ * observed state (its claim, the ClientRequestToken, is taken): that run does the step.
+ */
+export class IntentClaimedError extends AwsCallError {}
 
 /** Targets named in a RunFailedError's message; `failedTargets` holds them all. */
 const NAMED_FAILURES = 20;

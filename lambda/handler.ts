@@ -178,6 +178,8 @@ export function createHandler(deps: HandlerDeps) {
         bulkCredentialListing: config.bulkCredentialListing,
         now,
         log,
+        // Written into the intent before each Create or Reset (a Lambda retry keeps the id).
+        requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
         // Absent outside Lambda (local runs): then the run has no deadline.
         remainingTimeMs:
           typeof context?.getRemainingTimeInMillis === 'function'

@@ -12,7 +12,10 @@ import { parseArgs } from 'node:util';
 import { AwsEmulator, isWriteCall } from '../emulator/index.ts';
 import { RunFailedError } from '../lambda/errors.ts';
 import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
-import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/plan.ts';
+
+/** Lambda retries a failed asynchronous invocation about a minute later. */
+const RETRY_AFTER_MS = 60_000;
 import {
   createDemoAccount,
   createLocalHandler,
@@ -113,22 +116,28 @@ const STEPS: readonly Step[] = [
     event: 'scheduler.json',
     expect: { 'app-keyspaces': 'retired', 'app-codecommit': 'failed', 'app-bedrock': 'rotated' },
     throws: true,
-    note: 'fault injected: every PutSecretValue on the app-codecommit secret answers InternalServiceError (HTTP 500)',
+    note:
+      'fault injected: storing the new credential in the app-codecommit secret answers InternalServiceError (HTTP 500); ' +
+      'the run noted its intent before Create, and on its way out notes that it has ended',
     before: (emulator) =>
       emulator.faults.add({
         operation: 'PutSecretValue',
         kind: 'fail',
         times: Number.POSITIVE_INFINITY,
-        match: (params) => String(params.SecretId).includes('/app-codecommit/'),
+        // The store of the record; the intent (its own staging label) still gets through.
+        match: (params) =>
+          String(params.SecretId).includes('/app-codecommit/') && params.VersionStages === undefined,
       }),
     after: (emulator) => emulator.faults.clear(),
   },
   {
-    title: 'recovery: the next run, 15 minutes later, adopts the unrecorded credential',
-    at: { afterMs: IN_FLIGHT_WINDOW_MS },
+    title: "recovery: the next run, a minute later (Lambda's retry), adopts the unrecorded credential",
+    at: { afterMs: RETRY_AFTER_MS },
     event: 'scheduled-rule.json',
     expect: { 'app-keyspaces': 'unchanged', 'app-codecommit': 'recovered', 'app-bedrock': 'unchanged' },
-    note: 'Reset gives it a new password (same id, no third slot), which is stored; the old one is deactivated',
+    note:
+      "the secret's intent says the rotator issued it and that run has ended, so there is no waiting: " +
+      'Reset gives it a new password (same id, no third slot), which is stored; the old one is deactivated',
   },
 ];
 

@@ -42,6 +42,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('gives an empty or blank value the default, not 0 (which Number("") would give)', () => {
+    expect(loadConfig({ GRACE_PERIOD_DAYS: '' }).policy.gracePeriodDays).toBe(7);
+    expect(loadConfig({ ROTATE_AFTER_DAYS: '  ' }).policy.rotateAfterDays).toBe(30);
+  });
+
   it('turns bulk credential listing on only for "true", and names the variable otherwise', () => {
     expect(loadConfig({ BULK_CREDENTIAL_LISTING: 'true' }).bulkCredentialListing).toBe(true);
     expect(loadConfig({ BULK_CREDENTIAL_LISTING: 'false' }).bulkCredentialListing).toBe(false);

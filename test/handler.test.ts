@@ -86,9 +86,13 @@ function fakePorts() {
       calls.push('describeSecret');
       return { arn: id, name: id, tags: {} };
     },
-    readPrevious: async () => {
-      calls.push('readPrevious');
+    readIntent: async () => {
+      calls.push('readIntent');
       return undefined;
+    },
+    writeIntent: async () => {
+      calls.push('writeIntent');
+      return 'i1';
     },
     readCurrent: async () => {
       calls.push('readCurrent');
@@ -240,6 +244,8 @@ describe('handler', () => {
       expect(deps?.credentials).toBe(ports.credentials);
       expect(deps?.secrets).toBe(ports.secrets);
       expect(received[0]?.remainingMs).toBe(123_456);
+      // The invocation's id goes into every intent the run writes (Lambda's retry keeps it).
+      expect(deps?.requestId).toBe(context(1).awsRequestId);
       expect(
         logLines().some(
           (l) => l.message === 'credential stored' && l.credentialId === 'ACCANEW0000000000001',
@@ -251,6 +257,7 @@ describe('handler', () => {
       const { handler, received } = setup();
       await handler({ action: 'status' }, {} as Context);
       expect(received[0]?.deps.remainingTimeMs).toBeUndefined();
+      expect(received[0]?.deps.requestId).toBeUndefined(); // the run makes one up
     });
   });
 

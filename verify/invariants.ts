@@ -5,7 +5,8 @@
 import type { AwsEmulator, CallRecord, StoredSecret } from '../emulator/index.ts';
 import { isWriteCall } from '../emulator/index.ts';
 import type { Policy, RunReport } from '../lambda/rotation/model.ts';
-import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../lambda/rotation/plan.ts';
+import { MAX_INVOCATION_MS } from '../lambda/rotation/intent.ts';
+import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
 
 /** The checks by name; a problem says which one it breaks. */
@@ -93,7 +94,7 @@ export function lockoutProblems(emulator: AwsEmulator, secretIds?: readonly stri
 export interface StrayOptions {
   readonly secretIds?: readonly string[] | undefined;
   /**
-   * Also accept an Active credential younger than IN_FLIGHT_WINDOW_MS that nothing records:
+   * Also accept an Active credential younger than MAX_INVOCATION_MS that nothing records:
    * another run may still be storing it, and I4 gives the next run to settle it.
    */
   readonly allowInFlight?: boolean | undefined;
@@ -124,7 +125,7 @@ export function strayProblems(emulator: AwsEmulator, policy: Policy, options: St
     for (const c of creds) {
       if (c.ServiceSpecificCredentialId === recorded?.ServiceSpecificCredentialId || c.Status !== 'Active')
         continue;
-      if (options.allowInFlight && now - c.CreateDate.getTime() < IN_FLIGHT_WINDOW_MS) continue;
+      if (options.allowInFlight && now - c.CreateDate.getTime() < MAX_INVOCATION_MS) continue;
       if (now >= overlapEnds) {
         problems.push({
           check: CHECKS.stray,

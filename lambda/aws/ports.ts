@@ -30,6 +30,8 @@ export interface SecretSummary {
   readonly tags: Readonly<Record<string, string>>;
   /** Set when the secret is scheduled for deletion. */
   readonly deletedAt?: Date | undefined;
+  /** The version carrying the rotator's intent label (from the staging metadata), if any. */
+  readonly intentVersionId?: string | undefined;
 }
 
 export interface SecretsPort {
@@ -43,8 +45,16 @@ export interface SecretsPort {
   describeSecret(secretId: string): Promise<SecretSummary>;
   /** The AWSCURRENT version, or undefined when the secret has none yet. */
   readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
-  /** The AWSPREVIOUS version, or undefined when there is none. */
-  readPrevious(secretId: string): Promise<CurrentVersion | undefined>;
+  /** The rotator's intent version (staging label INTENT_STAGE), or undefined when there is none. */
+  readIntent(secretId: string): Promise<CurrentVersion | undefined>;
+  /**
+   * Write a new intent version: the intent label moves to it, AWSCURRENT and AWSPREVIOUS stay.
+   * `claim`, when given, is its ClientRequestToken: two runs claiming the same step from the same
+   * observed state send the same token with different values, and the later one fails with
+   * IntentClaimedError (an SDK retry of the same write sends the same value: a no-op). Returns
+   * the VersionId.
+   */
+  writeIntent(secretId: string, value: string, claim?: string): Promise<string>;
   /** Store a new AWSCURRENT version (the old one becomes AWSPREVIOUS). Returns the VersionId. */
   storeCurrent(secretId: string, value: string): Promise<string>;
   /**

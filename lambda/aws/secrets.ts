@@ -12,7 +12,8 @@ import {
   type SecretsManagerClient,
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
-import type { AwsCallError } from '../errors.ts';
+import { type AwsCallError, IntentClaimedError } from '../errors.ts';
+import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
 import { USER_NAME_TAG } from '../rotation/services.ts';
 import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
@@ -73,8 +74,8 @@ export class SecretsStore implements SecretsPort {
     return this.#readStage(secretId, CURRENT);
   }
 
-  async readPrevious(secretId: string): Promise<CurrentVersion | undefined> {
-    return this.#readStage(secretId, 'AWSPREVIOUS');
+  async readIntent(secretId: string): Promise<CurrentVersion | undefined> {
+    return this.#readStage(secretId, INTENT_STAGE);
   }
 
   async #readStage(secretId: string, stage: string): Promise<CurrentVersion | undefined> {
@@ -85,7 +86,7 @@ export class SecretsStore implements SecretsPort {
       return toCurrentVersion('GetSecretValue', secretId, output);
     } catch (error) {
       // A secret created without a value has no AWSCURRENT version yet (bootstrap), and one
-      // written once has no AWSPREVIOUS: neither is an error.
+      // never rotated has no intent: neither is an error.
       if (isMissingStagingLabel(error)) return undefined;
       throw translateAwsError('GetSecretValue', error, { subject: `secret ${secretId}` });
     }
@@ -103,6 +104,39 @@ export class SecretsStore implements SecretsPort {
       () => this.#sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value })),
       [value],
     );
+    if (!output.VersionId)
+      throw invalidResponse('PutSecretValue', `no VersionId returned (secret ${secretId})`);
+    return output.VersionId;
+  }
+
+  /**
+   * PutSecretValue with VersionStages [INTENT_STAGE] only: the label moves to the new version,
+   * AWSCURRENT stays where it is. The value is ids and times, never a secret.
+   */
+  async writeIntent(secretId: string, value: string, claim?: string): Promise<string> {
+    const output = await this.#send('PutSecretValue', `secret ${secretId}`, async () => {
+      try {
+        return await this.#sm.send(
+          new PutSecretValueCommand({
+            SecretId: secretId,
+            SecretString: value,
+            VersionStages: [INTENT_STAGE],
+            ...(claim ? { ClientRequestToken: claim } : {}),
+          }),
+        );
+      } catch (error) {
+        const translated = translateAwsError('PutSecretValue', error, { subject: `secret ${secretId}` });
+        if (claim && translated.code === 'ResourceExistsException') {
+          throw new IntentClaimedError(
+            'PutSecretValue',
+            translated.code,
+            `another run already wrote the intent for this step (secret ${secretId})`,
+            { cause: translated, httpStatus: translated.httpStatus },
+          );
+        }
+        throw translated;
+      }
+    });
     if (!output.VersionId)
       throw invalidResponse('PutSecretValue', `no VersionId returned (secret ${secretId})`);
     return output.VersionId;
@@ -209,6 +243,9 @@ function toSummary(
     Name?: string | undefined;
     Tags?: Tag[] | undefined;
     DeletedDate?: Date | undefined;
+    /** ListSecrets' name for the staging metadata; DescribeSecret calls it VersionIdsToStages. */
+    SecretVersionsToStages?: Record<string, string[]> | undefined;
+    VersionIdsToStages?: Record<string, string[]> | undefined;
   },
 ): SecretSummary {
   if (!entry.ARN || !entry.Name) throw invalidResponse(operation, 'a secret came without ARN or Name');
@@ -216,7 +253,9 @@ function toSummary(
   const tags: Record<string, string> = Object.fromEntries(
     (entry.Tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? '']])),
   );
-  return { arn: entry.ARN, name: entry.Name, tags, deletedAt: entry.DeletedDate };
+  const stages = entry.SecretVersionsToStages ?? entry.VersionIdsToStages ?? {};
+  const intentVersionId = Object.keys(stages).find((id) => stages[id]?.includes(INTENT_STAGE));
+  return { arn: entry.ARN, name: entry.Name, tags, deletedAt: entry.DeletedDate, intentVersionId };
 }
 
 function toCurrentVersion(

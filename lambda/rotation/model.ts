@@ -31,6 +31,12 @@ export interface Target {
   readonly secretName: string;
   readonly userName: string;
   readonly serviceName: string;
+  /**
+   * The version carrying the rotator's intent label (INTENT_STAGE) when the secret was listed
+   * or described: staging metadata that ListSecrets and DescribeSecret return anyway, so
+   * knowing that an intent exists costs no call. Undefined when there is none.
+   */
+  readonly intentVersionId?: string | undefined;
 }
 
 /**
@@ -59,16 +65,40 @@ export interface CurrentVersion {
   readonly value: string | undefined;
 }
 
+/**
+ * The rotator's write-ahead intent (the value of the INTENT_STAGE version; never a secret):
+ * written before any IAM call that can leave a credential no secret version records.
+ */
+export interface Intent {
+  /** The Lambda invocation that wrote it (Lambda's retry of an invocation keeps its id). */
+  readonly requestId: string;
+  /** ISO 8601: when it was written (just before Create or Reset). */
+  readonly writtenAt: string;
+  /** ISO 8601: until when that invocation can still be running. */
+  readonly deadline: string;
+  /**
+   * The AWSCURRENT version when it was written (undefined: none yet). While AWSCURRENT is still
+   * that version, nothing was stored since: the intent is open.
+   */
+  readonly currentVersionId?: string | undefined;
+  /** Credentials IAM listed when it was written: none of them is the intent's own. */
+  readonly known: readonly string[];
+  /** Set for an adoption: the unrecorded credential about to be Reset. */
+  readonly credentialId?: string | undefined;
+  /** ISO 8601: set by the invocation on its way out after a failure; it no longer runs. */
+  readonly endedAt?: string | undefined;
+}
+
 /** Everything one run observes about one target before planning. */
 export interface ObservedTarget {
   readonly target: Target;
   /** undefined when the secret has no AWSCURRENT version yet. */
   readonly current: CurrentVersion | undefined;
   /**
-   * The AWSPREVIOUS version, read only when the planner may need it (see
-   * `mayNeedPreviousVersion` in plan.ts); undefined otherwise.
+   * The intent version, read only when the planner may need it (see `mayNeedIntent` in
+   * plan.ts: an Active credential the secret does not record); undefined otherwise.
    */
-  readonly previous?: CurrentVersion | undefined;
+  readonly intent?: CurrentVersion | undefined;
   /** Every credential IAM lists for (user, service), Inactive and Expired included. */
   readonly credentials: readonly Credential[];
 }

@@ -5,28 +5,24 @@
 // Words: C is the credential AWSCURRENT records (the "current" one), O any other
 // credential IAM lists for the target. IAM allows two per user and service, Inactive
 // and Expired included.
-import type { Credential, CurrentVersion, ObservedTarget, Outcome, Policy, Target } from './model.ts';
+import { parseIntent } from './intent.ts';
+import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
 import { parseRecord } from './record.ts';
 
 export const DAY_MS = 86_400_000;
 
 /**
- * A credential that no secret version records is only adopted (Reset + store) once it is
- * older than this: a younger one may belong to a run still in flight (Lambda's maximum
- * timeout is 15 minutes), and resetting it would invalidate the password that run is
- * about to store.
+ * IAM's CreateDate has whole seconds: a credential issued 0.7 s after an intent was written may
+ * carry a date 0.3 s before it. One second also absorbs small clock differences between services.
  */
-export const IN_FLIGHT_WINDOW_MS = 15 * 60_000;
+export const CREATE_DATE_TOLERANCE_MS = 1000;
 
 export const CREDENTIAL_SLOTS = 2;
 
 export type PlannedAction =
   /** Create a credential and store it as the new AWSCURRENT. */
   | { readonly type: 'issue' }
-  /**
-   * Reset a credential (new password, same id) and store it: recovery of one no secret version
-   * records, or of one whose stored password two overlapping adoptions may have made stale.
-   */
+  /** Reset a credential the rotator issued but no secret version records, and store it. */
   | { readonly type: 'adopt'; readonly credentialId: string }
   /** Switch the recorded current credential back on (deactivated by hand, no slot to rotate). */
   | { readonly type: 'activate'; readonly credentialId: string }
@@ -38,6 +34,11 @@ export interface RotationRequest {
   readonly rotate: boolean;
   /** With `rotate`: delete another credential early when both slots are taken. */
   readonly force: boolean;
+  /**
+   * The invocation planning. An intent of its own request id was written by an earlier attempt
+   * of the same invocation (Lambda retries keep the id), which has therefore ended.
+   */
+  readonly requestId?: string | undefined;
 }
 
 export interface Plan {
@@ -73,79 +74,54 @@ export function planTarget(
   const current = recorded && isUsable(recorded, now) ? recorded : undefined;
   const others = observed.credentials.filter((c) => c !== current);
 
-  // Rule 4, recover: an Active credential nobody records, issued after the secret's current
-  // version was written, is what an interrupted run leaves behind.
-  //
-  // IAM reports CreateDate in whole seconds, Secrets Manager CreatedDate in milliseconds, so a
-  // credential issued in the same second the version was written may look older than it. When
-  // the version is not a record (a placeholder: bootstrap), such a credential is the
-  // interrupted bootstrap's and counts as newer. When the version is a record, the tie stays
-  // "older": the credential may be the one the previous record named (a rotation within a
-  // second of the one before), still in use during its overlap, and adopting it would reset
-  // its password and retire the current one; an orphan misread as older is merely retired.
-  const writtenAt = observed.current?.createdAt;
-  const after =
-    writtenAt === undefined
-      ? undefined
-      : record.kind === 'valid'
-        ? (c: Credential) => c.createdAt.getTime() > writtenAt.getTime()
-        : (c: Credential) => c.createdAt.getTime() >= Math.floor(writtenAt.getTime() / 1000) * 1000;
-  const unrecorded = others.filter((c) => after !== undefined && c.status === 'Active' && after(c));
-  const inFlight = unrecorded.filter((c) => now.getTime() - c.createdAt.getTime() < IN_FLIGHT_WINDOW_MS);
-  if (inFlight.length > 0) {
-    const youngest = newest(inFlight);
-    const settlesAt = new Date(youngest.createdAt.getTime() + IN_FLIGHT_WINDOW_MS);
-    return {
-      outcome: request.rotate ? 'blocked' : 'unchanged',
-      actions: [],
-      reason:
-        `credential ${youngest.id} was issued ${Math.round((now.getTime() - youngest.createdAt.getTime()) / 1000)} s ago ` +
-        `and no secret version records it yet: another run may still be storing it; it is adopted after ${settlesAt.toISOString()}`,
-      currentCredentialId: current?.id,
-      currentIssuedAt: current?.createdAt,
-      nextDueAt: settlesAt,
-    };
-  }
-  // An orphan already due for rotation is not adopted: the run after would rotate it away at
-  // once (I6). It is an ordinary "other" then, retired by rule 1 like any predecessor.
-  const adoptable = unrecorded.filter(
-    (c) => now.getTime() < c.createdAt.getTime() + days(policy.rotateAfterDays),
-  );
-  if (adoptable.length > 0) {
-    const adopted = newest(adoptable);
-    // Once adopted, the old current credential (if any) is "other" too.
-    const rest = observed.credentials.filter((c) => c !== adopted);
-    const retire = rest.flatMap((o) => retireActions(o, o.status, adopted.createdAt, policy, now));
-    return {
-      outcome: 'recovered',
-      actions: [{ type: 'adopt', credentialId: adopted.id }, ...retire],
-      reason: `credential ${adopted.id} was issued by an interrupted run and is adopted with a new password`,
-      currentCredentialId: adopted.id,
-      currentIssuedAt: adopted.createdAt,
-      nextDueAt: nextDue(adopted.createdAt, afterActions(rest, retire), policy),
-    };
+  // Rule 4, recover: an Active credential nobody records that the rotator's open intent
+  // covers is what an interrupted run left behind. Any other unrecorded credential is
+  // someone else's: never Reset, an "other" under rule 1.
+  const own = ownOrphans(observed, others);
+  if (own && own.orphans.length > 0) {
+    const { intent, orphans } = own;
+    const ended = intentEnded(intent, now, request);
+    if (!ended) {
+      const youngest = newest(orphans);
+      const deadline = new Date(intent.deadline);
+      return {
+        outcome: request.rotate ? 'blocked' : 'unchanged',
+        actions: [],
+        reason:
+          `credential ${youngest.id} was issued by invocation ${intent.requestId}, which may still be running ` +
+          `and storing it (until ${intent.deadline}); it is adopted by the first run after that invocation ends`,
+        currentCredentialId: current?.id,
+        currentIssuedAt: current?.createdAt,
+        nextDueAt: deadline,
+      };
+    }
+    // An orphan already due for rotation is not adopted: the run after would rotate it away at
+    // once (I6). It is an ordinary "other" then, retired by rule 1 like any predecessor.
+    const adoptable = orphans.filter(
+      (c) => now.getTime() < c.createdAt.getTime() + days(policy.rotateAfterDays),
+    );
+    if (adoptable.length > 0) {
+      const adopted = newest(adoptable);
+      // Once adopted, the old current credential (if any) is "other" too.
+      const rest = observed.credentials.filter((c) => c !== adopted);
+      const retire = rest.flatMap((o) => retireActions(o, o.status, adopted.createdAt, policy, now));
+      return {
+        outcome: 'recovered',
+        actions: [{ type: 'adopt', credentialId: adopted.id }, ...retire],
+        reason:
+          `credential ${adopted.id} was issued by invocation ${intent.requestId}, which ended before storing it; ` +
+          'it is adopted with a new password',
+        currentCredentialId: adopted.id,
+        currentIssuedAt: adopted.createdAt,
+        nextDueAt: nextDue(adopted.createdAt, afterActions(rest, retire), policy),
+      };
+    }
   }
 
   if (current) {
     const issuedAt = current.createdAt;
     // Rule 1 first: what is due for the others anyway, rotation or not.
     const retire = others.flatMap((o) => retireActions(o, o.status, issuedAt, policy, now));
-    const race = adoptionRace(observed, current.id);
-    if (race) {
-      const settlesAt = new Date(race.lastWrite.getTime() + IN_FLIGHT_WINDOW_MS);
-      const settled = now.getTime() >= settlesAt.getTime();
-      return {
-        outcome: settled ? 'recovered' : 'unchanged',
-        actions: settled ? [{ type: 'adopt', credentialId: current.id }, ...retire] : retire,
-        reason:
-          `two runs stored credential ${current.id} ${race.apartMs} ms apart (overlapping adoptions): ` +
-          `the stored password may be the one the other run's reset replaced, so it is ${settled ? '' : 'to be '}` +
-          `reset and stored again${settled ? '' : ` after ${settlesAt.toISOString()}`}`,
-        currentCredentialId: current.id,
-        currentIssuedAt: issuedAt,
-        nextDueAt: settled ? nextDue(issuedAt, afterActions(others, retire), policy) : settlesAt,
-      };
-    }
     const due = request.rotate || now.getTime() >= issuedAt.getTime() + days(policy.rotateAfterDays);
     if (!due) {
       return {
@@ -201,34 +177,56 @@ export function planTarget(
 }
 
 /**
- * Only an adoption stores a credential long after IAM created it; only then can two runs have
- * reset the same credential at once. The executor reads AWSPREVIOUS just in that case.
+ * Whether the planner may need the intent's value: only when an Active credential that the
+ * secret does not record was issued after AWSCURRENT was written (an interrupted run's
+ * leftover, or someone else's), and an intent exists at all. Quiet runs pay nothing for it.
+ * A cost filter only: the intent alone decides whose a credential is.
  */
-export function mayNeedPreviousVersion(current: CurrentVersion | undefined, target: Target): boolean {
-  const record = parseRecord(current?.value, target);
-  if (record.kind !== 'valid' || !current) return false;
-  return current.createdAt.getTime() - Date.parse(record.record.issuedAt) >= IN_FLIGHT_WINDOW_MS;
+export function mayNeedIntent(observed: ObservedTarget): boolean {
+  if (observed.target.intentVersionId === undefined) return false;
+  const record = parseRecord(observed.current?.value, observed.target);
+  const recordedId = record.kind === 'valid' ? record.record.credentialId : undefined;
+  const writtenAt = observed.current?.createdAt.getTime();
+  const since =
+    writtenAt === undefined
+      ? Number.NEGATIVE_INFINITY
+      : Math.floor(writtenAt / 1000) * 1000 - CREATE_DATE_TOLERANCE_MS;
+  return observed.credentials.some(
+    (c) => c.status === 'Active' && c.id !== recordedId && c.createdAt.getTime() >= since,
+  );
 }
 
 /**
- * Rule 4, second half. Two runs adopting the same orphan at once (possible only without
- * reserved concurrency) both reset it; if the earlier reset is stored last, the secret holds a
- * password IAM no longer accepts, and IAM's listing cannot tell. What shows it: AWSCURRENT and
- * AWSPREVIOUS record the same credential and were written within the in-flight window of each
- * other — a single run never stores one credential twice. Adopting it again (once both writers
- * have settled) ends the lockout; its own version is written later than that window, so it
- * never triggers this rule again (I6).
+ * The open intent and the Active credentials it makes the rotator's own, or undefined. An
+ * intent is open while AWSCURRENT is still the version it saw: any store since (its own run's
+ * included) closes it. It covers the credential it names (an adoption), and any credential it
+ * did not already see that IAM dates from its writing (less IAM's rounding) to the end of its
+ * invocation.
  */
-function adoptionRace(
+function ownOrphans(
   observed: ObservedTarget,
-  currentId: string,
-): { lastWrite: Date; apartMs: number } | undefined {
-  const { current, previous, target } = observed;
-  if (!current || !previous) return undefined;
-  const before = parseRecord(previous.value, target);
-  if (before.kind !== 'valid' || before.record.credentialId !== currentId) return undefined;
-  const apartMs = Math.abs(current.createdAt.getTime() - previous.createdAt.getTime());
-  return apartMs < IN_FLIGHT_WINDOW_MS ? { lastWrite: current.createdAt, apartMs } : undefined;
+  others: readonly Credential[],
+): { intent: Intent; orphans: Credential[] } | undefined {
+  const intent = parseIntent(observed.intent?.value);
+  if (!intent || intent.currentVersionId !== observed.current?.versionId) return undefined;
+  const from = Date.parse(intent.writtenAt) - CREATE_DATE_TOLERANCE_MS;
+  const until = Date.parse(intent.endedAt ?? intent.deadline);
+  const orphans = others.filter(
+    (c) =>
+      c.status === 'Active' &&
+      (c.id === intent.credentialId ||
+        (!intent.known.includes(c.id) && c.createdAt.getTime() >= from && c.createdAt.getTime() <= until)),
+  );
+  return { intent, orphans };
+}
+
+/** Whether the invocation that wrote the intent can no longer be running. */
+function intentEnded(intent: Intent, now: Date, request: RotationRequest): boolean {
+  return (
+    intent.endedAt !== undefined ||
+    intent.requestId === request.requestId ||
+    now.getTime() >= Date.parse(intent.deadline)
+  );
 }
 
 /** Rule 2 on the state rule 1 left: free a slot (or block), issue, then retire the rest. */

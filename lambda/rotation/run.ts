@@ -2,14 +2,16 @@
 // carries the plan out through the two ports. It keeps no state between runs: everything
 // it needs is read from IAM and Secrets Manager, so an interrupted run is simply finished
 // by the next one (the planner's rule 4).
+import { createHash, randomUUID } from 'node:crypto';
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
 import type { DeclaredTargets } from '../declaration.ts';
-import { CredentialNotFoundError, RotatorError, SecretDeletedError } from '../errors.ts';
+import { CredentialNotFoundError, IntentClaimedError, RotatorError, SecretDeletedError } from '../errors.ts';
 import type { Command, TargetRef } from './commands.ts';
 import type {
   ActionTaken,
   Credential,
   CurrentVersion,
+  Intent,
   ObservedTarget,
   Policy,
   RejectedSecret,
@@ -17,13 +19,8 @@ import type {
   Target,
   TargetReport,
 } from './model.ts';
-import {
-  mayNeedPreviousVersion,
-  type Plan,
-  type PlannedAction,
-  type RotationRequest,
-  planTarget,
-} from './plan.ts';
+import { MAX_INVOCATION_MS, serializeIntent } from './intent.ts';
+import { mayNeedIntent, type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
 import { recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
@@ -48,6 +45,11 @@ export interface RunDeps {
   readonly log: Log;
   /** Milliseconds before the invocation times out; the run stops starting targets when low. */
   readonly remainingTimeMs?: (() => number) | undefined;
+  /**
+   * The invocation's id (Lambda's awsRequestId), written into every intent. @default a random
+   * UUID (a run outside Lambda)
+   */
+  readonly requestId?: string | undefined;
   /** Observe with IAM's AllUsers listing (one paged call per service). @default false */
   readonly bulkCredentialListing?: boolean | undefined;
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
@@ -68,8 +70,14 @@ type Mode = 'apply' | 'dryRun' | 'status';
 export async function runRotation(command: Command, deps: RunDeps): Promise<RunReport> {
   const startedAt = deps.now();
   const mode: Mode = command.action === 'status' ? 'status' : command.dryRun ? 'dryRun' : 'apply';
+  const requestId = deps.requestId ?? randomUUID();
   const request: RotationRequest =
-    command.action === 'rotate' ? { rotate: true, force: command.force } : { rotate: false, force: false };
+    command.action === 'rotate'
+      ? { rotate: true, force: command.force, requestId }
+      : { rotate: false, force: false, requestId };
+  // Until when this invocation can run: what every intent it writes promises.
+  const deadline = new Date(startedAt.getTime() + (deps.remainingTimeMs?.() ?? MAX_INVOCATION_MS));
+  const invocation: Invocation = { requestId, deadline };
 
   const reports: TargetReport[] = [];
   const rejected: RejectedSecret[] = [];
@@ -101,7 +109,7 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
       deferred.push(target.secretId);
       return undefined;
     }
-    return processTarget(target, mode, request, deps, observations?.get(target.secretId));
+    return processTarget(target, mode, request, invocation, deps, observations?.get(target.secretId));
   });
   for (const r of done) if (r) reports.push(r);
   if (deferred.length > 0) {
@@ -118,10 +126,17 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
   };
 }
 
+/** Who is running, and until when: what an intent records. */
+interface Invocation {
+  readonly requestId: string;
+  readonly deadline: Date;
+}
+
 async function processTarget(
   target: Target,
   mode: Mode,
   request: RotationRequest,
+  invocation: Invocation,
   deps: RunDeps,
   prefetched: Prefetched | undefined,
 ): Promise<TargetReport> {
@@ -134,7 +149,7 @@ async function processTarget(
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
     }
-    const result = await execute(target, plan.actions, deps);
+    const result = await execute(observed, plan.actions, invocation, deps);
     taken = result.taken;
     const report: TargetReport = {
       ...base,
@@ -151,6 +166,13 @@ async function processTarget(
   } catch (error) {
     const partial = error instanceof ExecutionError ? error.taken : taken;
     const cause = error instanceof ExecutionError ? error.cause : error;
+    if (cause instanceof IntentClaimedError) {
+      // Another run, started from the same state, does this step: nothing was written here.
+      const reason = 'another run is doing the same step right now; it completes it';
+      deps.log.warn('target left to another run', { ...base, reason, actions: partial });
+      const outcome = request.rotate ? 'blocked' : partial.length > 0 ? 'retired' : 'unchanged';
+      return { ...base, outcome, actions: partial, reason };
+    }
     const reason = describeFailure(cause, partial);
     deps.log.error('target failed', { ...base, reason, actions: partial });
     return { ...base, outcome: 'failed', actions: partial, reason };
@@ -165,24 +187,15 @@ interface Prefetched {
 
 async function observe(target: Target, deps: RunDeps, prefetched: Prefetched = {}): Promise<ObservedTarget> {
   // Independent reads: one round trip, not two.
-  const [{ current, previous }, credentials] = await Promise.all([
-    readSecret(target, deps, prefetched.current),
+  const [current, credentials] = await Promise.all([
+    prefetched.current ? prefetched.current.value : deps.secrets.readCurrent(target.secretId),
     prefetched.credentials ?? deps.credentials.listCredentials(target.userName, target.serviceName),
   ]);
-  return { target, current, previous, credentials };
-}
-
-/** AWSCURRENT, and AWSPREVIOUS too when the planner may need it (rare: adopted credentials). */
-async function readSecret(
-  target: Target,
-  deps: RunDeps,
-  prefetched: Prefetched['current'],
-): Promise<{ current: CurrentVersion | undefined; previous: CurrentVersion | undefined }> {
-  const current = prefetched ? prefetched.value : await deps.secrets.readCurrent(target.secretId);
-  const previous = mayNeedPreviousVersion(current, target)
-    ? await deps.secrets.readPrevious(target.secretId)
-    : undefined;
-  return { current, previous };
+  const observed: ObservedTarget = { target, current, credentials };
+  // The intent's value matters only for an Active credential the secret does not record (rare).
+  return mayNeedIntent(observed)
+    ? { ...observed, intent: await deps.secrets.readIntent(target.secretId) }
+    : observed;
 }
 
 /**
@@ -277,22 +290,42 @@ class ExecutionError extends Error {
   }
 }
 
-/** Carries out a plan in order; stops at the first failure, keeping what was done. */
+/**
+ * Carries out a plan in order; stops at the first failure, keeping what was done. Before a
+ * Create or a Reset it writes the intent; when the run fails after that, it says on its way
+ * out that it has ended, so the next invocation adopts the credential at once.
+ */
 async function execute(
-  target: Target,
+  observed: ObservedTarget,
   actions: readonly PlannedAction[],
+  invocation: Invocation,
   deps: RunDeps,
 ): Promise<{ taken: ActionTaken[]; currentCredentialId: string | undefined }> {
   const { credentials, secrets } = deps;
-  const { userName, serviceName, secretId } = target;
+  const { userName, serviceName, secretId } = observed.target;
   const taken: ActionTaken[] = [];
   const did = (type: ActionTaken['type'], credentialId: string) =>
     taken.push({ type, credentialId, at: deps.now().toISOString() });
   let currentCredentialId: string | undefined;
+  let intent: Intent | undefined;
+  const declare = async (step: string, credentialId?: string) => {
+    const written: Intent = {
+      requestId: invocation.requestId,
+      writtenAt: deps.now().toISOString(),
+      deadline: invocation.deadline.toISOString(),
+      ...(observed.current ? { currentVersionId: observed.current.versionId } : {}),
+      known: observed.credentials.map((c) => c.id),
+      ...(credentialId ? { credentialId } : {}),
+    };
+    await secrets.writeIntent(secretId, serializeIntent(written), claimToken(observed, step));
+    // Only a written intent is marked ended: a claimed one is another run's.
+    intent = written;
+  };
   try {
     for (const action of actions) {
       switch (action.type) {
         case 'issue': {
+          await declare('issue');
           // Never retried here: Create has no idempotency token. If anything below fails,
           // the new credential is left for the next run to adopt (rule 4) — never deleted,
           // because a store whose response was lost may have succeeded.
@@ -308,6 +341,7 @@ async function execute(
           break;
         }
         case 'adopt': {
+          await declare(`adopt ${action.credentialId}`, action.credentialId);
           const issued = await credentials.resetCredential(userName, action.credentialId);
           did('reset', issued.id);
           await secrets.storeCurrent(secretId, serializeRecord(recordFromIssued(issued)));
@@ -331,9 +365,41 @@ async function execute(
       }
     }
   } catch (error) {
+    if (intent && currentCredentialId === undefined) await markEnded(secretId, intent, deps);
     throw new ExecutionError(taken, error);
   }
   return { taken, currentCredentialId };
+}
+
+/**
+ * The intent's ClientRequestToken: the same for every run that would take the same step from
+ * the same observed versions, so of two overlapping runs only the first one's intent is
+ * written (the other gets IntentClaimedError and leaves the step to it). Any store or intent
+ * written since changes the versions, and with them the token.
+ */
+function claimToken(observed: ObservedTarget, step: string): string {
+  const intentVersion = observed.intent?.versionId ?? observed.target.intentVersionId ?? '-';
+  const seen = `${observed.target.secretId}\n${observed.current?.versionId ?? '-'}\n${intentVersion}\n${step}`;
+  return createHash('sha256').update(seen).digest('hex').slice(0, 32);
+}
+
+/**
+ * Best effort, on the way out after a failure: the intent, marked ended, so the next run need
+ * not wait for this invocation's deadline. If this write fails too, the deadline still ends it.
+ */
+async function markEnded(secretId: string, intent: Intent, deps: RunDeps): Promise<void> {
+  try {
+    await deps.secrets.writeIntent(
+      secretId,
+      serializeIntent({ ...intent, endedAt: deps.now().toISOString() }),
+    );
+  } catch (error) {
+    deps.log.warn('could not mark the intent ended; the next run waits for its deadline', {
+      secretId,
+      deadline: intent.deadline,
+      error: describeError(error),
+    });
+  }
 }
 
 async function ignoreMissing(p: Promise<void>): Promise<void> {
@@ -410,7 +476,7 @@ function describeFailure(error: unknown, taken: readonly ActionTaken[]): string 
   const message = describeError(error);
   const created = taken.at(-1);
   if (created && (created.type === 'create' || created.type === 'reset')) {
-    return `${message}; credential ${created.credentialId} was issued but not stored: the first run at least 15 minutes after its issue adopts it`;
+    return `${message}; credential ${created.credentialId} was issued but not stored: the next run adopts it`;
   }
   if (error instanceof SecretDeletedError) return `${message}; restore the secret to resume rotation`;
   return message;

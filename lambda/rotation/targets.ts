@@ -36,7 +36,13 @@ export function targetFromSecret(secret: SecretSummary): Target | Misconfigured 
       reason: `secret ${secret.name} lacks a value for tag ${missing.join(' and ')}; a target needs both ${USER_NAME_TAG} and ${SERVICE_NAME_TAG}`,
     };
   }
-  return { secretId: secret.arn, secretName: secret.name, userName, serviceName };
+  return {
+    secretId: secret.arn,
+    secretName: secret.name,
+    userName,
+    serviceName,
+    ...(secret.intentVersionId ? { intentVersionId: secret.intentVersionId } : {}),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   InvalidRequestException,
   ListSecretsCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
   SecretsManagerServiceException,
@@ -15,10 +16,12 @@ import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import {
   AccessDeniedError,
   AwsCallError,
+  IntentClaimedError,
   SecretDeletedError,
   SecretNotFoundError,
   ThrottledError,
 } from '../../lambda/errors.ts';
+import { INTENT_STAGE } from '../../lambda/rotation/intent.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
 
 const smMock = mockClient(SecretsManagerClient);
@@ -162,23 +165,79 @@ describe('SecretsStore', () => {
     });
   });
 
-  describe('readPrevious', () => {
-    it('reads the AWSPREVIOUS version, and undefined when there is none', async () => {
+  describe('readIntent', () => {
+    it('reads the version under the intent label, and undefined when there is none', async () => {
       smMock
-        .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
-        .resolvesOnce({ ARN: arn('a'), VersionId: 'v0', CreatedDate: written, SecretString: 'old' })
+        .on(GetSecretValueCommand, { VersionStage: INTENT_STAGE })
+        .resolvesOnce({ ARN: arn('a'), VersionId: 'i1', CreatedDate: written, SecretString: '{}' })
         .rejectsOnce(
           new ResourceNotFoundException({
-            message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS",
+            message: `Secrets Manager can't find the specified secret value for staging label: ${INTENT_STAGE}`,
             $metadata: { httpStatusCode: 400 },
           }),
         );
-      await expect(store.readPrevious(arn('a'))).resolves.toEqual({
-        versionId: 'v0',
+      await expect(store.readIntent(arn('a'))).resolves.toEqual({
+        versionId: 'i1',
         createdAt: written,
-        value: 'old',
+        value: '{}',
       });
-      await expect(store.readPrevious(arn('a'))).resolves.toBeUndefined();
+      await expect(store.readIntent(arn('a'))).resolves.toBeUndefined();
+    });
+  });
+
+  describe('intent metadata', () => {
+    it('tells from the staging labels ListSecrets and DescribeSecret return which version holds the intent', async () => {
+      const tags = [{ Key: USER_NAME_TAG, Value: 'u' }];
+      smMock.on(ListSecretsCommand).resolves({
+        SecretList: [
+          {
+            ARN: arn('a'),
+            Name: 'a',
+            Tags: tags,
+            SecretVersionsToStages: { v1: ['AWSCURRENT'], i1: [INTENT_STAGE] },
+          },
+          { ARN: arn('b'), Name: 'b', Tags: tags, SecretVersionsToStages: { v1: ['AWSCURRENT'] } },
+        ],
+      });
+      smMock.on(DescribeSecretCommand).resolves({
+        ARN: arn('a'),
+        Name: 'a',
+        VersionIdsToStages: { v1: ['AWSCURRENT'], i2: [INTENT_STAGE] },
+      });
+      const listed = await store.listTargetSecrets();
+      expect(listed.map((s) => s.intentVersionId)).toEqual(['i1', undefined]);
+      expect((await store.describeSecret(arn('a'))).intentVersionId).toBe('i2');
+    });
+  });
+
+  describe('writeIntent', () => {
+    it('writes a version under the intent label only, with the claim as its token', async () => {
+      smMock
+        .on(PutSecretValueCommand)
+        .resolves({ ARN: arn('a'), VersionId: 'claim-token-000000000000000000000' });
+      await expect(
+        store.writeIntent(arn('a'), '{"requestId":"r"}', 'claim-token-000000000000000000000'),
+      ).resolves.toBe('claim-token-000000000000000000000');
+      expect(smMock).toHaveReceivedCommandWith(PutSecretValueCommand, {
+        SecretId: arn('a'),
+        SecretString: '{"requestId":"r"}',
+        VersionStages: [INTENT_STAGE],
+        ClientRequestToken: 'claim-token-000000000000000000000',
+      });
+    });
+
+    it('reports a claim another run already took as IntentClaimedError', async () => {
+      smMock.on(PutSecretValueCommand).rejects(
+        new ResourceExistsException({
+          message: `You can't use ClientRequestToken t because that value is already in use for a version of secret ${arn('a')}.`,
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+      const error = await store
+        .writeIntent(arn('a'), '{}', 'claim-token-000000000000000000000')
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(IntentClaimedError);
+      expect((error as Error).message).toMatch(/another run already wrote the intent for this step/);
     });
   });
 

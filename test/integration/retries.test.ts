@@ -23,7 +23,12 @@ describe('handler over HTTP: SDK retries', () => {
 
   it('completes a rotation through throttling: the SDK retries Create and PutSecretValue', async () => {
     aws.emulator.faults.add({ operation: CREATE, kind: 'throttle' });
-    aws.emulator.faults.add({ operation: 'PutSecretValue', kind: 'throttle' });
+    // The store of the record (the intent write before Create names its own staging label).
+    aws.emulator.faults.add({
+      operation: 'PutSecretValue',
+      kind: 'throttle',
+      match: (params) => params.VersionStages === undefined,
+    });
 
     const { report, error } = await aws.invoke(rotateKeyspaces);
 
@@ -31,7 +36,7 @@ describe('handler over HTTP: SDK retries', () => {
     expect(outcomes(report)).toEqual({ 'app-keyspaces': 'rotated' });
     // The extra attempts are on the wire, not in the report.
     expect(answers(CREATE)).toEqual(['Throttling', 'OK']);
-    expect(answers('PutSecretValue')).toEqual(['ThrottlingException', 'OK']);
+    expect(answers('PutSecretValue')).toEqual(['OK', 'ThrottlingException', 'OK']); // intent, then the store twice
     expect(actions(report, 'app-keyspaces')).toEqual(['create', 'store']);
     expect(aws.emulator.iam.credentials({ userName: 'app-keyspaces' })).toHaveLength(1);
     expect(aws.lockoutProblems(['app-keyspaces'])).toEqual([]);
@@ -106,8 +111,11 @@ describe('handler over HTTP: SDK retries', () => {
     expect(target.actions).toEqual([]);
     expect(target.reason).toMatch(/CreateServiceSpecificCredential failed: .*LimitExceeded/);
     expect(answers(CREATE)).toEqual(['LimitExceeded']);
+    // The intent before Create, and on the way out the same intent marked ended: no credential.
     expect(aws.writesSince(0)).toEqual([
+      expect.stringMatching(/^PutSecretValue .* -> OK$/),
       expect.stringMatching(new RegExp(`^${CREATE} .* -> LimitExceeded$`)),
+      expect.stringMatching(/^PutSecretValue .* -> OK$/),
     ]);
     // The recorded credential still works.
     expect(aws.lockoutProblems()).toEqual([]);

@@ -8,8 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../../emulator/index.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
 import { World } from '../support/world.ts';
+
+/** The next run: a minute later (the schedule, a manual run, or Lambda's retry). */
+const NEXT_RUN_MS = 60_000;
 
 const TARGETS = [
   { user: 'alice', service: 'cassandra.amazonaws.com' },
@@ -30,9 +32,18 @@ async function setUp(start: Start): Promise<{ a: World; b: World; arns: string[]
   }
   if (start === 'rotation due') a.advanceDays(30);
   if (start === 'orphan') {
-    // What an interrupted run leaves: Active credentials nothing records, past the window.
-    for (const t of TARGETS) emulator.iam.issueCredential(t.user, t.service);
-    emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    // What an interrupted rotation leaves: its intent, marked ended, and Active credentials
+    // nothing records (every store failed).
+    a.advanceDays(30);
+    emulator.faults.add({
+      operation: 'PutSecretValue',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      match: (p) => p.VersionStages === undefined,
+    });
+    await a.run();
+    emulator.faults.clear();
+    emulator.clock.advance(NEXT_RUN_MS);
   }
   if (start === 'retire due') {
     a.advanceDays(30);
@@ -113,7 +124,10 @@ describe('overlapping runs', () => {
         'I2 (second run)',
       ).toEqual([]);
 
-      // I1 right after both, unless the only credential in question is still in flight.
+      // Never a stale password: whatever AWSCURRENT records holds what IAM last issued for it.
+      for (const arn of arns)
+        expect(storedIsLatest(a, arn), `${arn}: the stored secret is IAM's latest`).toBe(true);
+      // I1 right after both (a bootstrap that lost every race may not have stored anything yet).
       const lockedOut: string[] = [];
       for (const arn of arns) {
         try {
@@ -122,8 +136,8 @@ describe('overlapping runs', () => {
           lockedOut.push(arn);
         }
       }
-      // I4: one more run (after the in-flight window) completes whatever is left...
-      emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+      // I4: one more run, a minute later, completes whatever is left...
+      emulator.clock.advance(NEXT_RUN_MS);
       const third = await settle(a.run(RECONCILE));
       a.expectNoLockout();
       a.expectNoStrayCredentials();
@@ -139,33 +153,71 @@ describe('overlapping runs', () => {
 });
 
 describe('overlapping adoption of the same orphan', () => {
-  // KNOWN LIMITATION (docs/RELIABILITY.md): two runs adopting the same orphan both Reset it;
-  // if the run whose Reset came first stores last, AWSCURRENT holds a password IAM no longer
-  // accepts, and no later run can tell (List shows no password change). Re-reading the secret
-  // around the store only narrows the window; closing it needs either an exclusive claim before
-  // the Reset or the next run observing AWSPREVIOUS (two consecutive versions recording the
-  // same credential = re-adopt). Reserved concurrency 1 is what prevents it in production.
-  // `it.fails`: this test starts failing (and must be flipped) once the engine closes the race.
-  it('repairs a stale password left when the first run stores after the second reset', async () => {
+  // Two runs adopting the same orphan would both Reset it; if the first to Reset stored last,
+  // the secret would hold a password IAM no longer accepts. Both runs saw the same versions, so
+  // their intents carry the same ClientRequestToken: only the first is written, and the other
+  // run leaves the adoption to it. The first run's store is slowed so that, without that
+  // claim, its reset would be the older one and its store the last.
+  it('resets the orphan once and leaves no stale password, even when the first run stores last', async () => {
     const { a, b, arns } = await setUp('orphan');
-    const arn = arns[0] as string;
-    // Per-call delay: the first run's store waits until the second run has reset and stored.
     const slowStore = a.secrets.storeCurrent.bind(a.secrets);
     a.secrets.storeCurrent = async (secretId, value) => {
       await sleep(40);
       return slowStore(secretId, value);
     };
-    const first = settle(a.run(RECONCILE));
-    await sleep(10);
-    const second = await settle(b.run(RECONCILE));
-    const firstOutcome = await first;
-    results.push(`adoption race | - | 10 | scheduled | ${firstOutcome} | ${second}`);
-    a.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    const since = a.emulator.calls.length;
+    // Both observe before either writes its intent (every call held 3 ms).
+    a.emulator.faults.latencyMs = 3;
+    const [firstOutcome, second] = await Promise.all([settle(a.run(RECONCILE)), settle(b.run(RECONCILE))]);
+    a.emulator.faults.latencyMs = 0;
+    results.push(`adoption race | 3 | 0 | scheduled | ${firstOutcome} | ${second}`);
+    const resets = a.emulator.calls
+      .slice(since)
+      .filter((c) => c.operation === 'ResetServiceSpecificCredential');
+    expect(resets.map((c) => c.params.ServiceSpecificCredentialId)).toHaveLength(
+      new Set(resets.map((c) => c.params.ServiceSpecificCredentialId)).size,
+    );
+    for (const arn of arns) expect(storedIsLatest(a, arn)).toBe(true);
+    a.expectNoLockout();
+    a.emulator.clock.advance(NEXT_RUN_MS);
     await settle(a.run(RECONCILE));
-    a.expectNoLockout([arn]);
+    a.expectNoLockout();
+    a.expectNoStrayCredentials();
     await a.expectIdempotent();
   });
+
+  it('lets only one of two runs that saw the same state write its intent', async () => {
+    const { a, b, arns } = await setUp('rotation due');
+    // Both runs observe before either writes: the emulator holds every call 5 ms.
+    a.emulator.faults.latencyMs = 5;
+    const [ra, rb] = await Promise.all([a.run(RECONCILE), b.run(RECONCILE)]);
+    a.emulator.faults.latencyMs = 0;
+    for (const arn of arns) {
+      const outcomes = [ra, rb].map((r) => r.targets.find((t) => t.secretId === arn)?.outcome).sort();
+      expect(outcomes, `${arn}: one rotates, the other leaves it to it`).toEqual(['rotated', 'unchanged']);
+      const left = [ra, rb].flatMap((r) =>
+        r.targets.filter((t) => t.secretId === arn && t.outcome === 'unchanged'),
+      );
+      expect(left[0]?.reason).toMatch(/another run is doing the same step right now/);
+    }
+    expect(a.emulator.callsOf('CreateServiceSpecificCredential')).toHaveLength(2 * arns.length);
+    await a.expectInvariants();
+  });
 });
+
+/** Whether AWSCURRENT (if it records a credential that exists) holds the secret IAM last issued for it. */
+function storedIsLatest(w: World, arn: string): boolean {
+  const value = w.emulator.secrets.valueAt(arn);
+  let record: Record<string, unknown> | undefined;
+  try {
+    record = JSON.parse(value ?? '');
+  } catch {
+    return true; // a placeholder stores no password
+  }
+  const cred = w.emulator.iam.credential(String(record?.credentialId));
+  if (!cred) return true;
+  return (record?.password ?? record?.apiKey) === cred.secret;
+}
 
 // A report, not a test: the measured interleavings, for docs/RELIABILITY.md.
 afterAll(() => {

@@ -5,8 +5,8 @@
 // After every completed fault-free scheduled run, I1–I6 hold for every target, except in the
 // narrow cases where docs/DESIGN.md says an operator is needed (see `exception` below); those must
 // be reported as blocked/failed with the reason. At the end, with faults off and no more
-// tampering, every target reaches its goal state within two runs (each IN_FLIGHT_WINDOW_MS
-// apart); the operator-needed ones do after the operator's fix (a forced rotate, or a
+// tampering, every target reaches its goal state within two runs (each MAX_INVOCATION_MS
+// apart, so that the deadline of any crashed invocation has passed); the operator-needed ones do after the operator's fix (a forced rotate, or a
 // placeholder written over a foreign record) and two more runs.
 //
 // Runs: 300 sequences by default, 5000 with SOAK=1 (or PROPERTY_RUNS=n). Replay a failure
@@ -21,7 +21,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FaultKind } from '../../emulator/index.ts';
 import type { Policy, RunReport, TargetReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS, IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
+import { MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
+import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { World } from '../support/world.ts';
 
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? (process.env.SOAK === '1' ? 5000 : 300));
@@ -193,7 +194,7 @@ function youngUnrecorded(sim: Sim, arn: string) {
     (c) =>
       c.ServiceSpecificCredentialId !== id &&
       c.Status === 'Active' &&
-      now - c.CreateDate.getTime() < IN_FLIGHT_WINDOW_MS,
+      now - c.CreateDate.getTime() < MAX_INVOCATION_MS,
   );
 }
 
@@ -202,8 +203,9 @@ function youngUnrecorded(sim: Sim, arn: string) {
  * only cases: (a) the secret holds another target's record (failed: overwriting it would
  * destroy that target's only copy); (b) both slots are taken by credentials the secret does
  * not know and no usable one is recorded (blocked: DESIGN rule 3, an operator must free a
- * slot or force a rotate); (c) a credential younger than the in-flight window that nothing
- * records (another run may still be storing it: the next run settles it, I4).
+ * slot or force a rotate); (c) a credential that nothing records, issued by an invocation
+ * that crashed and may, for all another invocation knows, still be storing it (the first run
+ * after that invocation's deadline settles it, I4).
  */
 function exception(sim: Sim, arn: string, entry: TargetReport): string | undefined {
   const t = userOf(sim, arn);
@@ -218,7 +220,7 @@ function exception(sim: Sim, arn: string, entry: TargetReport): string | undefin
     return 'foreign';
   }
   if (usableRecorded(sim, arn)) return undefined; // I1 can hold: it must.
-  if (entry.reason && /another run may still be storing it/.test(entry.reason)) {
+  if (entry.reason && /which may still be running and storing it/.test(entry.reason)) {
     expect(
       youngUnrecorded(sim, arn).length,
       `in flight ${t.user}: a young unrecorded credential`,
@@ -435,7 +437,7 @@ async function converge(sim: Sim): Promise<void> {
   const twoRuns = async () => {
     let exceptions = new Map<string, string>();
     for (let i = 0; i < 2; i++) {
-      world.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+      world.emulator.clock.advance(MAX_INVOCATION_MS);
       const report = await world.run();
       sim.trail.push(`converge run ${i + 1} -> ${outcomes(report)}`);
       // I6 after the second run only: the first one is followed by the second anyway.
@@ -465,7 +467,7 @@ async function converge(sim: Sim): Promise<void> {
           SecretString: 'placeholder: reset by an operator',
         });
       } else {
-        world.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+        world.emulator.clock.advance(MAX_INVOCATION_MS);
         await world.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false });
       }
     }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
+import { serializeIntent } from '../../lambda/rotation/intent.ts';
+import type { Credential, Intent, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import {
   DAY_MS,
-  IN_FLIGHT_WINDOW_MS,
+  mayNeedIntent,
   type Plan,
-  type RotationRequest,
   planTarget,
-  mayNeedPreviousVersion,
+  type RotationRequest,
 } from '../../lambda/rotation/plan.ts';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
@@ -58,6 +58,31 @@ function recordedBy(c: Credential): string {
 }
 const written = (day: number) => at(day, 60_000);
 
+/** How long the issuing invocation of the intents below may run (Lambda's maximum). */
+const DEADLINE_MS = 15 * 60_000;
+/**
+ * `observed` plus the intent version: by default, invocation req-issuer wrote it at day 30 while
+ * AWSCURRENT was v1 and IAM listed only C, and may run until day 30 + 15 min.
+ */
+function withIntent(
+  observed: ObservedTarget,
+  fields: Partial<Omit<Intent, 'writtenAt' | 'endedAt'>> & { writtenAt?: Date; endedAt?: Date } = {},
+): ObservedTarget {
+  const { writtenAt = at(30), endedAt, ...rest } = fields;
+  const intent: Intent = {
+    requestId: 'req-issuer',
+    deadline: at(30, DEADLINE_MS).toISOString(),
+    known: observed.credentials
+      .filter((c) => c.createdAt.getTime() < writtenAt.getTime() - 1000)
+      .map((c) => c.id),
+    ...('currentVersionId' in fields ? {} : { currentVersionId: observed.current?.versionId }),
+    ...rest,
+    writtenAt: writtenAt.toISOString(),
+    ...(endedAt ? { endedAt: endedAt.toISOString() } : {}),
+  };
+  return { ...observed, intent: { versionId: 'i1', createdAt: writtenAt, value: serializeIntent(intent) } };
+}
+
 const MANUAL: RotationRequest = { rotate: true, force: false };
 const FORCED: RotationRequest = { rotate: true, force: true };
 
@@ -76,6 +101,8 @@ interface Case {
 const C = cred('ACCACURRENT0000000001', 0);
 const O_ACTIVE = cred('ACCAOTHER00000000001', -30);
 const O_INACTIVE = cred('ACCAOTHER00000000001', -30, 'Inactive');
+/** What an interrupted run leaves: issued one second after its intent (day 30), unrecorded. */
+const ORPHAN = cred('ACCAORPHAN0000000001', 30, 'Active', { createdAt: at(30, 1000) });
 
 const cases: Case[] = [
   // --- Bootstrap (rule 3)
@@ -321,49 +348,142 @@ const cases: Case[] = [
     outcome: 'rotated',
     actions: ['issue', `deactivate ${C.id}`],
   },
-  // --- Rule 4: recover
+  // --- Rule 4: recover (the intent decides whose an unrecorded credential is)
   {
-    name: 'adopts an Active credential issued after the secret was written (interrupted run)',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 30)], recordedBy(C), written(0)),
-    now: at(31),
+    name: 'adopts the credential of an invocation that ended before storing it (it said so on its way out)',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0)), { endedAt: at(30, 5000) }),
+    now: at(30, 60_000),
     outcome: 'recovered',
-    actions: ['adopt ACCAORPHAN0000000001', `deactivate ${C.id}`],
-    nextDueAt: at(37),
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
+    nextDueAt: at(37, 1000),
+    reason: /ACCAORPHAN0000000001 was issued by invocation req-issuer, which ended before storing it/,
   },
   {
-    name: 'adopts an orphan left by an interrupted bootstrap',
-    observed: observe([cred('ACCAORPHAN0000000001', 0)], 'placeholder', at(-1)),
-    now: at(1),
-    outcome: 'recovered',
-    actions: ['adopt ACCAORPHAN0000000001'],
-    nextDueAt: at(30),
+    name: 'leaves the credential alone while the issuing invocation may still be running',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0))),
+    now: at(30, DEADLINE_MS - 1),
+    outcome: 'unchanged',
+    actions: [],
+    nextDueAt: at(30, DEADLINE_MS),
+    reason: /issued by invocation req-issuer, which may still be running and storing it/,
   },
   {
-    // IAM's CreateDate has whole seconds, the secret version's CreatedDate milliseconds: the
-    // orphan of a bootstrap run started within a second of the secret's creation looks older.
-    name: 'adopts an orphan issued in the same second the placeholder was written (IAM dates are whole seconds)',
-    observed: observe([cred('ACCAORPHAN0000000001', 0)], 'placeholder', at(0, 400)),
-    now: at(0, IN_FLIGHT_WINDOW_MS + 400),
+    name: 'adopts exactly at the issuing invocation’s deadline',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0))),
+    now: at(30, DEADLINE_MS),
     outcome: 'recovered',
-    actions: ['adopt ACCAORPHAN0000000001'],
-    nextDueAt: at(30),
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
   },
   {
-    name: 'does not adopt a credential issued the second before the placeholder was written',
-    observed: observe([cred('ACCABEFORE0000000001', 0, 'Active')], 'placeholder', at(0, 1000)),
-    now: at(1),
+    name: 'adopts at once on a retry of the issuing invocation itself (Lambda keeps the request id)',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0))),
+    now: at(30, 60_000),
+    request: { rotate: false, force: false, requestId: 'req-issuer' },
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
+  },
+  {
+    name: 'blocks a manual rotate while the issuing invocation may still be running',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0))),
+    now: at(30, 60_000),
+    request: MANUAL,
+    outcome: 'blocked',
+    actions: [],
+  },
+  {
+    name: 'adopts the orphan of an interrupted bootstrap',
+    observed: withIntent(observe([ORPHAN], 'placeholder', at(-1)), { endedAt: at(30, 5000) }),
+    now: at(30, 60_000),
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`],
+    nextDueAt: at(60, 1000),
+  },
+  {
+    // plan.ts used to read "the version's CreatedDate" unguarded: a secret with no AWSCURRENT
+    // version at all (created without a value) and an Active credential.
+    name: 'adopts the orphan of a bootstrap of a secret that has no AWSCURRENT version',
+    observed: withIntent(
+      { target, current: undefined, credentials: [ORPHAN] },
+      { endedAt: at(30, 5000), currentVersionId: undefined },
+    ),
+    now: at(30, 60_000),
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`],
+  },
+  {
+    name: 'treats an Active credential of a secret with no AWSCURRENT version and no intent as someone else’s',
+    observed: { target, current: undefined, credentials: [ORPHAN] },
+    now: at(30, 60_000),
     outcome: 'rotated',
-    actions: ['issue', 'deactivate ACCABEFORE0000000001'],
+    actions: ['issue', `deactivate ${ORPHAN.id}`],
   },
   {
-    // Bootstrap then a manual rotate within one second: the first credential's CreateDate is
-    // in the second the current record was written, but it is the previous record's (in its
-    // overlap), not an orphan: it is retired as usual, never reset.
-    name: 'does not adopt the previous credential issued in the same second the current record was written',
-    observed: observe(
-      [cred('ACCAFIRST00000000001', 0), cred('ACCASECOND0000000001', 0)],
-      record('ACCASECOND0000000001', 0),
-      at(0, 700),
+    // IAM's CreateDate has whole seconds: issued 0.6 s after the intent, dated 0.4 s before it.
+    name: 'adopts a credential IAM dates in the same second just before the intent was written',
+    observed: withIntent(observe([C, cred(ORPHAN.id, 30)], recordedBy(C), written(0)), {
+      writtenAt: at(30, 400),
+      endedAt: at(30, 5000),
+    }),
+    now: at(30, 60_000),
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
+  },
+  {
+    name: 'never adopts a credential made by hand more than a second before the intent: someone else’s, rule 1',
+    observed: withIntent(observe([C, cred('ACCABYHAND0000000001', 30)], recordedBy(C), written(0)), {
+      writtenAt: at(30, 1001),
+      endedAt: at(30, 5000),
+    }),
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [
+      'deactivate ACCABYHAND0000000001',
+      'delete ACCABYHAND0000000001',
+      'issue',
+      `deactivate ${C.id}`,
+    ],
+  },
+  {
+    name: 'never adopts a credential made by hand after the issuing invocation ended',
+    observed: withIntent(
+      observe(
+        [C, cred('ACCABYHAND0000000001', 30, 'Active', { createdAt: at(30, 6000) })],
+        recordedBy(C),
+        written(0),
+      ),
+      { endedAt: at(30, 5000) },
+    ),
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [
+      'deactivate ACCABYHAND0000000001',
+      'delete ACCABYHAND0000000001',
+      'issue',
+      `deactivate ${C.id}`,
+    ],
+  },
+  {
+    name: 'never adopts a credential the intent already saw, even one IAM dates within its window',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0)), {
+      known: [C.id, ORPHAN.id],
+      endedAt: at(30, 5000),
+    }),
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [`deactivate ${ORPHAN.id}`, `delete ${ORPHAN.id}`, 'issue', `deactivate ${C.id}`],
+  },
+  {
+    // Replaces the old same-second tie rule: a credential rotated within one second of the
+    // one before is the previous record's (in its overlap). The intent that issued the
+    // current one saw AWSCURRENT at v0; it is v1 now, so that intent is closed.
+    name: 'does not adopt anything once AWSCURRENT was written after the intent (it is closed)',
+    observed: withIntent(
+      observe(
+        [cred('ACCAFIRST00000000001', 0), cred('ACCASECOND0000000001', 0)],
+        record('ACCASECOND0000000001', 0),
+        at(0, 700),
+      ),
+      { writtenAt: at(0, 100), currentVersionId: 'v0', known: [] },
     ),
     now: at(3),
     policy: { rotateAfterDays: 3, overlapDays: 0.5, gracePeriodDays: 1 },
@@ -371,60 +491,74 @@ const cases: Case[] = [
     actions: ['deactivate ACCAFIRST00000000001', 'delete ACCAFIRST00000000001', 'issue'],
   },
   {
-    // Found by the lifecycle properties: adopting an orphan already due for rotation left
-    // the rotation to the run after (I6). It is retired like any other credential instead.
-    name: 'does not adopt an orphan that is already due for rotation; rotates and retires it',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 1)], recordedBy(C), written(0)),
-    now: at(40),
+    name: 'adopts the credential an interrupted adoption named, however old, once that invocation ended',
+    observed: withIntent(observe([C, cred(ORPHAN.id, 29)], recordedBy(C), written(0)), {
+      credentialId: ORPHAN.id,
+      known: [C.id, ORPHAN.id],
+      endedAt: at(30, 5000),
+    }),
+    now: at(30, 60_000),
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
+  },
+  {
+    name: 'adopts an orphan one millisecond before it is due for rotation',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0)), { endedAt: at(30, 5000) }),
+    now: at(60, 999),
+    outcome: 'recovered',
+    actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`, `delete ${C.id}`],
+  },
+  {
+    // Found by the lifecycle properties: adopting an orphan already due for rotation left the
+    // rotation to the run after (I6). It is retired like any other credential instead.
+    name: 'does not adopt an orphan exactly at rotation age; rotates and retires it',
+    observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0)), { endedAt: at(30, 5000) }),
+    now: at(60, 1000),
     outcome: 'rotated',
-    actions: [
-      'deactivate ACCAORPHAN0000000001',
-      'delete ACCAORPHAN0000000001',
-      'issue',
-      `deactivate ${C.id}`,
-    ],
+    actions: [`deactivate ${ORPHAN.id}`, `delete ${ORPHAN.id}`, 'issue', `deactivate ${C.id}`],
   },
   {
     name: 'adopts the newest of two orphans and retires the other',
-    observed: observe(
-      [cred('ACCAORPHAN0000000001', 0), cred('ACCAORPHAN0000000002', 0.001)],
-      'placeholder',
-      at(-1),
+    observed: withIntent(
+      observe(
+        [
+          cred('ACCAORPHAN0000000002', 30, 'Active', { createdAt: at(30, 1000) }),
+          cred('ACCAORPHAN0000000001', 30, 'Active', { createdAt: at(30, 3000) }),
+        ],
+        'placeholder',
+        at(-1),
+      ),
+      { endedAt: at(30, 5000) },
     ),
-    now: at(1),
+    now: at(31),
     outcome: 'recovered',
-    actions: ['adopt ACCAORPHAN0000000002', 'deactivate ACCAORPHAN0000000001'],
-  },
-  {
-    name: 'leaves an orphan younger than the in-flight window alone',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 30)], recordedBy(C), written(0)),
-    now: at(30, IN_FLIGHT_WINDOW_MS - 1000),
-    outcome: 'unchanged',
-    actions: [],
-    nextDueAt: at(30, IN_FLIGHT_WINDOW_MS),
-    reason: /another run may still be storing it/,
-  },
-  {
-    name: 'adopts the orphan exactly when the in-flight window has passed',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 30)], recordedBy(C), written(0)),
-    now: at(30, IN_FLIGHT_WINDOW_MS),
-    outcome: 'recovered',
-    actions: ['adopt ACCAORPHAN0000000001', `deactivate ${C.id}`],
-  },
-  {
-    name: 'blocks a manual rotate while another run may be in flight',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 30)], recordedBy(C), written(0)),
-    now: at(30, 1000),
-    request: MANUAL,
-    outcome: 'blocked',
-    actions: [],
+    actions: ['adopt ACCAORPHAN0000000001', 'deactivate ACCAORPHAN0000000002'],
   },
   {
     name: 'does not adopt an Inactive unrecorded credential',
-    observed: observe([C, cred('ACCAORPHAN0000000001', 1, 'Inactive')], recordedBy(C), written(0)),
-    now: at(2),
-    outcome: 'unchanged',
-    actions: [],
+    observed: withIntent(observe([C, cred(ORPHAN.id, 30, 'Inactive')], recordedBy(C), written(0)), {
+      endedAt: at(30, 5000),
+    }),
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [`delete ${ORPHAN.id}`, 'issue', `deactivate ${C.id}`],
+  },
+  {
+    name: 'treats an unrecorded Active credential as someone else’s when no intent was read',
+    observed: observe([C, ORPHAN], recordedBy(C), written(0)),
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [`deactivate ${ORPHAN.id}`, `delete ${ORPHAN.id}`, 'issue', `deactivate ${C.id}`],
+  },
+  {
+    name: 'ignores an intent version whose value is not an intent',
+    observed: {
+      ...observe([C, ORPHAN], recordedBy(C), written(0)),
+      intent: { versionId: 'i1', createdAt: at(30), value: '{"requestId":1}' },
+    },
+    now: at(30, 60_000),
+    outcome: 'rotated',
+    actions: [`deactivate ${ORPHAN.id}`, `delete ${ORPHAN.id}`, 'issue', `deactivate ${C.id}`],
   },
   // --- Known but unusable current credential: rule 1 still dates the others
   {
@@ -481,7 +615,30 @@ const cases: Case[] = [
     outcome: 'rotated',
     actions: ['deactivate ACCANEWER00000000001', 'delete ACCANEWER00000000001', 'issue'],
   },
-  // --- Foreign record
+  // --- Foreign record, and what is not a record
+  {
+    name: 'refuses to overwrite a record of the same user for another service',
+    observed: observe(
+      [],
+      JSON.stringify({
+        ...JSON.parse(record('ACCAFOREIGN000000001', 0)),
+        serviceName: 'codecommit.amazonaws.com',
+      }),
+      written(0),
+    ),
+    now: at(1),
+    outcome: 'failed',
+    actions: [],
+    reason: /records a credential of alice\/codecommit\.amazonaws\.com/,
+  },
+  {
+    name: 'bootstraps a record with a user name but no password (not a record)',
+    observed: observe([C], JSON.stringify({ ...JSON.parse(recordedBy(C)), password: undefined }), written(0)),
+    now: at(1),
+    outcome: 'rotated',
+    actions: ['issue', `deactivate ${C.id}`],
+    reason: /secret value is not a credential record/,
+  },
   {
     name: 'refuses to overwrite a record of another target',
     observed: observe([], record('ACCAFOREIGN000000001', 0, 'bob'), written(0)),
@@ -528,41 +685,51 @@ describe('planTarget', () => {
   });
 });
 
-describe('planTarget: overlapping adoptions of one credential', () => {
-  const X = cred('ACCAADOPTED000000001', 0);
-  const version = (createdAt: Date, versionId: string) => ({ versionId, createdAt, value: recordedBy(X) });
-  const raced = (apartMs: number, previousAt = at(1)): ObservedTarget => ({
-    target,
-    current: version(new Date(previousAt.getTime() + apartMs), 'v2'),
-    previous: version(previousAt, 'v1'),
-    credentials: [X],
+describe('mayNeedIntent', () => {
+  const withIntentLabel = { ...target, intentVersionId: 'i1' };
+  const seen = (credentials: Credential[], current = true): ObservedTarget => ({
+    target: withIntentLabel,
+    current: current ? { versionId: 'v1', createdAt: written(0), value: recordedBy(C) } : undefined,
+    credentials,
   });
 
-  it('adopts the credential again once both writers have settled', () => {
-    const plan = planTarget(raced(40), POLICY, at(1, IN_FLIGHT_WINDOW_MS + 40));
-    expect(plan.outcome).toBe('recovered');
-    expect(plan.actions.map(describeAction)).toEqual([`adopt ${X.id}`]);
-    expect(plan.reason).toMatch(/two runs stored credential ACCAADOPTED000000001 40 ms apart/);
+  it('reads nothing when the secret has no intent version', () => {
+    expect(mayNeedIntent({ ...seen([C, ORPHAN]), target })).toBe(false);
   });
 
-  it('waits while the second writer may still be in flight', () => {
-    const plan = planTarget(raced(40), POLICY, at(1, 1000));
-    expect(plan.outcome).toBe('unchanged');
-    expect(plan.actions).toEqual([]);
-    expect(plan.nextDueAt?.toISOString()).toBe(at(1, IN_FLIGHT_WINDOW_MS + 40).toISOString());
+  it('reads nothing for the recorded credential and for others issued before AWSCURRENT was written', () => {
+    expect(mayNeedIntent(seen([C, O_ACTIVE]))).toBe(false);
+    expect(mayNeedIntent(seen([C, cred(ORPHAN.id, 30, 'Inactive')]))).toBe(false);
   });
 
-  it('does not trigger again after the repair, whose version is written later than the window', () => {
-    const plan = planTarget(raced(IN_FLIGHT_WINDOW_MS), POLICY, at(2));
-    expect(plan.outcome).toBe('unchanged');
+  it('reads the intent for an Active unrecorded credential issued after AWSCURRENT was written', () => {
+    expect(mayNeedIntent(seen([C, ORPHAN]))).toBe(true);
+    // IAM's whole seconds, and a second of clock difference: the same second counts, and the one before.
+    expect(mayNeedIntent(seen([C, cred(ORPHAN.id, 0, 'Active', { createdAt: at(0, 59_000) })]))).toBe(true);
+    expect(mayNeedIntent(seen([C, cred(ORPHAN.id, 0, 'Active', { createdAt: at(0, 58_999) })]))).toBe(false);
   });
 
-  it('asks for AWSPREVIOUS only for a credential stored long after IAM created it (an adoption)', () => {
-    const stored = (ms: number) => ({ versionId: 'v', createdAt: at(0, ms), value: recordedBy(X) });
-    expect(mayNeedPreviousVersion(stored(IN_FLIGHT_WINDOW_MS), target)).toBe(true);
-    expect(mayNeedPreviousVersion(stored(900), target)).toBe(false);
-    expect(mayNeedPreviousVersion({ versionId: 'v', createdAt: at(5), value: 'placeholder' }, target)).toBe(
-      false,
-    );
+  it('reads the intent for any Active credential when the secret has no AWSCURRENT version', () => {
+    expect(mayNeedIntent(seen([O_ACTIVE], false))).toBe(true);
+  });
+});
+
+describe('planTarget: forced rotate picks the older credential by date, not by id', () => {
+  it('deletes the older of two credentials made by hand even when its id sorts last', () => {
+    const older = cred('ACCAZZZZ000000000001', 1);
+    const newer = cred('ACCAAAAA000000000001', 2);
+    const plan = planTarget(observe([newer, older], 'placeholder', at(-1)), POLICY, at(3), FORCED);
+    expect(plan.actions.map(describeAction)).toEqual([
+      `delete ${older.id} (early)`,
+      'issue',
+      `deactivate ${newer.id}`,
+    ]);
+  });
+
+  it('breaks a tie in dates by id', () => {
+    const a = cred('ACCAAAAA000000000001', 1);
+    const b = cred('ACCABBBB000000000001', 1);
+    const plan = planTarget(observe([b, a], 'placeholder', at(-1)), POLICY, at(3), FORCED);
+    expect(plan.actions[0]).toEqual({ type: 'delete', credentialId: a.id, early: true });
   });
 });

@@ -3,8 +3,8 @@
 import { UpdateServiceSpecificCredentialCommand } from '@aws-sdk/client-iam';
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { INTENT_STAGE, MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
-import { IN_FLIGHT_WINDOW_MS } from '../../lambda/rotation/plan.ts';
 import { World } from '../support/world.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
@@ -16,6 +16,10 @@ function only(report: { targets: readonly TargetReport[] }): TargetReport {
   return report.targets[0] as TargetReport;
 }
 const types = (r: TargetReport) => r.actions.map((a) => a.type);
+/** Lambda retries a failed asynchronous invocation about a minute later. */
+const MINUTE = 60_000;
+/** The store of a credential record, not the intent write (which names its own label). */
+const isStore = (p: Record<string, unknown>) => p.VersionStages === undefined;
 
 describe('rotation lifecycle', () => {
   it('bootstraps, stays quiet, rotates at day 31 and deletes the old credential after the grace period', async () => {
@@ -138,18 +142,17 @@ describe('rotation lifecycle', () => {
     await w.run();
     const first = w.recordedId(arn);
     w.advanceDays(31);
-    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10 });
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
 
     const failed = only(await w.run());
     expect(failed.outcome).toBe('failed');
-    expect(failed.reason).toMatch(
-      /was issued but not stored: the first run at least 15 minutes after its issue adopts it/,
-    );
+    expect(failed.reason).toMatch(/was issued but not stored: the next run adopts it/);
     expect(w.recordedId(arn)).toBe(first); // the old credential still works: no lockout
     w.expectNoLockout();
     w.emulator.faults.clear();
 
-    w.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    // The failed run said on its way out that it ended: the next invocation adopts at once.
+    w.emulator.clock.advance(MINUTE);
     const recovered = only(await w.run());
     expect(recovered.outcome).toBe('recovered');
     expect(types(recovered)).toEqual(['reset', 'store', 'deactivate']);
@@ -178,7 +181,7 @@ describe('rotation lifecycle', () => {
     w.expectNoLockout();
     expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
 
-    w.emulator.clock.advance(IN_FLIGHT_WINDOW_MS);
+    w.emulator.clock.advance(MINUTE);
     expect(only(await w.run()).outcome).toBe('recovered');
     await w.expectInvariants();
   });
@@ -275,6 +278,230 @@ describe('rotation lifecycle', () => {
     expect(bob?.reason).toContain('records a credential of alice/cassandra.amazonaws.com');
     expect(w.writesSince(since)).toEqual([]);
     w.expectNoLeaks();
+  });
+});
+
+describe('recovery by the write-ahead intent', () => {
+  it('adopts at once after the store failed: the next invocation in the same minute stores the new credential, the one after writes nothing', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: Infinity, match: isStore });
+    const failed = only(await w.run());
+    const issued = failed.actions.find((a) => a.type === 'create')?.credentialId;
+    expect(issued).toBeDefined();
+    // The intent, marked ended on the way out: ids and times only.
+    const intent = JSON.parse(String(w.emulator.secrets.valueAt(arn, INTENT_STAGE)));
+    expect(Object.keys(intent).sort()).toEqual(
+      ['currentVersionId', 'deadline', 'endedAt', 'known', 'requestId', 'writtenAt'].sort(),
+    );
+    w.emulator.faults.clear();
+
+    w.emulator.clock.advance(MINUTE);
+    const next = only(await w.run());
+    expect(next.outcome).toBe('recovered');
+    expect(w.recordedId(arn)).toBe(issued);
+    expect(w.emulator.iam.credentials({ userName: 'app' }).length).toBeLessThanOrEqual(2);
+    w.expectNoLockout();
+    await w.expectInvariants(); // its second run writes nothing (I6)
+  });
+
+  it('adopts at once after a lost Create response (the applied Create is adopted, not repeated)', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'lose-response' });
+    expect(only(await w.run()).outcome).toBe('failed');
+    const orphan = w.emulator.iam
+      .credentials({ userName: 'app' })
+      .find((c) => c.ServiceSpecificCredentialId !== w.recordedId(arn));
+
+    w.emulator.clock.advance(MINUTE);
+    expect(only(await w.run()).outcome).toBe('recovered');
+    expect(w.recordedId(arn)).toBe(orphan?.ServiceSpecificCredentialId);
+    expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toHaveLength(2);
+    await w.expectInvariants();
+  });
+
+  it("after a crash, adopts on Lambda's retry of the same invocation; another invocation waits for the deadline", async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    // The process dies right after Create: nothing is marked ended.
+    w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'crash-after' });
+    await w.run({ action: 'reconcile', dryRun: false }, { requestId: 'crashed-invocation' });
+    w.emulator.faults.clear();
+    w.emulator.clock.advance(MINUTE);
+
+    // A different invocation cannot know the crashed one is gone: it leaves the credential alone.
+    const since = w.emulator.calls.length;
+    const other = only(await w.run());
+    expect(other.outcome).toBe('unchanged');
+    expect(other.reason).toMatch(/issued by invocation crashed-invocation, which may still be running/);
+    expect(w.writesSince(since)).toEqual([]);
+    w.expectNoLockout();
+
+    // Lambda's retry keeps the request id: that invocation has ended, so it adopts at once.
+    const retry = only(
+      await w.run({ action: 'reconcile', dryRun: false }, { requestId: 'crashed-invocation' }),
+    );
+    expect(retry.outcome).toBe('recovered');
+    expect(w.recordedId(arn)).toBe(retry.currentCredentialId);
+    await w.expectInvariants();
+  });
+
+  it('adopts after the deadline when the issuing invocation could not say it ended', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'crash-after' });
+    await w.run();
+    w.emulator.faults.clear();
+    w.emulator.clock.advance(MAX_INVOCATION_MS - MINUTE);
+    expect(only(await w.run()).outcome).toBe('unchanged');
+    w.emulator.clock.advance(MINUTE);
+    const r = only(await w.run());
+    expect(r.outcome).toBe('recovered');
+    expect(w.recordedId(arn)).toBe(r.currentCredentialId);
+    await w.expectInvariants();
+  });
+
+  it('blocks, without any IAM write, when both slots are taken by credentials made by hand after the placeholder; a forced rotate converges', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    w.advanceDays(1);
+    const byHand = [
+      w.emulator.iam.issueCredential('app', KEYSPACES),
+      w.emulator.iam.issueCredential('app', KEYSPACES),
+    ].map((c) => c.ServiceSpecificCredentialId);
+    const since = w.emulator.calls.length;
+
+    const reconcile = only(await w.run());
+    expect(reconcile.outcome).toBe('blocked');
+    expect(reconcile.reason).toMatch(/both credential slots are taken/);
+    const rotate = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false }),
+    );
+    expect(rotate.outcome).toBe('blocked');
+    expect(w.writesSince(since)).toEqual([]);
+    for (const id of byHand) expect(w.emulator.iam.credential(id)?.Status).toBe('Active');
+    w.emulator.clock.advance(20 * MINUTE); // no waiting makes them the rotator's own
+    expect(only(await w.run()).outcome).toBe('blocked');
+    expect(w.emulator.callsOf('ResetServiceSpecificCredential')).toEqual([]);
+
+    const forced = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false }),
+    );
+    expect(forced.outcome).toBe('rotated');
+    await w.expectInvariants();
+    expect(w.emulator.callsOf('ResetServiceSpecificCredential')).toEqual([]);
+  });
+
+  it('never resets a hand-made credential newer than the placeholder: issues its own and retires that one by rule 1', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    w.advanceDays(1);
+    const byHand = w.emulator.iam.issueCredential('app', KEYSPACES).ServiceSpecificCredentialId;
+    w.emulator.clock.advance(20 * MINUTE);
+
+    const r = only(await w.run());
+    expect(r.outcome).toBe('rotated');
+    expect(types(r)).toEqual(['create', 'store', 'deactivate']);
+    expect(r.actions.at(-1)?.credentialId).toBe(byHand);
+    expect(w.recordedId(arn)).not.toBe(byHand);
+    expect(w.emulator.callsOf('ResetServiceSpecificCredential')).toEqual([]);
+    await w.expectInvariants();
+  });
+});
+
+describe('executor details', () => {
+  const denied = { code: 'AccessDenied', status: 403, message: 'User is not authorized' };
+
+  it('reports a denied deactivate as a failure, never as done', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    w.emulator.faults.add({
+      operation: 'UpdateServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      error: denied,
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(types(r)).toEqual(['create', 'store']);
+    expect(r.reason).toMatch(/AccessDenied/);
+  });
+
+  it('reports a denied delete as a failure, never as done', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    await w.run();
+    w.advanceDays(7);
+    w.emulator.faults.add({
+      operation: 'DeleteServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      error: denied,
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(r.actions).toEqual([]);
+    expect(w.emulator.iam.credentials({ userName: 'app' })).toHaveLength(2);
+  });
+
+  it('reads a secret the batch read left out on its own, rather than taking it for empty', async () => {
+    const w = new World();
+    const arns = Array.from({ length: 20 }, (_, i) => w.addTarget(`user${i}`, KEYSPACES));
+    await w.run();
+    const batch = w.secrets.readCurrentMany.bind(w.secrets);
+    w.secrets.readCurrentMany = async (ids) => {
+      const values = await batch(ids);
+      values.delete(arns[3] as string);
+      return values;
+    };
+    w.advanceDays(1);
+    const since = w.emulator.calls.length;
+    const report = await w.run();
+    expect(report.targets.map((t) => t.outcome)).toEqual(Array(20).fill('unchanged'));
+    expect(w.writesSince(since)).toEqual([]);
+    expect(w.emulator.calls.slice(since).filter((c) => c.operation === 'GetSecretValue')).toHaveLength(1);
+  });
+
+  it('reports a blocked rotation as blocked in a dry run even when rule 1 has work to do', async () => {
+    const w = new World({ policy: { rotateAfterDays: 30, overlapDays: 1, gracePeriodDays: 7 } });
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    w.advanceDays(2); // the replaced credential's overlap is over: deactivating it is due
+    const dry = only(
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: true }),
+    );
+    expect(dry.outcome).toBe('blocked');
+    expect(dry.reason).toMatch(/both credential slots are taken/);
+  });
+
+  it('marks exactly the recorded credential as current in a status report', async () => {
+    const w = new World({ policy: { rotateAfterDays: 30, overlapDays: 1, gracePeriodDays: 7 } });
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    const first = w.recordedId(arn);
+    await w.run({ action: 'rotate', target: { secretId: arn }, force: false, dryRun: false });
+    const status = only(await w.run({ action: 'status' }));
+    expect(status.outcome).toBe('unchanged');
+    expect(status.credentials?.map((c) => [c.id, c.current]).sort()).toEqual(
+      [
+        [first, false],
+        [w.recordedId(arn), true],
+      ].sort(),
+    );
   });
 });
 

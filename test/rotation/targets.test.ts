@@ -24,8 +24,11 @@ function portWith(secrets: SecretSummary[]): SecretsPort {
       return s;
     },
     readCurrent: async () => undefined,
-    readPrevious: async () => undefined,
+    readIntent: async () => undefined,
     storeCurrent: async () => {
+      throw new Error('discovery must not write');
+    },
+    writeIntent: async () => {
       throw new Error('discovery must not write');
     },
   };

@@ -134,8 +134,15 @@ export class World {
     error: (message, data) => this.logs.push({ level: 'error', message, data }),
   };
 
-  /** Runs the executor once; a thrown error is recorded and rethrown. */
-  async run(command: Command = { action: 'reconcile', dryRun: false }): Promise<RunReport> {
+  /**
+   * Runs the executor once; a thrown error is recorded and rethrown. Each run is a new
+   * invocation (a random request id) unless `requestId` is given: Lambda's retry of an
+   * invocation keeps its id.
+   */
+  async run(
+    command: Command = { action: 'reconcile', dryRun: false },
+    opts: { readonly requestId?: string } = {},
+  ): Promise<RunReport> {
     this.forced = command.action === 'rotate' && command.force && !command.dryRun;
     try {
       const report = await runRotation(command, {
@@ -146,6 +153,7 @@ export class World {
         log: this.log,
         concurrency: this.concurrency,
         bulkCredentialListing: this.bulkCredentialListing,
+        requestId: opts.requestId,
       });
       this.reports.push(report);
       return report;
