@@ -32,6 +32,12 @@ const EXEMPT: Record<string, string> = {
   'npm run invoke': "the command's name in prose; its documented invocations are run",
   'npm run bench': 'runs for minutes; test/bench/harness.test.ts runs its pieces',
   'npm run bench:record': 'runs for minutes and rewrites tracked files; the same run as `npm run bench`',
+  'npm run build':
+    "the command's name in prose (the cdk.json app runs it); test/build-package.ts runs it before the suite",
+  'npm pack':
+    "the command's name in prose; test/infra/package.test.ts packs, installs and synthesizes the tarball",
+  'npm install ./service-credential-rotator-0.1.0.tgz':
+    'installs into your own CDK app; test/infra/package.test.ts installs the packed tarball into a temporary app offline',
   'npm run test:soak': 'runs for minutes; npm test runs the same property test with 300 sequences',
   'npx vitest run test/integration': 'runs the folder that contains this test',
   'npm run -s fleet -- --region eu-west-1 --function "$(aws cloudformation describe-stacks --region eu-west-1 --stack-name CredentialRotator-prod-eu --output text --query "Stacks[0].Outputs[?OutputKey==\'FunctionName\'].OutputValue")"':

@@ -2,6 +2,7 @@
 // PutSecretValue with a 400 whose message quotes the SecretString (plain, JSON-escaped, and the
 // whole request body), as a validation error may. No fragment of the issued password may reach
 // the logs, the report, the events or the error payload Lambda sends to the failure queue.
+import { INTENT_STAGE } from '../../lambda/rotation/intent.ts';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +20,10 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Forwards to the emulator, except PutSecretValue: a 400 that echoes its request. */
+/**
+ * Forwards to the emulator, except the PutSecretValue that stores a credential: a 400 that
+ * echoes its request. (The run's intent write before Create carries no secret and passes.)
+ */
 async function echoingStub(
   emulatorUrl: string,
 ): Promise<{ url: string; echoed: () => number; server: Server }> {
@@ -27,7 +31,10 @@ async function echoingStub(
   const server = createServer((req, res) => {
     void (async () => {
       const body = await bodyOf(req);
-      if (req.headers['x-amz-target'] === 'secretsmanager.PutSecretValue') {
+      const storesCredential =
+        req.headers['x-amz-target'] === 'secretsmanager.PutSecretValue' &&
+        !(JSON.parse(body) as { VersionStages?: string[] }).VersionStages?.includes(INTENT_STAGE);
+      if (storesCredential) {
         echoed++;
         const secretString = String(JSON.parse(body).SecretString);
         const message =
