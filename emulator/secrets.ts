@@ -580,12 +580,11 @@ export class SecretsModel {
     const rules = this.checkRotationRules(p.RotationRules);
     const lambdaArn = (p.RotationLambdaARN as string | undefined) || s.rotation?.lambdaArn;
     if (!lambdaArn) throw invalidRequest(NO_ROTATION_FUNCTION);
-    const pending = pendingRotation(s);
-    if (pending) {
-      // The SDK's own retry of this call (same token, after a lost answer) is answered again.
-      if (token === pending.id) return { ARN: s.arn, Name: s.name, VersionId: pending.id };
-      throw invalidRequest(ROTATION_IN_PROGRESS);
-    }
+    // The SDK's own retry of this call (same token, after a lost answer) is answered again,
+    // starting nothing, whether that rotation is still running or already over.
+    const retry = token === undefined ? undefined : s.versions.find((v) => v.id === token);
+    if (retry) return { ARN: s.arn, Name: s.name, VersionId: retry.id };
+    if (pendingRotation(s)) throw invalidRequest(ROTATION_IN_PROGRESS);
     const immediately = p.RotateImmediately !== false;
     const rotation: RotationConfig = s.rotation ?? { enabled: true };
     rotation.enabled = true;
@@ -594,13 +593,6 @@ export class SecretsModel {
     s.rotation = rotation;
     if (!immediately || !rotation.lastRotatedDate) rotation.nextRotationDate = this.nextRotation(rotation);
     const id = token ?? uuid();
-    if (s.versions.some((v) => v.id === id)) {
-      throw new AwsApiError(
-        'ResourceExistsException',
-        400,
-        `You can't use ClientRequestToken ${id} because that value is already in use for a version of secret ${s.arn}.`,
-      );
-    }
     // The new version has no value: the rotation function's createSecret puts one in it.
     this.addVersion(s, id, {}, [AWSPENDING]);
     this.options.onRotationStart?.({ secretArn: s.arn, token: id, lambdaArn, immediately });
