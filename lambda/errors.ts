@@ -57,6 +57,11 @@ export class ThrottledError extends AwsCallError {}
 export class SecretNotFoundError extends AwsCallError {}
 /** Secrets Manager: the secret is scheduled for deletion. */
 export class SecretDeletedError extends AwsCallError {}
+/**
+ * Secrets Manager: RotateSecret refused because an earlier rotation is unfinished (AWSPENDING
+ * on a version other than AWSCURRENT); Secrets Manager retries that one itself.
+ */
+export class RotationInProgressError extends AwsCallError {}
 
 /** Targets named in a RunFailedError's message; `failedTargets` holds them all. */
 const NAMED_FAILURES = 20;
