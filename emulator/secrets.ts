@@ -601,10 +601,9 @@ export class SecretsModel {
 
   CancelRotateSecret(p: Params): Params {
     const s = this.get(p.SecretId);
-    if (s.rotation) {
-      s.rotation.enabled = false;
-      s.rotation.nextRotationDate = undefined;
-    }
+    if (!s.rotation?.lambdaArn) throw invalidRequest(NO_ROTATION_FUNCTION);
+    s.rotation.enabled = false;
+    s.rotation.nextRotationDate = undefined;
     s.lastChangedDate = this.now();
     // Labels stay as they are: AWS leaves AWSPENDING on the half-made version for the caller
     // to remove (or promote) with UpdateSecretVersionStage.
@@ -686,11 +685,7 @@ export class SecretsModel {
     }
     const days = r.AutomaticallyAfterDays;
     if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 1000)) {
-      throw new AwsApiError(
-        'ValidationException',
-        400,
-        `1 validation error detected: Value '${days}' at 'rotationRules.automaticallyAfterDays' failed to satisfy constraint: Member must have value ${days < 1 ? 'greater than or equal to 1' : 'less than or equal to 1000'}`,
-      );
+      throw invalidParameter('RotationRules.AutomaticallyAfterDays must be within 1-1000.');
     }
     if (r.ScheduleExpression !== undefined && !/^(rate|cron)\(.+\)$/.test(r.ScheduleExpression)) {
       throw invalidParameter(`The schedule expression ${r.ScheduleExpression} isn't valid.`);

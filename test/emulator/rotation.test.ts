@@ -172,13 +172,16 @@ describe.each(MODES)('Secrets Manager rotation (%s)', (mode) => {
     expect(all.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
 
-  it('validates RotationRules', async () => {
+  it('validates RotationRules, and refuses to cancel a rotation never configured', async () => {
     const both = await failure(
       rotate({ RotationRules: { AutomaticallyAfterDays: 1, ScheduleExpression: 'rate(1 days)' } }),
     );
     expect(both.name).toBe('InvalidParameterException');
     const zero = await failure(rotate({ RotationRules: { AutomaticallyAfterDays: 0 } }));
-    expect(zero.name).toBe('ValidationException');
+    expect(zero.name).toBe('InvalidParameterException');
+    expect(zero.message).toBe('RotationRules.AutomaticallyAfterDays must be within 1-1000.');
+    const cancel = await failure(sm.send(new CancelRotateSecretCommand({ SecretId: 's' })));
+    expect(cancel.message).toBe(NO_ROTATION_FUNCTION);
     expect(h.emu.secrets.labels('s')).toEqual({ [v1]: ['AWSCURRENT'] });
   });
 
