@@ -24,7 +24,7 @@ export {
   ROTATION_IN_PROGRESS,
 } from './secrets.ts';
 export type { RotationConfig, RotationRules, StoredSecret, StoredVersion, Tag } from './secrets.ts';
-export { ROTATION_STEP_OPERATION, ROTATION_STEPS, Rotations } from './rotations.ts';
+export { httpInvoker, ROTATION_STEP_OPERATION, ROTATION_STEPS, Rotations } from './rotations.ts';
 export type {
   RotationEvent,
   RotationInvoker,

@@ -1,11 +1,13 @@
 // Standalone emulator server: `tsx emulator/main.ts [--port 4566] [--host 127.0.0.1]
-// [--state FILE] [--iam-page-size N] [--latency-ms N] [--user NAME ...]`.
+// [--state FILE] [--iam-page-size N] [--latency-ms N] [--user NAME ...] [--lambda-endpoint URL]`.
 // Prints `AWS emulator listening on <url>` once ready. With --state the state (clock offset,
 // IAM, secrets) is loaded at start and saved after every mutating call, so separate runs
-// (e.g. `npm run invoke`) see each other's effects.
+// (e.g. `npm run invoke`) see each other's effects. With --lambda-endpoint, RotateSecret
+// invokes the rotation function's steps through Lambda's Invoke API at that URL.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AwsEmulator } from './emulator.ts';
+import { httpInvoker } from './rotations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     'iam-page-size': { type: 'string' },
     'latency-ms': { type: 'string' },
     user: { type: 'string', multiple: true },
+    'lambda-endpoint': { type: 'string' },
   },
 });
 
@@ -30,6 +33,7 @@ const emulator: AwsEmulator = new AwsEmulator({
   iamPageSize: values['iam-page-size'] ? Number(values['iam-page-size']) : undefined,
   latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : undefined,
   onMutation: save,
+  rotationInvoker: values['lambda-endpoint'] ? httpInvoker(values['lambda-endpoint']) : undefined,
 });
 
 if (statePath && existsSync(statePath)) emulator.restore(JSON.parse(readFileSync(statePath, 'utf8')));

@@ -39,6 +39,33 @@ export type RotationInvoker = (lambdaArn: string, event: RotationEvent) => unkno
  */
 export const ROTATION_STEP_OPERATION = 'RotationStep';
 
+/**
+ * An invoker that calls the function over HTTP the way Lambda's Invoke API is called
+ * (POST `<endpoint>/2015-03-31/functions/<function>/invocations`, the event as the body), for
+ * a standalone emulator and a locally served function. A non-2xx answer, or Lambda's
+ * `X-Amz-Function-Error` header (the function threw), fails the step.
+ */
+export function httpInvoker(endpoint: string): RotationInvoker {
+  return async (lambdaArn, event) => {
+    const url = `${endpoint.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(lambdaArn)}/invocations`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    await response.arrayBuffer();
+    const functionError = response.headers.get('x-amz-function-error');
+    if (!response.ok || functionError) {
+      throw Object.assign(
+        new Error(`${event.Step} failed: HTTP ${response.status} ${functionError ?? ''}`.trim()),
+        {
+          name: functionError ? 'FunctionError' : `Http${response.status}`,
+        },
+      );
+    }
+  };
+}
+
 export interface StepRecord {
   readonly step: RotationStep;
   /** 'OK', the error's name, or the fault that hit the invocation. */

@@ -11,9 +11,12 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AwsEmulator,
+  httpInvoker,
   NO_ROTATION_FUNCTION,
   ROTATION_IN_PROGRESS,
   ROTATION_STEP_OPERATION,
@@ -386,5 +389,47 @@ describe('rotation modes and persistence', () => {
       emu.secrets.DescribeSecret({ SecretId: 's' }),
     );
     expect(copy.secrets.secret('s')?.rotation?.nextRotationDate).toBeInstanceOf(Date);
+  });
+});
+
+describe('the HTTP invoker', () => {
+  it("calls Lambda's Invoke API per step, and a function error fails the step", async () => {
+    const received: Array<{ url: string; body: RotationEvent }> = [];
+    const lambda = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RotationEvent;
+        received.push({ url: req.url ?? '', body });
+        res.writeHead(200, body.Step === 'testSecret' ? { 'x-amz-function-error': 'Unhandled' } : {});
+        res.end('null');
+      });
+    });
+    await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+    try {
+      const emu = new AwsEmulator({
+        rotationInvoker: httpInvoker(`http://127.0.0.1:${(lambda.address() as AddressInfo).port}`),
+      });
+      const arn = emu.secrets.createSecret('s', { value: 'v1' });
+      emu.secrets.RotateSecret({
+        SecretId: 's',
+        RotationLambdaARN: FUNCTION_ARN,
+        ClientRequestToken: TOKEN_A,
+      });
+      const [record] = await emu.rotations.settled();
+      expect(received.map((r) => r.url)).toEqual(
+        Array(3).fill(`/2015-03-31/functions/${encodeURIComponent(FUNCTION_ARN)}/invocations`),
+      );
+      expect(received.map((r) => r.body)).toEqual(
+        ['createSecret', 'setSecret', 'testSecret'].map((Step) => ({
+          Step,
+          SecretId: arn,
+          ClientRequestToken: TOKEN_A,
+        })),
+      );
+      expect(record?.steps.map((s) => s.outcome)).toEqual(['OK', 'OK', 'FunctionError']);
+    } finally {
+      await new Promise<void>((resolve) => lambda.close(() => resolve()));
+    }
   });
 });
