@@ -3,6 +3,7 @@
 // progress, retries and the schedule are explicit calls; CancelRotateSecret turns it off.
 import {
   CancelRotateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
@@ -278,6 +279,29 @@ describe.each(MODES)('Secrets Manager rotation (%s)', (mode) => {
     const [record] = await h.emu.rotations.settled();
     expect(record?.status).toBe('cancelled');
     expect(events.map((e) => e.Step)).toEqual(['createSecret']);
+  });
+
+  it('a secret scheduled for deletion mid-rotation ends it, and a crash after RotateSecret fails its first step', async () => {
+    const inner = dummyFunction(sm, events);
+    h.emu.rotations.invoker = async (fn, event) => {
+      await inner(fn, event);
+      if (event.Step === 'setSecret') await sm.send(new DeleteSecretCommand({ SecretId: 's' }));
+    };
+    await rotate();
+    const [deleted] = await h.emu.rotations.settled();
+    expect(deleted?.status).toBe('cancelled');
+    expect(events.map((e) => e.Step)).toEqual(['createSecret', 'setSecret']);
+
+    h.emu.secrets.createSecret('t', { value: 'v1' });
+    h.emu.faults.add({ operation: 'RotateSecret', kind: 'crash-after' });
+    const crash = await failure(rotate({ SecretId: 't' }));
+    expect(crash.name).toBe('EmulatedProcessCrash');
+    const [, crashed] = await h.emu.rotations.settled();
+    expect(crashed?.steps).toEqual([{ step: 'createSecret', outcome: 'EmulatedProcessCrash' }]);
+    h.emu.faults.revive();
+    h.emu.rotations.invoker = inner;
+    const [retried] = await h.emu.retryPendingRotations();
+    expect(retried).toMatchObject({ token: crashed?.token, status: 'succeeded' });
   });
 
   it('RotateImmediately=false only runs testSecret, then removes AWSPENDING', async () => {
