@@ -131,7 +131,10 @@ export class Rotations {
     const run = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run(start, record));
     this.running.add(run);
     this.byToken.set(start.token, run);
-    void run.finally(() => this.running.delete(run));
+    void run.finally(() => {
+      this.running.delete(run);
+      if (this.byToken.get(start.token) === run) this.byToken.delete(start.token);
+    });
     return run;
   }
 
