@@ -48,6 +48,8 @@ const SECRETS_MANAGER = {
   TagResource: 'write',
   UntagResource: 'write',
   ListSecretVersionIds: 'read',
+  RotateSecret: 'write',
+  CancelRotateSecret: 'write',
 } as const satisfies Record<string, Access>;
 
 const rows = <T extends Record<string, Access>>(table: T) =>

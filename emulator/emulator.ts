@@ -12,6 +12,7 @@ import { AwsApiError } from './errors.ts';
 import { findOperation, isWriteOperation, unknownOperation } from './catalogue.ts';
 import { crashError, Faults, type RateLimits, type Service, throttlingError } from './faults.ts';
 import { IamModel } from './iam.ts';
+import { type RotationInvoker, type RotationRecord, Rotations } from './rotations.ts';
 import { SecretsModel } from './secrets.ts';
 import { iamError, iamResponse, jsonError, jsonResponse, type WireResponse } from './wire.ts';
 
@@ -31,6 +32,10 @@ export interface AwsEmulatorOptions {
   readonly rateLimits?: RateLimits;
   /** Called after every successful mutating call (the standalone server persists state). */
   readonly onMutation?: () => void;
+  /** Runs a rotation step (the rotation function); settable later as `rotations.invoker`. */
+  readonly rotationInvoker?: RotationInvoker;
+  /** 'async' (default, as AWS): RotateSecret answers before the steps run; 'sync': after. */
+  readonly rotationMode?: 'async' | 'sync';
 }
 
 export interface WireRequest {
@@ -104,6 +109,8 @@ export class AwsEmulator {
   readonly iam: IamModel;
   readonly secrets: SecretsModel;
   readonly faults = new Faults();
+  /** Secrets Manager's rotation runner: invoker, mode, settled(), history, retries. */
+  readonly rotations: Rotations;
   readonly accountId: string;
   readonly region: string;
   private readonly callLog: CallRecord[] = [];
@@ -130,7 +137,11 @@ export class AwsEmulator {
       region: this.region,
       accountId: this.accountId,
       pageSize: options.secretsPageSize ?? 100,
+      onRotationStart: (start) => void this.rotations.start(start),
     });
+    this.rotations = new Rotations(this.secrets, this.faults, () => this.onMutation?.());
+    this.rotations.invoker = options.rotationInvoker;
+    this.rotations.mode = options.rotationMode ?? 'async';
     this.faults.latencyMs = options.latencyMs ?? 0;
     if (options.rateLimits) this.faults.setRateLimits(options.rateLimits);
   }
@@ -158,6 +169,16 @@ export class AwsEmulator {
   onSecretIssued(listener: (secret: string) => void): () => void {
     this.issueListeners.add(listener);
     return () => this.issueListeners.delete(listener);
+  }
+
+  /** Secrets Manager's own schedule: rotates every secret due on the virtual clock; resolves when done. */
+  runScheduledRotations(): Promise<RotationRecord[]> {
+    return this.rotations.runScheduledRotations();
+  }
+
+  /** Secrets Manager's retry of unfinished rotations (same token, four steps); resolves when done. */
+  retryPendingRotations(): Promise<RotationRecord[]> {
+    return this.rotations.retryPendingRotations();
   }
 
   /** The wire dispatcher: one HTTP request in, one response (or a lost one) out. */
@@ -212,6 +233,8 @@ export class AwsEmulator {
       if (fault?.kind === 'throttle') throw throttlingError(service as Service);
       const response = this.apply(service as Service, operation, params, requestId);
       if (isWriteOperation(service, operation)) this.onMutation?.();
+      // In sync mode a RotateSecret answers once the steps it started have run.
+      if (operation === 'RotateSecret' && this.rotations.mode === 'sync') await this.rotations.settled();
       if (fault?.kind === 'lose-response') {
         this.record(service, operation, params, response.status, 'OK', 'lose-response');
         return { ...response, lost: true };

@@ -15,5 +15,20 @@ export { Faults } from './faults.ts';
 export type { FaultKind, FaultSpec, RateLimits, Service } from './faults.ts';
 export { IamModel, SUPPORTED_SERVICES, CREDENTIALS_PER_USER_PER_SERVICE } from './iam.ts';
 export type { CredentialView, IamCredentialStatus, IamUser } from './iam.ts';
-export { SecretsModel, AWSCURRENT, AWSPREVIOUS, AWSPENDING } from './secrets.ts';
-export type { StoredSecret, StoredVersion, Tag } from './secrets.ts';
+export {
+  SecretsModel,
+  AWSCURRENT,
+  AWSPREVIOUS,
+  AWSPENDING,
+  NO_ROTATION_FUNCTION,
+  ROTATION_IN_PROGRESS,
+} from './secrets.ts';
+export type { RotationConfig, RotationRules, StoredSecret, StoredVersion, Tag } from './secrets.ts';
+export { httpInvoker, ROTATION_STEP_OPERATION, ROTATION_STEPS, Rotations } from './rotations.ts';
+export type {
+  RotationEvent,
+  RotationInvoker,
+  RotationRecord,
+  RotationStep,
+  StepRecord,
+} from './rotations.ts';

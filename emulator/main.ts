@@ -1,18 +1,20 @@
 // Standalone emulator server: `npm run emulator -- [--port 4566] [--host 127.0.0.1]
-// [--state FILE] [--seed demo|none] [--iam-page-size N] [--latency-ms N] [--user NAME ...]`.
+// [--state FILE] [--seed demo|none] [--iam-page-size N] [--latency-ms N] [--user NAME ...] [--lambda-endpoint URL]`.
 // Prints `AWS emulator listening on <url>` once ready. A new account (no state file yet) is
 // seeded with the demo account of `npm start` unless `--seed none`. With --state the state
 // (clock offset, IAM, secrets) is loaded at start and saved after every mutating call, so
 // separate runs (e.g. `npm run invoke`) see each other's effects. Usage mistakes and a busy
-// port end in one line on stderr and exit code 2, never a stack trace.
+// port end in one line on stderr and exit code 2, never a stack trace. With --lambda-endpoint, RotateSecret invokes the rotation function's
+// steps through Lambda's Invoke API at that URL.
 import '../scripts/quiet-sdk.ts';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createDemoAccount } from '../scripts/local.ts';
 import { AwsEmulator } from './emulator.ts';
+import { httpInvoker } from './rotations.ts';
 
 const USAGE = `usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--state FILE] [--seed demo|none]
-                             [--iam-page-size N] [--latency-ms N] [--user NAME ...]
+                             [--iam-page-size N] [--latency-ms N] [--user NAME ...] [--lambda-endpoint URL]
 
   --port N           port to listen on (default 4566; 0 picks a free one)
   --host H           address to bind (default 127.0.0.1)
@@ -24,6 +26,9 @@ const USAGE = `usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--st
   --iam-page-size N  IAM list page size (default 100, IAM's; 1 exercises a client's paging)
   --latency-ms N     delay every response by N ms
   --user NAME        create an IAM user (repeatable)
+  --lambda-endpoint URL
+                     RotateSecret invokes the rotation function's four steps through
+                     Lambda's Invoke API at URL (otherwise rotations wait for a function)
 
 Then: export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \\
         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
@@ -44,6 +49,7 @@ function cli() {
         'iam-page-size': { type: 'string' },
         'latency-ms': { type: 'string' },
         user: { type: 'string', multiple: true },
+        'lambda-endpoint': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -83,7 +89,12 @@ const save = (): void => {
   renameSync(`${statePath}.tmp`, statePath);
 };
 
-const emulator: AwsEmulator = new AwsEmulator({ iamPageSize, latencyMs, onMutation: save });
+const emulator: AwsEmulator = new AwsEmulator({
+  iamPageSize,
+  latencyMs,
+  onMutation: save,
+  rotationInvoker: values['lambda-endpoint'] ? httpInvoker(values['lambda-endpoint']) : undefined,
+});
 
 let account: string;
 if (statePath && existsSync(statePath)) {

@@ -18,9 +18,10 @@ export interface Tag {
 
 export interface StoredVersion {
   readonly id: string;
-  readonly secretString?: string | undefined;
+  /** Unset on the empty version RotateSecret creates, until the rotation function fills it. */
+  secretString?: string | undefined;
   /** base64 of the binary value, as on the wire. */
-  readonly secretBinary?: string | undefined;
+  secretBinary?: string | undefined;
   readonly createdDate: Date;
   lastAccessedDate?: Date | undefined;
   stages: string[];
@@ -41,6 +42,31 @@ export interface StoredSecret {
   deletionDate?: Date | undefined;
   versions: StoredVersion[];
   readonly seq: number;
+  /** Set once RotateSecret configured rotation (DescribeSecret shows rotation fields from then on). */
+  rotation?: RotationConfig | undefined;
+}
+
+export interface RotationRules {
+  AutomaticallyAfterDays?: number | undefined;
+  ScheduleExpression?: string | undefined;
+  Duration?: string | undefined;
+}
+
+export interface RotationConfig {
+  enabled: boolean;
+  lambdaArn?: string | undefined;
+  rules?: RotationRules | undefined;
+  lastRotatedDate?: Date | undefined;
+  nextRotationDate?: Date | undefined;
+}
+
+/** What RotateSecret hands to the rotation runner: the steps Secrets Manager invokes next. */
+export interface RotationStart {
+  readonly secretArn: string;
+  readonly token: string;
+  readonly lambdaArn: string;
+  /** All four steps, or only testSecret when RotateImmediately is false. */
+  readonly immediately: boolean;
 }
 
 export interface SecretsModelOptions {
@@ -49,6 +75,8 @@ export interface SecretsModelOptions {
   readonly accountId: string;
   /** Largest ListSecrets page whatever MaxResults says (AWS may return fewer). */
   readonly pageSize: number;
+  /** Called when RotateSecret starts a rotation (the steps run after the call has answered). */
+  readonly onRotationStart?: ((start: RotationStart) => void) | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: request shapes come straight from JSON.
@@ -60,6 +88,20 @@ const invalidRequest = (message: string) => new AwsApiError('InvalidRequestExcep
 const markedForDeletion = () => invalidRequest(MARKED_FOR_DELETION);
 
 const day = (d: Date): Date => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+/** The last second of a UTC day: a daily rotation window closes then. */
+const endOfDay = (d: Date): Date => new Date(day(d).getTime() + DAY_MS - 1000);
+
+export const ROTATION_IN_PROGRESS = "A previous rotation isn't complete. That rotation will be reattempted.";
+export const NO_ROTATION_FUNCTION =
+  "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.";
+
+/** The version carrying AWSPENDING while AWSCURRENT is elsewhere: a rotation not finished. */
+export function pendingRotation(secret: StoredSecret): StoredVersion | undefined {
+  const pending = secret.versions.find((v) => v.stages.includes(AWSPENDING));
+  return pending && !pending.stages.includes(AWSCURRENT) ? pending : undefined;
+}
+
+const isEmpty = (v: StoredVersion): boolean => v.secretString === undefined && v.secretBinary === undefined;
 
 function encodeToken(index: number): string {
   return Buffer.from(`emu:${index}`).toString('base64');
@@ -154,6 +196,13 @@ export class SecretsModel {
     value: { secretString?: string; secretBinary?: string },
   ): StoredVersion | undefined {
     const existing = s.versions.find((v) => v.id === token);
+    if (existing && isEmpty(existing)) {
+      // The version RotateSecret made for this token: the rotation function's createSecret
+      // stores the new value into it (that is how AWSPENDING gets its value).
+      Object.assign(existing, value);
+      s.lastChangedDate = this.now();
+      return existing;
+    }
     if (existing && !this.sameValue(existing, value)) {
       throw new AwsApiError(
         'ResourceExistsException',
@@ -227,6 +276,13 @@ export class SecretsModel {
       DeletedDate: s.deletedDate,
       Tags: s.tags.map((t) => ({ ...t })),
       CreatedDate: s.createdDate,
+      ...(s.rotation && {
+        RotationEnabled: s.rotation.enabled,
+        RotationLambdaARN: s.rotation.lambdaArn,
+        RotationRules: s.rotation.rules && { ...s.rotation.rules },
+        LastRotatedDate: s.rotation.lastRotatedDate,
+        NextRotationDate: s.rotation.nextRotationDate,
+      }),
     };
   }
 
@@ -305,13 +361,13 @@ export class SecretsModel {
     let v: StoredVersion | undefined;
     if (p.VersionId !== undefined) {
       v = s.versions.find((x) => x.id === p.VersionId);
-      if (!v || (p.VersionStage !== undefined && !v.stages.includes(p.VersionStage))) {
+      if (!v || isEmpty(v) || (p.VersionStage !== undefined && !v.stages.includes(p.VersionStage))) {
         throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${p.VersionId}`);
       }
     } else {
       const stage = p.VersionStage ?? AWSCURRENT;
       v = s.versions.find((x) => x.stages.includes(stage));
-      if (!v)
+      if (!v || isEmpty(v))
         throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
     }
     this.touch(s, v);
@@ -324,8 +380,10 @@ export class SecretsModel {
     if (!value) throw invalidRequest('You must provide either SecretString or SecretBinary.');
     const token = this.checkToken(p.ClientRequestToken) ?? uuid();
     const stages: string[] = Array.isArray(p.VersionStages) ? p.VersionStages : [AWSCURRENT];
+    const filling = s.versions.find((v) => v.id === token && isEmpty(v)) !== undefined;
     const existing = this.retried(s, token, value);
     if (existing) {
+      if (filling) for (const stage of stages) this.attach(s, existing, stage);
       return { ARN: s.arn, Name: s.name, VersionId: existing.id, VersionStages: [...existing.stages] };
     }
     const version = this.addVersion(s, token, value, stages);
@@ -516,6 +574,132 @@ export class SecretsModel {
     };
   }
 
+  RotateSecret(p: Params): Params {
+    const s = this.get(p.SecretId);
+    const token = this.checkToken(p.ClientRequestToken);
+    const rules = this.checkRotationRules(p.RotationRules);
+    const lambdaArn = (p.RotationLambdaARN as string | undefined) || s.rotation?.lambdaArn;
+    if (!lambdaArn) throw invalidRequest(NO_ROTATION_FUNCTION);
+    // The SDK's own retry of this call (same token, after a lost answer) is answered again,
+    // starting nothing, whether that rotation is still running or already over.
+    const retry = token === undefined ? undefined : s.versions.find((v) => v.id === token);
+    if (retry) return { ARN: s.arn, Name: s.name, VersionId: retry.id };
+    if (pendingRotation(s)) throw invalidRequest(ROTATION_IN_PROGRESS);
+    const immediately = p.RotateImmediately !== false;
+    const rotation: RotationConfig = s.rotation ?? { enabled: true };
+    rotation.enabled = true;
+    rotation.lambdaArn = lambdaArn;
+    if (rules) rotation.rules = rules;
+    s.rotation = rotation;
+    if (!immediately || !rotation.lastRotatedDate) rotation.nextRotationDate = this.nextRotation(rotation);
+    const id = token ?? uuid();
+    // The new version has no value: the rotation function's createSecret puts one in it.
+    this.addVersion(s, id, {}, [AWSPENDING]);
+    this.options.onRotationStart?.({ secretArn: s.arn, token: id, lambdaArn, immediately });
+    return { ARN: s.arn, Name: s.name, VersionId: id };
+  }
+
+  CancelRotateSecret(p: Params): Params {
+    const s = this.get(p.SecretId);
+    if (!s.rotation?.lambdaArn) throw invalidRequest(NO_ROTATION_FUNCTION);
+    s.rotation.enabled = false;
+    s.rotation.nextRotationDate = undefined;
+    s.lastChangedDate = this.now();
+    // Labels stay as they are: AWS leaves AWSPENDING on the half-made version for the caller
+    // to remove (or promote) with UpdateSecretVersionStage.
+    return { ARN: s.arn, Name: s.name, VersionId: pendingRotation(s)?.id };
+  }
+
+  // ---- rotation bookkeeping (the runner in rotations.ts calls these) ----------------------
+
+  /**
+   * After finishSecret: whether AWSCURRENT moved to the token's version. If it did, the
+   * rotation is complete: LastRotatedDate is now and NextRotationDate follows the rules.
+   */
+  completeRotation(secretId: string, token: string): boolean {
+    const s = this.find(secretId);
+    const v = s?.versions.find((x) => x.id === token);
+    if (!s?.rotation || !v?.stages.includes(AWSCURRENT)) return false;
+    s.rotation.lastRotatedDate = this.now();
+    s.rotation.nextRotationDate = s.rotation.enabled ? this.nextRotation(s.rotation) : undefined;
+    return true;
+  }
+
+  /** After the testSecret-only check of RotateImmediately=false: the test version loses AWSPENDING. */
+  endTestRotation(secretId: string, token: string): void {
+    const s = this.find(secretId);
+    const v = s?.versions.find((x) => x.id === token);
+    if (s && v) v.stages = v.stages.filter((x) => x !== AWSPENDING);
+  }
+
+  /**
+   * Whether the rotation of this token is still to be carried on: the secret lives, its
+   * rotation is on, and the token's version carries AWSPENDING apart from AWSCURRENT.
+   */
+  isPending(secretId: string, token: string): boolean {
+    const s = this.find(secretId);
+    return !!s && !s.deletedDate && !!s.rotation?.enabled && pendingRotation(s)?.id === token;
+  }
+
+  /** Rotations left unfinished on secrets whose rotation is on: what Secrets Manager retries. */
+  unfinishedRotations(): RotationStart[] {
+    this.purge();
+    return [...this.secrets.values()].flatMap((s) => {
+      const pending = pendingRotation(s);
+      if (s.deletedDate || !pending || !s.rotation?.enabled || !s.rotation.lambdaArn) return [];
+      return [{ secretArn: s.arn, token: pending.id, lambdaArn: s.rotation.lambdaArn, immediately: true }];
+    });
+  }
+
+  /** ARNs of secrets whose rotation is on and whose NextRotationDate's UTC day has come. */
+  dueRotations(): string[] {
+    this.purge();
+    const today = day(this.now()).getTime();
+    return [...this.secrets.values()]
+      .filter((s) => !s.deletedDate && s.rotation?.enabled && s.rotation.nextRotationDate)
+      .filter((s) => day(s.rotation?.nextRotationDate as Date).getTime() <= today)
+      .map((s) => s.arn);
+  }
+
+  /**
+   * When the next rotation is due: AutomaticallyAfterDays (or `rate(N days)`) after the last
+   * rotation (or now, before the first), as the end of that UTC day, since a daily rotation
+   * window spans the whole day; `rate(N hours)` is N hours on. cron() is not evaluated.
+   */
+  private nextRotation(rotation: RotationConfig): Date | undefined {
+    const from = rotation.lastRotatedDate ?? this.now();
+    const rules = rotation.rules;
+    const rate = /^rate\((\d+) (hour|hours|day|days)\)$/.exec(rules?.ScheduleExpression ?? '');
+    if (rate?.[2]?.startsWith('hour')) return new Date(from.getTime() + Number(rate[1]) * 3_600_000);
+    const days = rules?.AutomaticallyAfterDays ?? (rate ? Number(rate[1]) : undefined);
+    return days === undefined ? undefined : endOfDay(new Date(from.getTime() + days * DAY_MS));
+  }
+
+  private checkRotationRules(raw: unknown): RotationRules | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const r = raw as RotationRules;
+    if (r.AutomaticallyAfterDays !== undefined && r.ScheduleExpression !== undefined) {
+      throw invalidParameter(
+        "You can't specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules.",
+      );
+    }
+    const days = r.AutomaticallyAfterDays;
+    if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 1000)) {
+      throw invalidParameter('RotationRules.AutomaticallyAfterDays must be within 1-1000.');
+    }
+    if (r.ScheduleExpression !== undefined && !/^(rate|cron)\(.+\)$/.test(r.ScheduleExpression)) {
+      throw invalidParameter(`The schedule expression ${r.ScheduleExpression} isn't valid.`);
+    }
+    if (r.Duration !== undefined && !/^[1-9]\d?h$/.test(r.Duration)) {
+      throw invalidParameter(`The rotation window duration ${r.Duration} isn't valid.`);
+    }
+    return {
+      ...(days !== undefined && { AutomaticallyAfterDays: days }),
+      ...(r.ScheduleExpression !== undefined && { ScheduleExpression: r.ScheduleExpression }),
+      ...(r.Duration !== undefined && { Duration: r.Duration }),
+    };
+  }
+
   // ---- direct access for tests -----------------------------------------------------------
 
   /** Creates a secret with tags (and optionally a first AWSCURRENT value). Returns its ARN. */
@@ -575,6 +759,11 @@ export class SecretsModel {
         lastAccessedDate: d(s.lastAccessedDate),
         deletedDate: d(s.deletedDate),
         deletionDate: d(s.deletionDate),
+        rotation: s.rotation && {
+          ...s.rotation,
+          lastRotatedDate: d(s.rotation.lastRotatedDate),
+          nextRotationDate: d(s.rotation.nextRotationDate),
+        },
         versions: s.versions.map((v) => ({
           ...v,
           createdDate: new Date(v.createdDate),

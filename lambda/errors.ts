@@ -63,6 +63,12 @@ export class SecretDeletedError extends AwsCallError {}
  */
 export class IntentClaimedError extends AwsCallError {}
 
+/**
+ * Secrets Manager: RotateSecret refused because an earlier rotation is unfinished (AWSPENDING
+ * on a version other than AWSCURRENT); Secrets Manager retries that one itself.
+ */
+export class RotationInProgressError extends AwsCallError {}
+
 /** Targets named in a RunFailedError's message; `failedTargets` holds them all. */
 const NAMED_FAILURES = 20;
 

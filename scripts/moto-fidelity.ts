@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import {
   BatchGetSecretValueCommand,
+  CancelRotateSecretCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -18,6 +19,7 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
@@ -113,6 +115,29 @@ export const KNOWN_MOTO_DEVIATIONS: readonly KnownDeviation[] = [
     emulator: 'aws',
     confirm: (m, e) => !m.includes('"error"') && e.includes('"error":"InvalidRequestException"'),
   },
+  {
+    cases: ['RotateSecret without a rotation function'],
+    moto: 'rotates the secret itself (AWSCURRENT moves to a new version), as its own code comment says AWS would not',
+    aws: 'InvalidRequestException "You tried to enable rotation on a secret that doesn\'t already have a Lambda function ARN configured and you didn\'t include such an ARN as a parameter in this call." (the documented cause of InvalidRequestException)',
+    emulator: 'aws',
+    confirm: (m, e) =>
+      !m.includes('"error"') && e.includes("doesn't already have a Lambda function ARN configured"),
+  },
+  {
+    cases: ['RotateSecret while AWSPENDING is on another version'],
+    moto: 'checks the rule inverted (refuses only when AWSPENDING is on the AWSCURRENT version), then fails looking the function up in its own Lambda (404)',
+    aws: 'InvalidRequestException 400 "A previous rotation isn\'t complete. That rotation will be reattempted." while AWSPENDING is on a version other than AWSCURRENT',
+    emulator: 'aws',
+    confirm: (m, e) =>
+      m.includes('Resource not found for ARN') && e.includes("A previous rotation isn't complete"),
+  },
+  {
+    cases: ['CancelRotateSecret of a secret never rotated'],
+    moto: 'the same refusal, with a space missing ("configuredand")',
+    aws: 'InvalidRequestException with the documented wording "...Lambda function ARN configured and you didn\'t include..." [U: that Cancel refuses here at all rests on moto, which cites the API reference]',
+    emulator: 'aws',
+    confirm: (m, e) => m.replace('configuredand', 'configured and') === e,
+  },
 ];
 
 export interface CaseResult {
@@ -142,6 +167,15 @@ const describeFields = (o: any) => ({
   DeletedDate: o.DeletedDate,
 });
 const names = (o: any) => (o.SecretList ?? []).map((s: any) => s.Name).sort();
+const rotationFields = (o: any) => ({
+  RotationEnabled: o.RotationEnabled,
+  RotationLambdaARN: o.RotationLambdaARN,
+  RotationRules: o.RotationRules,
+  LastRotatedDate: o.LastRotatedDate,
+  NextRotationDate: o.NextRotationDate,
+});
+/** A Lambda function neither backend has: moto looks it up, the emulator only records it. */
+const ROTATION_FUNCTION = 'arn:aws:lambda:us-east-1:123456789012:function:fid-rotator';
 
 /** The sequence; each step runs on a client of one backend, in order, with shared state. */
 export const STEPS: Step[] = [
@@ -392,6 +426,60 @@ export const STEPS: Step[] = [
       sm.send(
         new PutSecretValueCommand({ SecretId: 'fid/nope', SecretString: 'x', ClientRequestToken: T(6) }),
       ),
+  ],
+  // Rotation. moto runs a RotateSecret without a function itself and looks the function up
+  // in its own Lambda, so only the answers before any step runs can be compared.
+  [
+    'CreateSecret for rotation',
+    (sm) =>
+      sm.send(new CreateSecretCommand({ Name: 'fid/rot', SecretString: 'r1', ClientRequestToken: T(3) })),
+  ],
+  [
+    'DescribeSecret rotation fields before any rotation',
+    (sm) => sm.send(new DescribeSecretCommand({ SecretId: 'fid/rot' })),
+    rotationFields,
+  ],
+  [
+    'RotateSecret AutomaticallyAfterDays out of range',
+    (sm) =>
+      sm.send(
+        new RotateSecretCommand({
+          SecretId: 'fid/rot',
+          RotationLambdaARN: ROTATION_FUNCTION,
+          RotationRules: { AutomaticallyAfterDays: 1001 },
+        }),
+      ),
+  ],
+  [
+    'CancelRotateSecret of a secret never rotated',
+    (sm) => sm.send(new CancelRotateSecretCommand({ SecretId: 'fid/rot' })),
+  ],
+  [
+    'RotateSecret without a rotation function',
+    (sm) => sm.send(new RotateSecretCommand({ SecretId: 'fid/rot', ClientRequestToken: T(4) })),
+  ],
+  [
+    'RotateSecret while AWSPENDING is on another version',
+    async (sm) => {
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId: 'fid/empty',
+          SecretString: 'e1',
+          ClientRequestToken: T(7),
+        }),
+      );
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId: 'fid/empty',
+          SecretString: 'e2',
+          ClientRequestToken: T(8),
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+      return sm.send(
+        new RotateSecretCommand({ SecretId: 'fid/empty', RotationLambdaARN: ROTATION_FUNCTION }),
+      );
+    },
   ],
   [
     'DeleteSecret force then DescribeSecret',

@@ -11,6 +11,7 @@ import {
   CredentialNotFoundError,
   CredentialQuotaError,
   NoSuchUserError,
+  RotationInProgressError,
   SecretDeletedError,
   SecretNotFoundError,
   ThrottledError,
@@ -118,7 +119,9 @@ export function classifyAwsError(operation: string, facts: AwsErrorFacts, subjec
     case 'ResourceNotFoundException':
       return make(SecretNotFoundError);
     case 'InvalidRequestException':
-      return /marked for deletion/i.test(aws) ? make(SecretDeletedError) : make(AwsCallError);
+      if (/marked for deletion/i.test(aws)) return make(SecretDeletedError);
+      if (/previous rotation isn't complete/i.test(aws)) return make(RotationInProgressError);
+      return make(AwsCallError);
     default:
       if (ACCESS_DENIED_CODES.has(code)) return make(AccessDeniedError);
       if (THROTTLING_CODES.has(code)) return make(ThrottledError, true);

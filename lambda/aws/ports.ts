@@ -34,6 +34,23 @@ export interface SecretSummary {
   readonly intentVersionId?: string | undefined;
 }
 
+/** A secret's rotation as Secrets Manager sees it (DescribeSecret). */
+export interface RotationState {
+  /** RotationEnabled (false when rotation was never configured). */
+  readonly enabled: boolean;
+  /** The rotation function's ARN, when one was ever configured. */
+  readonly functionArn?: string | undefined;
+  readonly automaticallyAfterDays?: number | undefined;
+  readonly scheduleExpression?: string | undefined;
+  /** The rotation window, e.g. `4h`. */
+  readonly duration?: string | undefined;
+  /** When Secrets Manager last completed a rotation (unset until then). */
+  readonly lastRotatedAt?: Date | undefined;
+  readonly nextRotationAt?: Date | undefined;
+  /** VersionId -> staging labels, label-less versions left out. */
+  readonly versionStages: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface SecretsPort {
   /**
    * Every secret carrying the tag key `credential-rotator:user-name` (ListSecrets with a
@@ -64,4 +81,26 @@ export interface SecretsPort {
    * A failure of a whole batch call is thrown.
    */
   readCurrentMany?(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
+
+  // The rotation-function protocol's calls (optional: fakes of the scheduled run need none).
+
+  /** Rotation configuration, dates and labels of one secret (DescribeSecret). */
+  describeRotation?(secretId: string): Promise<RotationState>;
+  /**
+   * Starts a rotation in Secrets Manager (RotateSecret with the configured function) and
+   * returns the new version's id; throws RotationInProgressError while one is unfinished.
+   */
+  rotateSecret?(secretId: string): Promise<string>;
+  /**
+   * One version by id (and, if given, only while it carries `stage`); undefined when it has
+   * no value (the empty version RotateSecret creates) or does not carry the stage.
+   */
+  readVersion?(secretId: string, versionId: string, stage?: string): Promise<CurrentVersion | undefined>;
+  /**
+   * Stores `value` as the AWSPENDING version with id `token` (PutSecretValue with that
+   * ClientRequestToken): fills the version RotateSecret made; the same call again is a no-op.
+   */
+  storePending?(secretId: string, token: string, value: string): Promise<string>;
+  /** Moves AWSCURRENT to `versionId` from `fromVersionId` (the old one becomes AWSPREVIOUS). */
+  moveCurrent?(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
 }

@@ -1,6 +1,8 @@
 // The Secrets Manager adapter behind SecretsPort: discovery by tag (ListSecrets returns tags,
 // so one call covers 100 targets), reading and writing the AWSCURRENT version, and a batch
-// read for fleet-sized runs. Secret values pass through; they never reach an error message.
+// read for fleet-sized runs, and the calls of Secrets Manager's rotation protocol (rotation
+// state, RotateSecret, the AWSPENDING version, moving AWSCURRENT). Secret values pass
+// through; they never reach an error message.
 import {
   BatchGetSecretValueCommand,
   type BatchGetSecretValueResponse,
@@ -9,15 +11,17 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   type SecretsManagerClient,
   type Tag,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsCallError, IntentClaimedError } from '../errors.ts';
 import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
 import { USER_NAME_TAG } from '../rotation/services.ts';
 import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
-import type { SecretSummary, SecretsPort } from './ports.ts';
+import type { RotationState, SecretSummary, SecretsPort } from './ports.ts';
 
 /** ListSecrets' largest page. */
 const PAGE_SIZE = 100;
@@ -107,6 +111,85 @@ export class SecretsStore implements SecretsPort {
     if (!output.VersionId)
       throw invalidResponse('PutSecretValue', `no VersionId returned (secret ${secretId})`);
     return output.VersionId;
+  }
+
+  async describeRotation(secretId: string): Promise<RotationState> {
+    const d = await this.#send('DescribeSecret', `secret ${secretId}`, () =>
+      this.#sm.send(new DescribeSecretCommand({ SecretId: secretId })),
+    );
+    return {
+      enabled: d.RotationEnabled === true,
+      functionArn: d.RotationLambdaARN || undefined,
+      automaticallyAfterDays: d.RotationRules?.AutomaticallyAfterDays,
+      scheduleExpression: d.RotationRules?.ScheduleExpression,
+      duration: d.RotationRules?.Duration,
+      lastRotatedAt: d.LastRotatedDate,
+      nextRotationAt: d.NextRotationDate,
+      versionStages: d.VersionIdsToStages ?? {},
+    };
+  }
+
+  /** RotateSecret with the function and rules already configured (the console's button). */
+  async rotateSecret(secretId: string): Promise<string> {
+    const output = await this.#send('RotateSecret', `secret ${secretId}`, () =>
+      this.#sm.send(new RotateSecretCommand({ SecretId: secretId })),
+    );
+    if (!output.VersionId)
+      throw invalidResponse('RotateSecret', `no VersionId returned (secret ${secretId})`);
+    return output.VersionId;
+  }
+
+  async readVersion(
+    secretId: string,
+    versionId: string,
+    stage?: string,
+  ): Promise<CurrentVersion | undefined> {
+    try {
+      const output = await this.#sm.send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId, VersionStage: stage }),
+      );
+      return toCurrentVersion('GetSecretValue', secretId, output);
+    } catch (error) {
+      // "...can't find the specified secret value for VersionId/staging label": the version
+      // is empty or lacks the stage. A missing secret ("...the specified secret.") is an error.
+      if (isMissingVersion(error)) return undefined;
+      throw translateAwsError('GetSecretValue', error, {
+        subject: `secret ${secretId} version ${versionId}`,
+      });
+    }
+  }
+
+  async storePending(secretId: string, token: string, value: string): Promise<string> {
+    const output = await this.#send(
+      'PutSecretValue',
+      `secret ${secretId} version ${token}`,
+      () =>
+        this.#sm.send(
+          new PutSecretValueCommand({
+            SecretId: secretId,
+            ClientRequestToken: token,
+            SecretString: value,
+            VersionStages: ['AWSPENDING'],
+          }),
+        ),
+      [value],
+    );
+    if (!output.VersionId)
+      throw invalidResponse('PutSecretValue', `no VersionId returned (secret ${secretId})`);
+    return output.VersionId;
+  }
+
+  async moveCurrent(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
+    await this.#send('UpdateSecretVersionStage', `secret ${secretId} version ${versionId}`, () =>
+      this.#sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: CURRENT,
+          MoveToVersionId: versionId,
+          ...(fromVersionId === undefined ? {} : { RemoveFromVersionId: fromVersionId }),
+        }),
+      ),
+    );
   }
 
   /**
@@ -220,6 +303,19 @@ export class SecretsStore implements SecretsPort {
       throw translateAwsError(operation, error, { subject, sensitive });
     }
   }
+}
+
+/** Secrets Manager's answer for a secret that exists but has no such (filled) version. */
+function isMissingVersion(error: unknown): boolean {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  return (
+    isMissingStagingLabel(error) ||
+    (typeof e === 'object' &&
+      e !== null &&
+      e.name === 'ResourceNotFoundException' &&
+      typeof e.message === 'string' &&
+      /secret value for VersionId/i.test(e.message))
+  );
 }
 
 function batchEntryError(

@@ -20,7 +20,8 @@ describe('the operation catalogue', () => {
     expect(isWriteOperation('secretsmanager', 'PutSecretValue')).toBe(true);
     expect(isWriteOperation('secretsmanager', 'GetSecretValue')).toBe(false);
     expect(isWriteOperation('iam', 'PutSecretValue')).toBe(false);
-    expect(findOperation('secretsmanager', 'RotateSecret')).toBeUndefined();
+    expect(isWriteOperation('secretsmanager', 'RotateSecret')).toBe(true);
+    expect(findOperation('secretsmanager', 'GetResourcePolicy')).toBeUndefined();
   });
 
   it.each([
@@ -32,7 +33,7 @@ describe('the operation catalogue', () => {
     ],
     [
       'secretsmanager',
-      { 'x-amz-target': 'secretsmanager.RotateSecret' },
+      { 'x-amz-target': 'secretsmanager.GetResourcePolicy' },
       '{"SecretId":"x"}',
       'UnknownOperationException',
     ],
