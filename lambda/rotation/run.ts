@@ -23,6 +23,7 @@ import { MAX_INVOCATION_MS, serializeIntent } from './intent.ts';
 import { mayNeedIntent, type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
 import { recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
+import type { VerifyCredential } from './verification.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
 
 /** Structured logger (handler.ts adapts Powertools' Logger to it). Never pass a secret value. */
@@ -50,6 +51,11 @@ export interface RunDeps {
    * UUID (a run outside Lambda)
    */
   readonly requestId?: string | undefined;
+  /**
+   * Checks a newly issued credential with the service itself before anything is retired
+   * (verification.ts). @default none: IAM listing it Active is the only check
+   */
+  readonly verifyCredential?: VerifyCredential | undefined;
   /** Observe with IAM's AllUsers listing (one paged call per service). @default false */
   readonly bulkCredentialListing?: boolean | undefined;
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
