@@ -18,6 +18,8 @@ export const ACCEPTED_EVENTS = [
   '- an EventBridge schedule: a rule\'s "Scheduled Event" (source aws.events) or EventBridge Scheduler\'s default payload (source aws.scheduler)',
   '- {"action": "reconcile"}',
   '- {"action": "rotate", "secretId": "<secret name or ARN>"} or {"action": "rotate", "userName": "<IAM user>", "serviceName": "<service>.amazonaws.com"}, optionally with "force": true',
+  '- {"action": "rollback", "secretId": "<secret name or ARN>"} (or "userName" and "serviceName"): make the previous credential current again',
+  '- {"action": "revoke", "secretId": "<secret name or ARN>"} (or "userName" and "serviceName"), optionally with "credentialId": "<id>" (default: the current one) and "delete": true',
   '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
   '- any command above with "dryRun": true (plan and report, change nothing)',
 ].join('\n');
@@ -33,10 +35,13 @@ const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const MAX_SECRET_ID = 2048;
 
-const ACTIONS = ['reconcile', 'rotate', 'status'] as const;
+// IAM's ServiceSpecificCredentialId: 20-128 word characters.
+const CREDENTIAL_ID = /^\w{20,128}$/;
+
+const ACTIONS = ['reconcile', 'rotate', 'rollback', 'revoke', 'status'] as const;
 const TARGET_KEYS = ['secretId', 'userName', 'serviceName'] as const;
 /** Keys of the command forms; on a scheduled event they mean someone mixed the two up. */
-const COMMAND_KEYS = ['action', 'dryRun', 'force', ...TARGET_KEYS] as const;
+const COMMAND_KEYS = ['action', 'dryRun', 'force', 'credentialId', 'delete', ...TARGET_KEYS] as const;
 
 /** A short, safe rendering of a value for an error message (never the whole of a big one). */
 export function quote(value: unknown, max = 60): string {
@@ -138,6 +143,29 @@ const rotateSchema = lazily(() =>
     { error: unknownKeys(['action', ...TARGET_KEYS, 'force', 'dryRun']) },
   ),
 );
+const rollbackSchema = lazily(() =>
+  z.strictObject(
+    { action: z.literal('rollback'), ...targetFields(), dryRun: flag('dryRun') },
+    { error: unknownKeys(['action', ...TARGET_KEYS, 'dryRun']) },
+  ),
+);
+const revokeSchema = lazily(() =>
+  z.strictObject(
+    {
+      action: z.literal('revoke'),
+      ...targetFields(),
+      credentialId: text(
+        'credentialId',
+        CREDENTIAL_ID,
+        128,
+        'an IAM service-specific credential id (20-128 letters and digits, as "status" lists them)',
+      ),
+      delete: flag('delete'),
+      dryRun: flag('dryRun'),
+    },
+    { error: unknownKeys(['action', ...TARGET_KEYS, 'credentialId', 'delete', 'dryRun']) },
+  ),
+);
 // Status changes nothing, so "dryRun" is accepted (either value) and means nothing more.
 const statusSchema = lazily(() =>
   z.strictObject(
@@ -214,7 +242,7 @@ function targetOf(data: {
 }
 
 /** Rules about which target fields go together; checked on the raw event so they always report. */
-function targetProblems(event: Record<string, unknown>, action: 'rotate' | 'status'): string[] {
+function targetProblems(event: Record<string, unknown>, action: (typeof ACTIONS)[number]): string[] {
   const has = (k: string) => Object.hasOwn(event, k);
   if (has('secretId') && (has('userName') || has('serviceName'))) {
     return ['give either "secretId" or "userName" and "serviceName", not both'];
@@ -224,8 +252,8 @@ function targetProblems(event: Record<string, unknown>, action: 'rotate' | 'stat
       `"${has('userName') ? 'userName' : 'serviceName'}" needs "${has('userName') ? 'serviceName' : 'userName'}" too`,
     ];
   }
-  if (action === 'rotate' && !has('secretId') && !has('userName')) {
-    return ['"rotate" needs a target: "secretId", or "userName" and "serviceName"'];
+  if (action !== 'status' && !has('secretId') && !has('userName')) {
+    return [`"${action}" needs a target: "secretId", or "userName" and "serviceName"`];
   }
   return [];
 }
@@ -244,6 +272,13 @@ function parseCommand(event: Record<string, unknown>): Command {
     const { force: _force, ...others } = event;
     rest = others;
   }
+  for (const key of ['credentialId', 'delete'] as const) {
+    if (action !== 'revoke' && Object.hasOwn(rest, key)) {
+      problems.push(`"${key}" applies only to action "revoke", not "${action}"`);
+      const { [key]: _dropped, ...others } = rest;
+      rest = others;
+    }
+  }
   if (action === 'reconcile') {
     const parsed = reconcileSchema().safeParse(rest);
     if (!parsed.success) problems.push(...issuesOf(parsed.error));
@@ -260,6 +295,28 @@ function parseCommand(event: Record<string, unknown>): Command {
       action: 'rotate',
       target,
       force: parsed.data.force ?? false,
+      dryRun: parsed.data.dryRun ?? false,
+    };
+  }
+  if (action === 'rollback') {
+    problems.push(...targetProblems(event, 'rollback'));
+    const parsed = rollbackSchema().safeParse(rest);
+    if (!parsed.success) problems.push(...issuesOf(parsed.error));
+    const target = parsed.success ? targetOf(parsed.data) : undefined;
+    if (problems.length > 0 || !parsed.success || !target) reject(problems);
+    return { action: 'rollback', target, dryRun: parsed.data.dryRun ?? false };
+  }
+  if (action === 'revoke') {
+    problems.push(...targetProblems(event, 'revoke'));
+    const parsed = revokeSchema().safeParse(rest);
+    if (!parsed.success) problems.push(...issuesOf(parsed.error));
+    const target = parsed.success ? targetOf(parsed.data) : undefined;
+    if (problems.length > 0 || !parsed.success || !target) reject(problems);
+    return {
+      action: 'revoke',
+      target,
+      ...(parsed.data.credentialId !== undefined ? { credentialId: parsed.data.credentialId } : {}),
+      delete: parsed.data.delete ?? false,
       dryRun: parsed.data.dryRun ?? false,
     };
   }

@@ -58,6 +58,8 @@ const OUTCOMES: readonly Outcome[] = [
   'blocked',
   'failed',
   'planned',
+  'rolled-back',
+  'revoked',
 ];
 
 /**

@@ -19,8 +19,13 @@ export interface TransitionDetail {
   readonly serviceName: string;
   /** The credential concerned; absent only on `failed` when the target has no current credential. */
   readonly credentialId?: string | undefined;
-  /** rotated: the credential retired in the same run after the new one was stored, when there was one. */
+  /**
+   * rotated: the credential retired in the same run after the new one was stored, when there was
+   * one; rolledBack: the credential rolled back (retired by the rollback).
+   */
   readonly previousCredentialId?: string | undefined;
+  /** revoked: the credential AWSCURRENT names after the revoke (a new one when the current one leaked). */
+  readonly currentCredentialId?: string | undefined;
   /** When the transition happened (the action's time; the run's end for `failed`), ISO 8601. */
   readonly at: string;
   /** failed: what went wrong. */
@@ -43,6 +48,7 @@ function detailOf(
     credentialId: string | undefined;
     at: string;
     previousCredentialId?: string;
+    currentCredentialId?: string | undefined;
     reason?: string | undefined;
   },
 ): TransitionDetail {
@@ -55,6 +61,7 @@ function detailOf(
     ...(fields.previousCredentialId !== undefined
       ? { previousCredentialId: fields.previousCredentialId }
       : {}),
+    ...(fields.currentCredentialId !== undefined ? { currentCredentialId: fields.currentCredentialId } : {}),
     at: fields.at,
     ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
   };
@@ -126,7 +133,7 @@ export function transitionsOf(report: RunReport): TransitionEvent[] {
   if (report.dryRun || report.action === 'status') return [];
   const out: TransitionEvent[] = [];
   for (const t of report.targets) {
-    out.push(...transitionsOfTarget(t));
+    out.push(...transitionsOfTarget(t), ...operatorTransitions(t, report.finishedAt));
     if (t.outcome === 'failed') {
       out.push({
         transition: 'failed',
@@ -135,6 +142,44 @@ export function transitionsOf(report: RunReport): TransitionEvent[] {
     }
   }
   return out;
+}
+
+/**
+ * The operator's transitions, after the credential transitions they caused. Rolled back: the
+ * current credential, and the one it replaced (the rollback's deactivate or delete). Revoked:
+ * the credential of the last deactivate or delete (operator.ts plans the revoked credential's
+ * own steps last); a revoke that found it switched off already changed nothing and sends none.
+ */
+function operatorTransitions(t: TargetReport, finishedAt: string): TransitionEvent[] {
+  const retired = t.actions.filter((a) => a.type === 'deactivate' || a.type === 'delete');
+  if (t.outcome === 'rolled-back') {
+    const stored = t.actions.find((a) => a.type === 'store');
+    const previous = retired[0];
+    return [
+      {
+        transition: 'rolledBack',
+        detail: detailOf(t, {
+          credentialId: t.currentCredentialId,
+          at: stored?.at ?? finishedAt,
+          ...(previous ? { previousCredentialId: previous.credentialId } : {}),
+        }),
+      },
+    ];
+  }
+  const revoked = retired.at(-1);
+  if (t.outcome === 'revoked' && revoked) {
+    return [
+      {
+        transition: 'revoked',
+        detail: detailOf(t, {
+          credentialId: revoked.credentialId,
+          at: revoked.at,
+          currentCredentialId: t.currentCredentialId,
+        }),
+      },
+    ];
+  }
+  return [];
 }
 
 export function toBusEvent(event: TransitionEvent): BusEvent {
@@ -252,9 +297,13 @@ export function rejectionsOf(report: RunReport): BusEvent[] {
 
 /** The `detail` of a `Manual Command` event: what was asked, and by which invocation. */
 export interface ManualCommandDetail {
-  readonly action: 'rotate' | 'status';
+  readonly action: 'rotate' | 'status' | 'rollback' | 'revoke';
   readonly target?: TargetRef | undefined;
   readonly force: boolean;
+  /** revoke: the credential named (absent: the current one). */
+  readonly credentialId?: string | undefined;
+  /** revoke: deleted at once. */
+  readonly delete?: boolean | undefined;
   readonly dryRun: boolean;
   /** The Lambda invocation's request id (also in CloudTrail's Invoke data event, and in every log line). */
   readonly requestId: string;
@@ -283,8 +332,14 @@ export function manualCommandOf(
         }
       : {}),
     force: command.action === 'rotate' ? command.force : false,
+    ...(command.action === 'revoke'
+      ? {
+          ...(command.credentialId !== undefined ? { credentialId: command.credentialId } : {}),
+          delete: command.delete,
+        }
+      : {}),
     // A status changes nothing, like a dry run.
-    dryRun: command.action === 'rotate' ? command.dryRun : true,
+    dryRun: command.action === 'status' ? true : command.dryRun,
     requestId,
     ...(caller ? { caller } : {}),
     at: at.toISOString(),

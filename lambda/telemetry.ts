@@ -29,6 +29,10 @@ export const EVENT_DETAIL_TYPE = {
   retired: 'Credential Retired',
   deleted: 'Credential Deleted',
   failed: 'Credential Rotation Failed',
+  /** A manual rollback made the previous credential current again. */
+  rolledBack: 'Credential Rolled Back',
+  /** A manual revoke switched a leaked credential off (or deleted it). */
+  revoked: 'Credential Revoked',
 } as const;
 
 /** Powertools' settings in the function's environment: the metric service and namespace. */
@@ -41,6 +45,6 @@ export const POWERTOOLS_ENVIRONMENT = {
 export const AUDIT_DETAIL_TYPE = {
   /** A tagged secret that is not declared was ignored (declared targets only). */
   secretRejected: 'Secret Rejected',
-  /** A rotate, force or status invocation, named by its request id. */
+  /** A rotate, force, rollback, revoke or status invocation, named by its request id. */
   manualCommand: 'Manual Command',
 } as const;

@@ -62,6 +62,11 @@ export interface SecretsPort {
   describeSecret(secretId: string): Promise<SecretSummary>;
   /** The AWSCURRENT version, or undefined when the secret has none yet. */
   readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
+  /**
+   * The AWSPREVIOUS version (what a rollback restores), or undefined when there is none.
+   * Optional: only the rollback command reads it.
+   */
+  readPrevious?(secretId: string): Promise<CurrentVersion | undefined>;
   /** The rotator's intent version (staging label INTENT_STAGE), or undefined when there is none. */
   readIntent(secretId: string): Promise<CurrentVersion | undefined>;
   /**

@@ -29,6 +29,7 @@ const PAGE_SIZE = 100;
 export const BATCH_SIZE = 20;
 
 const CURRENT = 'AWSCURRENT';
+const PREVIOUS = 'AWSPREVIOUS';
 
 export class SecretsStore implements SecretsPort {
   readonly #sm: SecretsManagerClient;
@@ -76,6 +77,10 @@ export class SecretsStore implements SecretsPort {
 
   async readCurrent(secretId: string): Promise<CurrentVersion | undefined> {
     return this.#readStage(secretId, CURRENT);
+  }
+
+  async readPrevious(secretId: string): Promise<CurrentVersion | undefined> {
+    return this.#readStage(secretId, PREVIOUS);
   }
 
   async readIntent(secretId: string): Promise<CurrentVersion | undefined> {

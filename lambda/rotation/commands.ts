@@ -15,5 +15,18 @@ export type Command =
       readonly force: boolean;
       readonly dryRun: boolean;
     }
+  /** Make the previous credential (AWSPREVIOUS) current again and retire the rolled-back one. */
+  | { readonly action: 'rollback'; readonly target: TargetRef; readonly dryRun: boolean }
+  /**
+   * Switch a leaked credential off at once (the current one when `credentialId` is absent,
+   * after a new one is stored), and with `delete` delete it at once.
+   */
+  | {
+      readonly action: 'revoke';
+      readonly target: TargetRef;
+      readonly credentialId?: string | undefined;
+      readonly delete: boolean;
+      readonly dryRun: boolean;
+    }
   /** Report, change nothing. */
   | { readonly action: 'status'; readonly target?: TargetRef | undefined };

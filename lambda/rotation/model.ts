@@ -54,6 +54,12 @@ export interface CredentialRecord {
   readonly apiKey?: string | undefined;
   readonly alias?: string | undefined;
   readonly expiresAt?: string | undefined;
+  /**
+   * Set on the record a `rollback` wrote (ISO 8601): the credential was made current again at
+   * that time. Its predecessor-to-be is retired from then on, and the schedule leaves the target
+   * alone until gracePeriodDays after it (operator.ts).
+   */
+  readonly rolledBackAt?: string | undefined;
 }
 
 /** The `AWSCURRENT` version of a target's secret as read. */
@@ -101,6 +107,8 @@ export interface ObservedTarget {
   readonly intent?: CurrentVersion | undefined;
   /** Every credential IAM lists for (user, service), Inactive and Expired included. */
   readonly credentials: readonly Credential[];
+  /** The AWSPREVIOUS version: read for a `rollback` only, undefined otherwise. */
+  readonly previous?: CurrentVersion | undefined;
 }
 
 /** Rotation policy, in days (fractions allowed). Validated by config.ts. */
@@ -115,7 +123,18 @@ export interface Policy {
   readonly maxCredentialAgeDays?: number | undefined;
 }
 
-export type Outcome = 'unchanged' | 'rotated' | 'retired' | 'recovered' | 'blocked' | 'failed' | 'planned';
+export type Outcome =
+  | 'unchanged'
+  | 'rotated'
+  | 'retired'
+  | 'recovered'
+  | 'blocked'
+  | 'failed'
+  | 'planned'
+  /** A manual `rollback`: the previous credential is current again. */
+  | 'rolled-back'
+  /** A manual `revoke`: the named credential is switched off (or deleted), replaced first if current. */
+  | 'revoked';
 
 /** One AWS-visible step the executor took (or, in a dry run, would take). Ids only, never secrets. */
 export interface ActionTaken {
@@ -151,7 +170,7 @@ export interface TargetReport {
 }
 
 export interface RunReport {
-  readonly action: 'reconcile' | 'rotate' | 'status';
+  readonly action: 'reconcile' | 'rotate' | 'status' | 'rollback' | 'revoke';
   readonly dryRun: boolean;
   readonly startedAt: string;
   readonly finishedAt: string;

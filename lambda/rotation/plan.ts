@@ -27,7 +27,12 @@ export type PlannedAction =
   /** Switch the recorded current credential back on (deactivated by hand, no slot to rotate). */
   | { readonly type: 'activate'; readonly credentialId: string }
   | { readonly type: 'deactivate'; readonly credentialId: string }
-  | { readonly type: 'delete'; readonly credentialId: string; readonly early?: boolean };
+  | { readonly type: 'delete'; readonly credentialId: string; readonly early?: boolean }
+  /**
+   * A rollback: store the credential's record from AWSPREVIOUS as the new AWSCURRENT version,
+   * stamped `rolledBackAt` (operator.ts).
+   */
+  | { readonly type: 'restore'; readonly credentialId: string; readonly rolledBackAt: Date };
 
 export interface RotationRequest {
   /** A manual `rotate`: issue a new credential whatever the current one's age. */
@@ -120,16 +125,28 @@ export function planTarget(
 
   if (current) {
     const issuedAt = current.createdAt;
+    const clock = lifecycleClock(
+      issuedAt,
+      record.kind === 'valid' ? record.record.rolledBackAt : undefined,
+      policy,
+    );
     // Rule 1 first: what is due for the others anyway, rotation or not.
-    const retire = others.flatMap((o) => retireActions(o, o.status, issuedAt, policy, now));
-    const due = request.rotate || now.getTime() >= issuedAt.getTime() + days(policy.rotateAfterDays);
+    const retire = others.flatMap((o) =>
+      retireActions(o, o.status, clock.retireFrom, clock.retirePolicy, now),
+    );
+    const due = request.rotate || now.getTime() >= clock.rotateAt.getTime();
     if (!due) {
       return {
         outcome: retire.length > 0 ? 'retired' : 'unchanged',
         actions: retire,
         currentCredentialId: current.id,
         currentIssuedAt: issuedAt,
-        nextDueAt: nextDue(issuedAt, afterActions(others, retire), policy),
+        nextDueAt: nextDue(
+          clock.retireFrom,
+          afterActions(others, retire),
+          clock.retirePolicy,
+          clock.rotateAt,
+        ),
       };
     }
     // Rule 2, rotate, on the state rule 1 leaves (deleted others free their slot).
@@ -174,6 +191,28 @@ export function planTarget(
     request,
     why,
   });
+}
+
+/**
+ * When rule 1 and rule 2 apply to a current credential. Normally everything counts from its
+ * issue. A record a rollback wrote (`rolledBackAt`) counts from the rollback instead: the
+ * rolled-back credential is retired from then (switched off at once, whatever overlapDays
+ * says, and deleted gracePeriodDays later), and the schedule does not rotate the target
+ * before gracePeriodDays after the rollback (a manual rotate still does).
+ */
+export function lifecycleClock(
+  issuedAt: Date,
+  rolledBackAt: string | undefined,
+  policy: Policy,
+): { retireFrom: Date; retirePolicy: Policy; rotateAt: Date } {
+  const rotateAt = new Date(issuedAt.getTime() + days(policy.rotateAfterDays));
+  const rollback = rolledBackAt === undefined ? Number.NaN : Date.parse(rolledBackAt);
+  if (Number.isNaN(rollback)) return { retireFrom: issuedAt, retirePolicy: policy, rotateAt };
+  return {
+    retireFrom: new Date(rollback),
+    retirePolicy: { ...policy, overlapDays: 0 },
+    rotateAt: new Date(Math.max(rotateAt.getTime(), rollback + days(policy.gracePeriodDays))),
+  };
 }
 
 /**
@@ -285,7 +324,7 @@ function rotate(args: {
  * delete once the grace period after that is over too (both in one run when both are due,
  * so that a second run has nothing left to do).
  */
-function retireActions(
+export function retireActions(
   o: Credential,
   status: OtherStatus,
   issuedAt: Date,
@@ -307,10 +346,15 @@ function retireActions(
 }
 
 /** The earliest future time at which rule 1 or 2 has something to do. */
-function nextDue(issuedAt: Date, others: readonly Other[], policy: Policy): Date {
+export function nextDue(
+  issuedAt: Date,
+  others: readonly Other[],
+  policy: Policy,
+  rotateAt = new Date(issuedAt.getTime() + days(policy.rotateAfterDays)),
+): Date {
   const deactivateAt = issuedAt.getTime() + days(policy.overlapDays);
   const deleteAt = deactivateAt + days(policy.gracePeriodDays);
-  let next = issuedAt.getTime() + days(policy.rotateAfterDays);
+  let next = rotateAt.getTime();
   for (const o of others) {
     if (o.status === 'Deleted') continue;
     next = Math.min(next, o.status === 'Active' ? deactivateAt : deleteAt);
@@ -319,8 +363,8 @@ function nextDue(issuedAt: Date, others: readonly Other[], policy: Policy): Date
 }
 
 /** An other credential with the status it has once the planned actions are done. */
-type OtherStatus = Credential['status'] | 'Deleted';
-interface Other {
+export type OtherStatus = Credential['status'] | 'Deleted';
+export interface Other {
   readonly credential: Credential;
   readonly status: OtherStatus;
 }
@@ -329,7 +373,10 @@ function asIs(c: Credential): Other {
   return { credential: c, status: c.status };
 }
 
-function afterActions(cs: readonly (Credential | Other)[], actions: readonly PlannedAction[]): Other[] {
+export function afterActions(
+  cs: readonly (Credential | Other)[],
+  actions: readonly PlannedAction[],
+): Other[] {
   return cs.map((c) => {
     const o = 'credential' in c ? c : asIs(c);
     let status = o.status;
@@ -342,11 +389,11 @@ function afterActions(cs: readonly (Credential | Other)[], actions: readonly Pla
   });
 }
 
-function isUsable(c: Credential, now: Date): boolean {
+export function isUsable(c: Credential, now: Date): boolean {
   return c.status === 'Active' && !(c.expiresAt && c.expiresAt.getTime() <= now.getTime());
 }
 
-function statusAt(c: Credential, now: Date): string {
+export function statusAt(c: Credential, now: Date): string {
   return c.status === 'Active' && c.expiresAt && c.expiresAt.getTime() <= now.getTime()
     ? 'Expired'
     : c.status;

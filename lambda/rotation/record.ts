@@ -18,6 +18,7 @@ const recordSchema = z
     apiKey: z.optional(z.string()),
     alias: z.optional(z.string()),
     expiresAt: z.optional(z.iso.datetime({ offset: true })),
+    rolledBackAt: z.optional(z.iso.datetime({ offset: true })),
   })
   .check(
     z.refine((r) => (r.username !== undefined && r.password !== undefined) || r.apiKey !== undefined, {

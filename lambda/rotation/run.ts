@@ -20,8 +20,9 @@ import type {
   TargetReport,
 } from './model.ts';
 import { MAX_INVOCATION_MS, serializeIntent } from './intent.ts';
+import { type OperatorRequest, planOperator } from './operator.ts';
 import { mayNeedIntent, type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
-import { recordFromIssued, serializeRecord } from './record.ts';
+import { parseRecord, recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
 import type { VerifyCredential } from './verification.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
@@ -77,10 +78,12 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
   const startedAt = deps.now();
   const mode: Mode = command.action === 'status' ? 'status' : command.dryRun ? 'dryRun' : 'apply';
   const requestId = deps.requestId ?? randomUUID();
+  // Rollback and revoke are manual changes too: an intent another run claimed blocks them.
   const request: RotationRequest =
     command.action === 'rotate'
       ? { rotate: true, force: command.force, requestId }
-      : { rotate: false, force: false, requestId };
+      : { rotate: command.action === 'rollback' || command.action === 'revoke', force: false, requestId };
+  const operator = operatorRequestOf(command);
   // Until when this invocation can run: what every intent it writes promises.
   const deadline = new Date(startedAt.getTime() + (deps.remainingTimeMs?.() ?? MAX_INVOCATION_MS));
   const invocation: Invocation = { requestId, deadline };
@@ -115,7 +118,15 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
       deferred.push(target.secretId);
       return undefined;
     }
-    return processTarget(target, mode, request, invocation, deps, observations?.get(target.secretId));
+    return processTarget(
+      target,
+      mode,
+      request,
+      invocation,
+      deps,
+      observations?.get(target.secretId),
+      operator,
+    );
   });
   for (const r of done) if (r) reports.push(r);
   if (deferred.length > 0) {
@@ -132,6 +143,14 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
   };
 }
 
+function operatorRequestOf(command: Command): OperatorRequest | undefined {
+  if (command.action === 'rollback') return { kind: 'rollback' };
+  if (command.action === 'revoke') {
+    return { kind: 'revoke', credentialId: command.credentialId, delete: command.delete };
+  }
+  return undefined;
+}
+
 /** Who is running, and until when: what an intent records. */
 interface Invocation {
   readonly requestId: string;
@@ -145,12 +164,15 @@ async function processTarget(
   invocation: Invocation,
   deps: RunDeps,
   prefetched: Prefetched | undefined,
+  operator?: OperatorRequest | undefined,
 ): Promise<TargetReport> {
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
   let taken: ActionTaken[] = [];
   try {
-    const observed = await observe(target, deps, prefetched);
-    const plan = planTarget(observed, deps.policy, deps.now(), request);
+    const observed = await observe(target, deps, prefetched, operator?.kind === 'rollback');
+    const plan = operator
+      ? planOperator(observed, deps.policy, deps.now(), operator)
+      : planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
@@ -191,13 +213,19 @@ interface Prefetched {
   readonly credentials?: Credential[] | undefined;
 }
 
-async function observe(target: Target, deps: RunDeps, prefetched: Prefetched = {}): Promise<ObservedTarget> {
-  // Independent reads: one round trip, not two.
-  const [current, credentials] = await Promise.all([
+async function observe(
+  target: Target,
+  deps: RunDeps,
+  prefetched: Prefetched = {},
+  withPrevious = false,
+): Promise<ObservedTarget> {
+  // Independent reads: one round trip, not two (three for a rollback, which needs AWSPREVIOUS).
+  const [current, credentials, previous] = await Promise.all([
     prefetched.current ? prefetched.current.value : deps.secrets.readCurrent(target.secretId),
     prefetched.credentials ?? deps.credentials.listCredentials(target.userName, target.serviceName),
+    withPrevious ? deps.secrets.readPrevious?.(target.secretId) : undefined,
   ]);
-  const observed: ObservedTarget = { target, current, credentials };
+  const observed: ObservedTarget = { target, current, credentials, ...(previous ? { previous } : {}) };
   // The intent's value matters only for an Active credential the secret does not record (rare).
   return mayNeedIntent(observed)
     ? { ...observed, intent: await deps.secrets.readIntent(target.secretId) }
@@ -355,6 +383,19 @@ async function execute(
           currentCredentialId = issued.id;
           break;
         }
+        case 'restore': {
+          // The planner checked AWSPREVIOUS; its record keeps the password the credential was
+          // issued with (never reset since: the rotator resets only unrecorded credentials).
+          const previous = parseRecord(observed.previous?.value, observed.target);
+          if (previous.kind !== 'valid' || previous.record.credentialId !== action.credentialId) {
+            throw new Error(`AWSPREVIOUS no longer records ${action.credentialId}`);
+          }
+          const restored = { ...previous.record, rolledBackAt: action.rolledBackAt.toISOString() };
+          await secrets.storeCurrent(secretId, serializeRecord(restored));
+          did('store', action.credentialId);
+          currentCredentialId = action.credentialId;
+          break;
+        }
         case 'activate':
           await credentials.setCredentialStatus(userName, action.credentialId, 'Active');
           did('activate', action.credentialId);
@@ -438,6 +479,8 @@ function reportPlan(
                 { type: 'reset', credentialId: a.credentialId, at },
                 { type: 'store', credentialId: a.credentialId, at },
               ];
+            case 'restore':
+              return [{ type: 'store', credentialId: a.credentialId, at }];
             default:
               return [{ type: a.type, credentialId: a.credentialId, at }];
           }

@@ -143,7 +143,9 @@ export class World {
     command: Command = { action: 'reconcile', dryRun: false },
     opts: { readonly requestId?: string } = {},
   ): Promise<RunReport> {
-    this.forced = command.action === 'rotate' && command.force && !command.dryRun;
+    // A forced rotate and a revoke are the only commands that may delete before the grace period.
+    this.forced =
+      ((command.action === 'rotate' && command.force) || command.action === 'revoke') && !command.dryRun;
     try {
       const report = await runRotation(command, {
         credentials: this.credentials,
