@@ -55,9 +55,16 @@ export function planRollback(observed: ObservedTarget, policy: Policy, now: Date
     return refuse('the secret has no AWSPREVIOUS version: the target was never rotated');
   }
   const previous = parseRecord(observed.previous.value, observed.target);
-  if (previous.kind !== 'valid') {
-    const detail = previous.kind === 'foreign' ? previous.reason : previous.reason.replace(/^secret/, 'it');
-    return refuse(`AWSPREVIOUS is not a credential record of ${userName}/${serviceName} (${detail})`);
+  if (previous.kind === 'foreign') {
+    return refuse(
+      `AWSPREVIOUS is not a credential record of ${userName}/${serviceName} (${previous.reason})`,
+    );
+  }
+  if (previous.kind === 'absent') {
+    return refuse(
+      `AWSPREVIOUS is not a credential record of ${userName}/${serviceName}: ` +
+        'the target was never rotated since its first credential',
+    );
   }
   const id = previous.record.credentialId;
   if (id === record.record.credentialId) {
