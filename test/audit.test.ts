@@ -46,6 +46,30 @@ describe('manual commands are audited', () => {
       { action: 'status', userName: 'app', serviceName: KEYSPACES },
       { action: 'status', force: false, dryRun: true },
     ],
+    [
+      { action: 'rollback', userName: 'app', serviceName: KEYSPACES },
+      { action: 'rollback', force: false, dryRun: false },
+    ],
+    [
+      {
+        action: 'revoke',
+        userName: 'app',
+        serviceName: KEYSPACES,
+        credentialId: 'ACCAEXAMPLE0CREDENTIAL1',
+        delete: true,
+      },
+      {
+        action: 'revoke',
+        force: false,
+        dryRun: false,
+        credentialId: 'ACCAEXAMPLE0CREDENTIAL1',
+        delete: true,
+      },
+    ],
+    [
+      { action: 'revoke', userName: 'app', serviceName: KEYSPACES, dryRun: true },
+      { action: 'revoke', force: false, dryRun: true, delete: false },
+    ],
   ])('%j names its request id in a log line and an event', async (event, expected) => {
     const w = new World();
     w.addTarget('app', KEYSPACES);
@@ -87,6 +111,29 @@ describe('manual commands are audited', () => {
         }),
       }),
     ]);
+  });
+
+  it('sends a revoke as a Credential Revoked event, after the transitions it caused', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    const handler = handlerFor(w);
+    await handler.invoke({ action: 'reconcile' }, context());
+    const leaked = w.recordedId('service-credentials/app/cassandra.amazonaws.com');
+
+    const run = await handler.invoke(
+      { action: 'revoke', userName: 'app', serviceName: KEYSPACES },
+      context(),
+    );
+
+    expect(run.error).toBeUndefined();
+    const types = run.events.map((e) => e.detailType);
+    expect(types).toEqual([
+      'Manual Command',
+      'Credential Rotated',
+      'Credential Retired',
+      'Credential Revoked',
+    ]);
+    expect(run.events.at(-1)?.detail).toMatchObject({ credentialId: leaked, userName: 'app' });
   });
 
   it('does not record the scheduled reconcile as a manual command', async () => {

@@ -116,7 +116,7 @@ describe('parseEvent', () => {
       [
         'an unknown action',
         { action: 'rotate-all' },
-        ['unknown action "rotate-all"', '"reconcile", "rotate", "status"'],
+        ['unknown action "rotate-all"', '"reconcile", "rotate", "rollback", "revoke", "status"'],
       ],
       ['a non-string action', { action: 1 }, ['unknown action 1']],
       [

@@ -7,6 +7,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import dryRun from '../../events/dry-run.json' with { type: 'json' };
 import reconcile from '../../events/reconcile.json' with { type: 'json' };
+import revokeCredentialDelete from '../../events/revoke-credential-delete.json' with { type: 'json' };
+import revokeCurrent from '../../events/revoke-current.json' with { type: 'json' };
+import rollbackTarget from '../../events/rollback-target.json' with { type: 'json' };
 import rotateTarget from '../../events/rotate-target.json' with { type: 'json' };
 import status from '../../events/status.json' with { type: 'json' };
 
@@ -19,6 +22,9 @@ export const CONSOLE_TEST_EVENTS: Readonly<Record<string, unknown>> = {
   status,
   'dry-run': dryRun,
   'rotate-target': rotateTarget,
+  'rollback-target': rollbackTarget,
+  'revoke-current': revokeCurrent,
+  'revoke-credential-delete': revokeCredentialDelete,
 };
 
 export function createConsoleTestEvents(

@@ -488,6 +488,20 @@ describe('ServiceCredentialRotator console test events', () => {
       'rotate-target': {
         value: { action: 'rotate', userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
       },
+      'rollback-target': {
+        value: { action: 'rollback', userName: 'app-keyspaces', serviceName: 'cassandra.amazonaws.com' },
+      },
+      'revoke-current': {
+        value: { action: 'revoke', secretId: 'service-credentials/app-keyspaces/cassandra.amazonaws.com' },
+      },
+      'revoke-credential-delete': {
+        value: {
+          action: 'revoke',
+          secretId: 'service-credentials/app-keyspaces/cassandra.amazonaws.com',
+          credentialId: 'ACCAEXAMPLE0CREDENTIAL1',
+          delete: true,
+        },
+      },
     });
     template.resourceCountIs('AWS::EventSchemas::Registry', 0);
   });

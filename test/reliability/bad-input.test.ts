@@ -85,7 +85,8 @@ const EVENT_ROWS: Row[] = [
   {
     name: 'an unknown action',
     event: { action: 'rotate-all' },
-    error: /unknown action "rotate-all"; expected one of "reconcile", "rotate", "status"/,
+    error:
+      /unknown action "rotate-all"; expected one of "reconcile", "rotate", "rollback", "revoke", "status"/,
   },
   {
     name: 'an action in the wrong case',
@@ -112,6 +113,51 @@ const EVENT_ROWS: Row[] = [
     name: 'force as a string',
     event: { action: 'rotate', secretId: APP_SECRET, force: 'true' },
     error: /"force" must be true or false, got "true"/,
+  },
+  {
+    name: 'rollback without a target',
+    event: { action: 'rollback' },
+    error: /"rollback" needs a target: "secretId", or "userName" and "serviceName"/,
+  },
+  {
+    name: 'rollback with force',
+    event: { action: 'rollback', secretId: APP_SECRET, force: true },
+    error: /"force" applies only to action "rotate", not "rollback"/,
+  },
+  {
+    name: 'rollback naming a credential',
+    event: { action: 'rollback', secretId: APP_SECRET, credentialId: 'ACCAEXAMPLE0CREDENTIAL1' },
+    error: /"credentialId" applies only to action "revoke", not "rollback"/,
+  },
+  {
+    name: 'revoke without a target',
+    event: { action: 'revoke', credentialId: 'ACCAEXAMPLE0CREDENTIAL1' },
+    error: /"revoke" needs a target: "secretId", or "userName" and "serviceName"/,
+  },
+  {
+    name: 'revoke with a malformed credentialId',
+    event: { action: 'revoke', secretId: APP_SECRET, credentialId: 'ACCA; rm -rf /' },
+    error: /"credentialId" must be an IAM service-specific credential id \(20-128 letters and digits/,
+  },
+  {
+    name: 'revoke with delete as a string (would delete if read loosely)',
+    event: { action: 'revoke', secretId: APP_SECRET, delete: 'yes' },
+    error: /"delete" must be true or false, got "yes"/,
+  },
+  {
+    name: 'revoke with a misspelt credentialId',
+    event: { action: 'revoke', secretId: APP_SECRET, credentialID: 'ACCAEXAMPLE0CREDENTIAL1' },
+    error: /unknown field\(s\) "credentialID" \(did you mean "credentialId"\?\)/,
+  },
+  {
+    name: 'delete on a rotate',
+    event: { action: 'rotate', secretId: APP_SECRET, delete: true },
+    error: /"delete" applies only to action "revoke", not "rotate"/,
+  },
+  {
+    name: 'a scheduled event carrying a revoke',
+    event: { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}, credentialId: 'x' },
+    error: /a scheduled event cannot carry command fields \("credentialId"\)/,
   },
   {
     name: 'rotate without a target',
