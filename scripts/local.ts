@@ -261,7 +261,7 @@ export function nextSteps(
   others: readonly { readonly id: string; readonly status: string }[],
   policy?: Policy,
 ): NextSteps {
-  const would = t.outcome === 'planned' ? /^would be (\w+)/.exec(t.reason ?? '')?.[1] : undefined;
+  const would = t.outcome === 'planned' ? /^would be ([\w-]+)/.exec(t.reason ?? '')?.[1] : undefined;
   const next = t.nextDueAt ? new Date(t.nextDueAt) : undefined;
   const issued = t.currentIssuedAt ? Date.parse(t.currentIssuedAt) : undefined;
   const rotateAt =

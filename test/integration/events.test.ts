@@ -1,6 +1,8 @@
 // Every sample event in events/ is accepted by the handler against the demo account (the
 // one `npm start` and `npm run invoke` create), in an order in which each one has something
-// to do. A new sample file is picked up here without a change.
+// to do. A new sample file is picked up here without a change. A sample naming a credential
+// id holds an example id (the demo account's are random): it is given the target's other
+// credential, as an operator would take it from `status`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,9 @@ const ORDER = [
   'status-target.json',
   'rotate-target.json',
   'rotate-secret-force.json',
+  'rollback-target.json',
+  'revoke-current.json',
+  'revoke-credential-delete.json',
 ];
 const files = readdirSync(EVENTS_DIR).filter((f) => f.endsWith('.json'));
 const ordered = [
@@ -32,6 +37,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
   'status-target.json': { 'app-keyspaces': 'unchanged' },
   'rotate-target.json': { 'app-keyspaces': 'rotated' },
   'rotate-secret-force.json': { 'app-keyspaces': 'rotated' },
+  'rollback-target.json': { 'app-keyspaces': 'rolled-back' },
+  'revoke-current.json': { 'app-keyspaces': 'revoked' },
+  'revoke-credential-delete.json': { 'app-keyspaces': 'revoked' },
 };
 
 describe('sample events (events/*.json) against the emulator', () => {
@@ -47,7 +55,13 @@ describe('sample events (events/*.json) against the emulator', () => {
   });
 
   it.each(ordered)('accepts %s', async (file) => {
-    const event: unknown = JSON.parse(readFileSync(join(EVENTS_DIR, file), 'utf8'));
+    const event = JSON.parse(readFileSync(join(EVENTS_DIR, file), 'utf8')) as Record<string, unknown>;
+    if (typeof event.credentialId === 'string') {
+      const { report } = await aws.invoke({ action: 'status', secretId: event.secretId });
+      const other = report?.targets[0]?.credentials?.find((c) => !c.current);
+      expect(other).toBeDefined();
+      event.credentialId = other?.id;
+    }
 
     const { report, error } = await aws.invoke(event);
 
