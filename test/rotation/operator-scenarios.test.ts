@@ -80,6 +80,24 @@ describe('rollback', () => {
     await w.expectInvariants();
   });
 
+  it('interrupted before the store: no lockout, and the next run switches the predecessor off again', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    const { a, b } = await rotatedOnce(w, arn);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: Infinity });
+
+    const failed = only(await w.run(rollback(arn)));
+    expect(failed.outcome).toBe('failed');
+    expect(types(failed)).toEqual(['activate']);
+    expect(w.recordedId(arn)).toBe(b);
+    w.expectNoLockout();
+    w.emulator.faults.clear();
+
+    const settled = only(await w.run());
+    expect(settled.actions).toEqual([expect.objectContaining({ type: 'deactivate', credentialId: a })]);
+    await w.expectInvariants();
+  });
+
   it('after the predecessor was deleted: refused with the reason, nothing written', async () => {
     const w = new World();
     const arn = w.addTarget('app', KEYSPACES);
