@@ -21,6 +21,13 @@ export class TargetNotFoundError extends RotatorError {}
 /** A target cannot be processed as configured (missing/duplicated tags, foreign record...). */
 export class TargetConfigError extends RotatorError {}
 
+/**
+ * A Secrets Manager rotation step this function does not take: the secret is not one of its
+ * targets, its rotation names another function, or the version is not the rotation's. Nothing
+ * was written.
+ */
+export class RotationStepRejectedError extends RotatorError {}
+
 /** An AWS call failed. `code` is the AWS error code, `retryable` tells throttling apart. */
 export class AwsCallError extends RotatorError {
   readonly code: string;

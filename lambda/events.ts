@@ -7,7 +7,7 @@
 // entry put ~70 KB more zod in the bundle and ~20 ms on the cold start (bench/coldstart.ts).
 import * as z from 'zod/mini';
 import { InvalidEventError } from './errors.ts';
-import type { Command, TargetRef } from './rotation/commands.ts';
+import { type Command, ROTATION_STEPS, type TargetRef } from './rotation/commands.ts';
 
 /** Events larger than this (serialized JSON, UTF-8 bytes) are rejected unread. */
 export const MAX_EVENT_BYTES = 8 * 1024;
@@ -22,6 +22,7 @@ export const ACCEPTED_EVENTS = [
   '- {"action": "revoke", "secretId": "<secret name or ARN>"} (or "userName" and "serviceName"), optionally with "credentialId": "<id>" (default: the current one) and "delete": true',
   '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
   '- any command above with "dryRun": true (plan and report, change nothing)',
+  '- a Secrets Manager rotation step: {"Step": "createSecret" | "setSecret" | "testSecret" | "finishSecret", "SecretId": "<secret ARN>", "ClientRequestToken": "<32-64 characters>"}, optionally with "RotationToken"',
 ].join('\n');
 
 // IAM user names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html
@@ -39,6 +40,11 @@ const MAX_SECRET_ID = 2048;
 const CREDENTIAL_ID = /^\w{20,128}$/;
 
 const ACTIONS = ['reconcile', 'rotate', 'rollback', 'revoke', 'status'] as const;
+/** The fields Secrets Manager sends a rotation function (RotationToken only across accounts). */
+const STEP_KEYS = ['Step', 'SecretId', 'ClientRequestToken', 'RotationToken'] as const;
+// ClientRequestToken: 32-64 characters (Secrets Manager's bound); the SDK sends a UUID.
+const CLIENT_REQUEST_TOKEN = /^[\w-]{32,64}$/;
+const MAX_ROTATION_TOKEN = 4096;
 const TARGET_KEYS = ['secretId', 'userName', 'serviceName'] as const;
 /** Keys of the command forms; on a scheduled event they mean someone mixed the two up. */
 const COMMAND_KEYS = ['action', 'dryRun', 'force', 'credentialId', 'delete', ...TARGET_KEYS] as const;
@@ -328,6 +334,77 @@ function parseCommand(event: Record<string, unknown>): Command {
   return target ? { action: 'status', target } : { action: 'status' };
 }
 
+const rotationStepSchema = lazily(() =>
+  z.strictObject(
+    {
+      Step: z.enum(ROTATION_STEPS, {
+        error: (iss) =>
+          `"Step" must be one of ${ROTATION_STEPS.map((s) => `"${s}"`).join(', ')}, got ${quote(iss.input)}`,
+      }),
+      SecretId: z
+        .string({ error: (iss) => `"SecretId" must be a string, got ${quote(iss.input)}` })
+        .check((ctx) => {
+          const v = ctx.value;
+          const valid =
+            v.length <= MAX_SECRET_ID && (v.startsWith('arn:') ? SECRET_ARN.test(v) : SECRET_NAME.test(v));
+          if (!valid) {
+            ctx.issues.push({
+              code: 'custom',
+              input: v,
+              message: `"SecretId" must be a Secrets Manager secret ARN (or name), got ${quote(v)}`,
+            });
+          }
+        }),
+      ClientRequestToken: z
+        .string({ error: (iss) => `"ClientRequestToken" must be a string, got ${quote(iss.input)}` })
+        .check((ctx) => {
+          if (!CLIENT_REQUEST_TOKEN.test(ctx.value)) {
+            ctx.issues.push({
+              code: 'custom',
+              input: ctx.value,
+              message: `"ClientRequestToken" must be 32-64 letters, digits, _ or -, got ${quote(ctx.value)}`,
+            });
+          }
+        }),
+      // Only checked for shape: it matters to Secrets Manager across accounts, not here.
+      RotationToken: z.optional(
+        z
+          .string({ error: (iss) => `"RotationToken" must be a string, got ${quote(iss.input)}` })
+          .check((ctx) => {
+            if (ctx.value.length === 0 || ctx.value.length > MAX_ROTATION_TOKEN) {
+              ctx.issues.push({
+                code: 'custom',
+                input: ctx.value,
+                message: `"RotationToken" must be 1-${MAX_ROTATION_TOKEN} characters, got ${ctx.value.length}`,
+              });
+            }
+          }),
+      ),
+    },
+    { error: unknownKeys([...STEP_KEYS]) },
+  ),
+);
+
+function parseRotationStep(event: Record<string, unknown>): Command {
+  const mixed = COMMAND_KEYS.filter((k) => Object.hasOwn(event, k));
+  const problems: string[] = [];
+  if (mixed.length > 0) {
+    problems.push(
+      `a rotation step cannot carry command fields (${mixed.map((k) => `"${k}"`).join(', ')}); send one or the other`,
+    );
+  }
+  const rest = Object.fromEntries(Object.entries(event).filter(([k]) => !mixed.includes(k as never)));
+  const parsed = rotationStepSchema().safeParse(rest);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error));
+  if (problems.length > 0 || !parsed.success) reject(problems);
+  return {
+    action: 'rotation-step',
+    step: parsed.data.Step,
+    secretId: parsed.data.SecretId,
+    token: parsed.data.ClientRequestToken,
+  };
+}
+
 /**
  * Validates an invocation event and turns it into the Command the executor runs.
  * Throws InvalidEventError (nothing touched) for anything but the accepted forms.
@@ -350,5 +427,6 @@ export function parseEvent(event: unknown): Command {
   }
   const record = event as Record<string, unknown>;
   if (Object.hasOwn(record, 'detail-type') || Object.hasOwn(record, 'source')) return parseScheduled(record);
+  if (Object.hasOwn(record, 'Step')) return parseRotationStep(record);
   return parseCommand(record);
 }

@@ -182,6 +182,9 @@ export function createHandler(deps: HandlerDeps) {
         log,
         // Written into the intent before each Create or Reset (a Lambda retry keeps the id).
         requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
+        // Which rotation function this is, in Secrets Manager's eyes: rotation steps for secrets
+        // naming another function are refused, and due secrets naming this one go through it.
+        functionArn: typeof context?.invokedFunctionArn === 'string' ? context.invokedFunctionArn : undefined,
         // Absent outside Lambda (local runs): then the run has no deadline.
         remainingTimeMs:
           typeof context?.getRemainingTimeInMillis === 'function'

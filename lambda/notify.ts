@@ -68,7 +68,7 @@ function detailOf(
 }
 
 /** The transitions one target went through, in the order its actions were taken. */
-function transitionsOfTarget(t: TargetReport): TransitionEvent[] {
+function transitionsOfTarget(t: TargetReport, reportAction: RunReport['action']): TransitionEvent[] {
   const out: TransitionEvent[] = [];
   t.actions.forEach((action, i) => {
     switch (action.type) {
@@ -80,8 +80,9 @@ function transitionsOfTarget(t: TargetReport): TransitionEvent[] {
           .findLast(
             (a) => (a.type === 'create' || a.type === 'reset') && a.credentialId === action.credentialId,
           );
-        if (!issued) break;
-        if (issued.type === 'create') {
+        // finishSecret's store is AWSCURRENT moving to what createSecret issued earlier.
+        if (!issued && reportAction !== 'rotation-step') break;
+        if (!issued || issued.type === 'create') {
           // Rule 2: after storing the new credential, the run retires the one it replaced.
           const previous = t.actions
             .slice(i + 1)
@@ -133,7 +134,7 @@ export function transitionsOf(report: RunReport): TransitionEvent[] {
   if (report.dryRun || report.action === 'status') return [];
   const out: TransitionEvent[] = [];
   for (const t of report.targets) {
-    out.push(...transitionsOfTarget(t), ...operatorTransitions(t, report.finishedAt));
+    out.push(...transitionsOfTarget(t, report.action), ...operatorTransitions(t, report.finishedAt));
     if (t.outcome === 'failed') {
       out.push({
         transition: 'failed',
@@ -319,7 +320,8 @@ export function manualCommandOf(
   at: Date,
   caller?: string | undefined,
 ): ManualCommandDetail | undefined {
-  if (command.action === 'reconcile') return undefined;
+  // A rotation step is Secrets Manager's call: CloudTrail records who started the rotation.
+  if (command.action === 'reconcile' || command.action === 'rotation-step') return undefined;
   return {
     action: command.action,
     // Built field by field: a target reference holds names only.

@@ -29,7 +29,7 @@ import {
   viewTargets,
   isMainModule,
 } from './local.ts';
-import { atRestProblems, findLeakedSecrets, targetSecrets } from '../verify/index.ts';
+import { atRestProblems, fakeLambdaContext, findLeakedSecrets, targetSecrets } from '../verify/index.ts';
 
 const EVENTS_DIR = new URL('../events/', import.meta.url);
 
@@ -41,8 +41,14 @@ interface Step {
   readonly title: string;
   /** When the step runs: a day of the timeline, or this long after the previous step. */
   readonly at: { readonly day: number } | { readonly afterMs: number };
-  /** A file of events/. */
-  readonly event: string;
+  /** A file of events/ the handler is invoked with (or `rotateSecret`). */
+  readonly event?: string;
+  /**
+   * Instead of an event: RotateSecret on this user's secret, as the console's "Rotate secret
+   * immediately" or `aws secretsmanager rotate-secret` calls it; Secrets Manager then invokes
+   * the handler once per step.
+   */
+  readonly rotateSecret?: UserName;
   /** Outcome per target the report must show (targets not listed must not appear). */
   readonly expect: Partial<Record<UserName, Outcome>>;
   /** The handler must throw RunFailedError (some target failed). */
@@ -139,7 +145,20 @@ const STEPS: readonly Step[] = [
       "the secret's intent says the rotator issued it and that run has ended, so there is no waiting: " +
       'Reset gives it a new password (same id, no third slot), which is stored; the old one is deactivated',
   },
+  {
+    title: 'a rotation started from Secrets Manager: the console\'s "Rotate secret immediately"',
+    at: { day: 62 },
+    rotateSecret: 'app-keyspaces',
+    expect: { 'app-keyspaces': 'rotated' },
+    note:
+      'Secrets Manager invokes the function once per step with the same token: createSecret issues the credential ' +
+      'into AWSPENDING, setSecret has nothing to set, testSecret checks IAM lists it Active, finishSecret moves ' +
+      "AWSCURRENT and deactivates the old one (the report shown is finishSecret's)",
+  },
 ];
+
+/** The ARN the local handler runs as: the rotation function the demo's secrets name. */
+const LOCAL_FUNCTION_ARN = fakeLambdaContext({ functionName: 'credential-rotator-local' }).invokedFunctionArn;
 
 export interface DemoOptions {
   /** Where lines go. @default console.log */
@@ -200,15 +219,41 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       );
       if (step.note) print(`   ${step.note}`);
       step.before?.(emulator);
-      const event = JSON.parse(readFileSync(new URL(step.event, EVENTS_DIR), 'utf8')) as unknown;
-      print(`   event   events/${step.event}  ${describeEvent(event)}`);
-
       const since = emulator.calls.length;
       let thrown: unknown;
-      try {
-        await local.invoke(event);
-      } catch (error) {
-        thrown = error;
+      if (step.rotateSecret) {
+        const target = DEMO_TARGETS.find(
+          (t) => t.userName === step.rotateSecret,
+        ) as (typeof DEMO_TARGETS)[number];
+        const secretName = `${SECRET_NAME_PREFIX}${target.userName}/${target.serviceName}`;
+        print(
+          `   call    aws secretsmanager rotate-secret --secret-id ${secretName} ` +
+            `--rotation-lambda-arn ${LOCAL_FUNCTION_ARN} --rotation-rules AutomaticallyAfterDays=${POLICY.rotateAfterDays}`,
+        );
+        emulator.rotations.invoker = async (_arn, event) => {
+          await local.invoke(event);
+        };
+        emulator.secrets.RotateSecret({
+          SecretId: secretName,
+          RotationLambdaARN: LOCAL_FUNCTION_ARN,
+          RotationRules: { AutomaticallyAfterDays: POLICY.rotateAfterDays },
+        });
+        const record = (await emulator.rotations.settled()).at(-1);
+        const described = emulator.secrets.DescribeSecret({ SecretId: secretName });
+        print(
+          `   secrets manager  ${record?.steps.map((s) => `${s.step} ${s.outcome}`).join(' · ')} → ${record?.status}` +
+            ` · LastRotatedDate ${described.LastRotatedDate ? dayOf(new Date(described.LastRotatedDate as Date), origin) : 'unset'}`,
+        );
+        if (record?.status !== 'succeeded')
+          thrown = new Error(`the rotation ${record?.status ?? 'never ran'}`);
+      } else {
+        const event = JSON.parse(readFileSync(new URL(String(step.event), EVENTS_DIR), 'utf8')) as unknown;
+        print(`   event   events/${step.event}  ${describeEvent(event)}`);
+        try {
+          await local.invoke(event);
+        } catch (error) {
+          thrown = error;
+        }
       }
       step.after?.(emulator);
       const report = local.lastReport();

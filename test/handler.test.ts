@@ -124,7 +124,7 @@ function target(name: string, overrides: Partial<TargetReport> = {}): TargetRepo
 function report(command: Command, targets: TargetReport[]): RunReport {
   return {
     action: command.action,
-    dryRun: command.action === 'status' ? true : command.dryRun,
+    dryRun: command.action === 'status' ? true : command.action === 'rotation-step' ? false : command.dryRun,
     startedAt: NOW.toISOString(),
     finishedAt: NOW.toISOString(),
     targets,

@@ -170,6 +170,9 @@ export function retireProblems(
       });
     }
     if (call.op !== 'delete' || forced) continue;
+    // A rotation's new credential that failed its test (AWSPENDING, never current) has no grace
+    // period yet: removing it is how a refused rotation ends.
+    if (call.id !== recorded && call.id === pendingId(emulator, s.arn)) continue;
     const current = recorded ? emulator.iam.credential(recorded) : undefined;
     if (!current) continue;
     const graceEnds = current.CreateDate.getTime() + (policy.overlapDays + policy.gracePeriodDays) * DAY_MS;
@@ -182,6 +185,16 @@ export function retireProblems(
     }
   }
   return problems;
+}
+
+/** The credential id the AWSPENDING version of `secretArn` records, if any. */
+function pendingId(emulator: AwsEmulator, secretArn: string): string | undefined {
+  try {
+    const id = JSON.parse(emulator.secrets.valueAt(secretArn, 'AWSPENDING') ?? '')?.credentialId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** I4 in a report: every credential a run created or reset, it also stored. */

@@ -6,7 +6,9 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
 import type { ManagedTarget } from './props.ts';
 
 const CREDENTIAL_WRITE_ACTIONS = [
@@ -52,6 +54,10 @@ export class RotatorPermissions {
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
         'secretsmanager:DescribeSecret',
+        // The rotation protocol: finishSecret moves AWSCURRENT, a refused testSecret removes
+        // AWSPENDING, and the scheduled run starts due rotations in Secrets Manager.
+        'secretsmanager:UpdateSecretVersionStage',
+        'secretsmanager:RotateSecret',
       ],
     });
     // The statements in the order they always had, so existing deployments see no change.
@@ -89,6 +95,24 @@ export class RotatorPermissions {
       manage.statement.addResources(this.userArn(user));
     }
     this.manageSecrets.addResources(t.secret.secretArn);
+  }
+
+  /**
+   * RotateSecret also needs lambda:InvokeFunction on the rotation function, for the caller: here
+   * the function itself. A policy of its own, because the role's default policy is one the
+   * function depends on, and naming the function there would make a cycle.
+   */
+  public allowStartingRotation(scope: Construct, fn: lambda.IFunction): void {
+    new iam.Policy(scope, 'StartRotationPolicy', {
+      roles: [this.s.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'StartRotationWithThisFunction',
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      ],
+    });
   }
 
   public allowFailureQueue(queue: sqs.IQueue): void {

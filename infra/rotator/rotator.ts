@@ -2,10 +2,10 @@
 // secret per target, a least-privilege role, failure queues, alarms, a dashboard and
 // (optionally) the Lambda console's test events. Each concern lives in its own module;
 // this class wires them and offers the CDK-style surface (addTarget, grantRead, metric...).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,7 +20,7 @@ import { createFunction, createQueues, createSchedule, DEFAULT_SCHEDULE } from '
 import { createAlarms, createAlarmTopic, createDashboard, rotatorMetric } from './monitoring.ts';
 import { RotatorPermissions } from './permissions.ts';
 import type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
-import { createTargetSecret } from './targets.ts';
+import { createTargetSecret, scheduleRotation } from './targets.ts';
 import { createConsoleTestEvents } from './test-events.ts';
 import {
   checkedConcurrency,
@@ -53,6 +53,9 @@ export class ServiceCredentialRotator extends Construct {
   private readonly encryptionKey: kms.IKey | undefined;
   private readonly secretRemovalPolicy: RemovalPolicy;
   private readonly permissions: RotatorPermissions;
+  /** Set once the function exists; the targets' rotation schedules name it. */
+  private rotationFunction!: lambda.Function;
+  private rotateAfterDays!: number;
 
   constructor(scope: Construct, id: string, props: ServiceCredentialRotatorProps) {
     super(scope, id);
@@ -96,6 +99,15 @@ export class ServiceCredentialRotator extends Construct {
       },
       initial,
     );
+    this.permissions.allowStartingRotation(this, fn);
+    // Secrets Manager invokes the function for the rotation steps of this account's secrets.
+    fn.addPermission('SecretsManagerRotation', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceAccount: Stack.of(this).account,
+    });
+    this.rotationFunction = fn;
+    this.rotateAfterDays = policy.rotateAfterDays;
+    for (const t of initial) this.scheduleRotation(t);
     this.permissions.allowFailureQueue(failureQueue);
     this.permissions.allowEventBus(bus);
     this.rule = createSchedule(this, fn, props.schedule ?? DEFAULT_SCHEDULE, scheduleDeadLetterQueue);
@@ -144,6 +156,7 @@ export class ServiceCredentialRotator extends Construct {
   public addTarget(target: RotationTarget): ManagedTarget {
     const added = this.createTarget(target);
     this.permissions.addTarget(added);
+    this.scheduleRotation(added);
     return added;
   }
 
@@ -214,6 +227,19 @@ export class ServiceCredentialRotator extends Construct {
   /** Age in days of the oldest current credential. @default Maximum over 5 minutes */
   public metricOldestCredentialAgeDays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.oldestCredentialAgeDays, { statistic: 'Maximum', ...props });
+  }
+
+  private scheduleRotation(target: ManagedTarget): void {
+    const permission = this.rotationFunction.permissionsNode.findChild(
+      'SecretsManagerRotation',
+    ) as lambda.CfnPermission;
+    // createTargetSecret made it: a Secret, which the schedule is a child of.
+    scheduleRotation(
+      target.secret as secretsmanager.Secret,
+      this.rotationFunction,
+      this.rotateAfterDays,
+      permission,
+    );
   }
 
   private createTarget(target: RotationTarget): ManagedTarget {

@@ -1,8 +1,9 @@
 // One secret per target, tagged so the function finds it, holding a placeholder until the
 // first run issues the first credential. Its construct id is a contract: a changed id
 // replaces the secret, and with it the only copy of the credential.
-import { type RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { type RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
@@ -25,11 +26,48 @@ export function createTargetSecret(
   });
   Tags.of(secret).add(USER_NAME_TAG, t.userName);
   Tags.of(secret).add(SERVICE_NAME_TAG, t.serviceName);
-  Validations.of(secret).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason:
-      "Rotated by this construct's function on its own schedule (IAM service-specific " +
-      'credentials cannot use the Secrets Manager rotation protocol without a third slot).',
-  });
   return secret;
+}
+
+/** Secrets Manager's schedule takes whole days from 1 to 1000. */
+export const MAX_ROTATION_RULE_DAYS = 1000;
+
+/**
+ * `rotateAfterDays` as Secrets Manager's AutomaticallyAfterDays: rounded up, so that Secrets
+ * Manager's own schedule never rotates earlier than the policy (the function's schedule starts
+ * a due rotation on time anyway), and within 1..1000 (beyond 1000 days Secrets Manager rotates
+ * at 1000).
+ */
+export function rotationRuleDays(rotateAfterDays: number): number {
+  return Math.min(MAX_ROTATION_RULE_DAYS, Math.max(1, Math.ceil(rotateAfterDays)));
+}
+
+/**
+ * Makes the function the secret's rotation function in Secrets Manager, so that the console's
+ * "Rotate secret immediately", `aws secretsmanager rotate-secret` and Secrets Manager's own
+ * schedule rotate it through the four steps, and compliance checks see rotation enabled.
+ *
+ * The L1 resource rather than `secret.addRotationSchedule()`: the L2 also denies DeleteSecret
+ * to the whole account in the secret's resource policy (which breaks the deletion of secrets
+ * whose removal policy is DESTROY) and grants `secretsmanager:GetRandomPassword` on `*`, which
+ * this function never calls. Its permissions are the construct's own (permissions.ts).
+ *
+ * `rotateImmediatelyOnUpdate: false`: a deployment must not rotate every secret at once; Secrets
+ * Manager then only runs testSecret to check the configuration.
+ */
+export function scheduleRotation(
+  secret: secretsmanager.Secret,
+  fn: lambda.IFunction,
+  rotateAfterDays: number,
+  invokePermission: lambda.CfnPermission,
+): secretsmanager.CfnRotationSchedule {
+  const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
+    secretId: secret.secretArn,
+    rotationLambdaArn: fn.functionArn,
+    rotationRules: { automaticallyAfterDays: rotationRuleDays(rotateAfterDays) },
+    rotateImmediatelyOnUpdate: false,
+  });
+  // Secrets Manager checks, when rotation is configured, that it may invoke the function.
+  schedule.addDependency(invokePermission);
+  return schedule;
 }

@@ -1,7 +1,7 @@
 // The two ports the executor talks to. Adapters (iam.ts, secrets.ts) implement them with
 // the AWS SDK; tests may implement them directly. Every method translates AWS errors into
 // the typed errors of ../errors.ts and never puts a secret into an error message.
-import type { Credential, CurrentVersion, IssuedCredential } from '../rotation/model.ts';
+import type { Credential, CurrentVersion, IssuedCredential, SecretRotation } from '../rotation/model.ts';
 
 export interface CredentialsPort {
   /** All credentials of (user, service), every status. Pages by Marker by hand (no SDK paginator). */
@@ -32,6 +32,8 @@ export interface SecretSummary {
   readonly deletedAt?: Date | undefined;
   /** The version carrying the rotator's intent label (from the staging metadata), if any. */
   readonly intentVersionId?: string | undefined;
+  /** Rotation in Secrets Manager (from the same answer); undefined when never configured. */
+  readonly rotation?: SecretRotation | undefined;
 }
 
 /** A secret's rotation as Secrets Manager sees it (DescribeSecret). */
@@ -108,4 +110,6 @@ export interface SecretsPort {
   storePending?(secretId: string, token: string, value: string): Promise<string>;
   /** Moves AWSCURRENT to `versionId` from `fromVersionId` (the old one becomes AWSPREVIOUS). */
   moveCurrent?(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
+  /** Removes AWSPENDING from `versionId` (a rotation abandoned: the next one starts clean). */
+  removePending?(secretId: string, versionId: string): Promise<void>;
 }

@@ -30,6 +30,7 @@ export const BATCH_SIZE = 20;
 
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
+const PENDING = 'AWSPENDING';
 
 export class SecretsStore implements SecretsPort {
   readonly #sm: SecretsManagerClient;
@@ -174,7 +175,7 @@ export class SecretsStore implements SecretsPort {
             SecretId: secretId,
             ClientRequestToken: token,
             SecretString: value,
-            VersionStages: ['AWSPENDING'],
+            VersionStages: [PENDING],
           }),
         ),
       [value],
@@ -192,6 +193,18 @@ export class SecretsStore implements SecretsPort {
           VersionStage: CURRENT,
           MoveToVersionId: versionId,
           ...(fromVersionId === undefined ? {} : { RemoveFromVersionId: fromVersionId }),
+        }),
+      ),
+    );
+  }
+
+  async removePending(secretId: string, versionId: string): Promise<void> {
+    await this.#send('UpdateSecretVersionStage', `secret ${secretId} version ${versionId}`, () =>
+      this.#sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: PENDING,
+          RemoveFromVersionId: versionId,
         }),
       ),
     );
@@ -347,6 +360,8 @@ function toSummary(
     /** ListSecrets' name for the staging metadata; DescribeSecret calls it VersionIdsToStages. */
     SecretVersionsToStages?: Record<string, string[]> | undefined;
     VersionIdsToStages?: Record<string, string[]> | undefined;
+    RotationEnabled?: boolean | undefined;
+    RotationLambdaARN?: string | undefined;
   },
 ): SecretSummary {
   if (!entry.ARN || !entry.Name) throw invalidResponse(operation, 'a secret came without ARN or Name');
@@ -356,7 +371,27 @@ function toSummary(
   );
   const stages = entry.SecretVersionsToStages ?? entry.VersionIdsToStages ?? {};
   const intentVersionId = Object.keys(stages).find((id) => stages[id]?.includes(INTENT_STAGE));
-  return { arn: entry.ARN, name: entry.Name, tags, deletedAt: entry.DeletedDate, intentVersionId };
+  // Absent until rotation was first configured, as in AWS.
+  const configured = entry.RotationEnabled !== undefined || Boolean(entry.RotationLambdaARN);
+  const pendingVersionId = Object.keys(stages).find(
+    (id) => stages[id]?.includes(PENDING) && !stages[id]?.includes(CURRENT),
+  );
+  return {
+    arn: entry.ARN,
+    name: entry.Name,
+    tags,
+    deletedAt: entry.DeletedDate,
+    intentVersionId,
+    ...(configured
+      ? {
+          rotation: {
+            enabled: entry.RotationEnabled === true,
+            functionArn: entry.RotationLambdaARN || undefined,
+            pendingVersionId,
+          },
+        }
+      : {}),
+  };
 }
 
 function toCurrentVersion(

@@ -29,4 +29,17 @@ export type Command =
       readonly dryRun: boolean;
     }
   /** Report, change nothing. */
-  | { readonly action: 'status'; readonly target?: TargetRef | undefined };
+  | { readonly action: 'status'; readonly target?: TargetRef | undefined }
+  /** One step of Secrets Manager's rotation of one secret (protocol.ts). */
+  | {
+      readonly action: 'rotation-step';
+      readonly step: RotationStep;
+      /** The secret's ARN (Secrets Manager sends the ARN; a name is accepted too). */
+      readonly secretId: string;
+      /** ClientRequestToken: the id of the version this rotation fills. */
+      readonly token: string;
+    };
+
+/** The four steps of Secrets Manager's rotation-function protocol, in the order it calls them. */
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];

@@ -37,6 +37,19 @@ export interface Target {
    * knowing that an intent exists costs no call. Undefined when there is none.
    */
   readonly intentVersionId?: string | undefined;
+  /** The secret's rotation in Secrets Manager, from the same listing; undefined: never configured. */
+  readonly rotation?: SecretRotation | undefined;
+}
+
+/**
+ * A secret's rotation as ListSecrets and DescribeSecret show it (no extra call): whether it is on,
+ * with which function, and the version a started rotation has not finished, if any.
+ */
+export interface SecretRotation {
+  readonly enabled: boolean;
+  readonly functionArn?: string | undefined;
+  /** A version carrying AWSPENDING but not AWSCURRENT: a rotation in progress. */
+  readonly pendingVersionId?: string | undefined;
 }
 
 /**
@@ -158,6 +171,12 @@ export interface TargetReport {
   readonly nextDueAt?: string | undefined;
   /** Why the target is blocked, or what failed (never a secret). */
   readonly reason?: string | undefined;
+  /**
+   * Who rotates the target: `direct` (this run issues the credential) or `secrets-manager`
+   * (rotation is on in Secrets Manager with this function: the run starts RotateSecret, or
+   * finds one in progress, and the four steps do the rest). Set when the target was due.
+   */
+  readonly via?: 'direct' | 'secrets-manager' | undefined;
   /** `status` only: every credential IAM lists for the target (ids and dates, no secrets). */
   readonly credentials?:
     | readonly {
@@ -170,7 +189,7 @@ export interface TargetReport {
 }
 
 export interface RunReport {
-  readonly action: 'reconcile' | 'rotate' | 'status' | 'rollback' | 'revoke';
+  readonly action: 'reconcile' | 'rotate' | 'status' | 'rollback' | 'revoke' | 'rotation-step';
   readonly dryRun: boolean;
   readonly startedAt: string;
   readonly finishedAt: string;

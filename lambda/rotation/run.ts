@@ -5,7 +5,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
 import type { DeclaredTargets } from '../declaration.ts';
-import { CredentialNotFoundError, IntentClaimedError, RotatorError, SecretDeletedError } from '../errors.ts';
+import {
+  CredentialNotFoundError,
+  IntentClaimedError,
+  RotationInProgressError,
+  RotatorError,
+  SecretDeletedError,
+} from '../errors.ts';
 import type { Command, TargetRef } from './commands.ts';
 import type {
   ActionTaken,
@@ -26,6 +32,7 @@ import { parseRecord, recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
 import type { VerifyCredential } from './verification.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
+import { rotationInProgress, runRotationStep, rotatesThroughSecretsManager } from './protocol.ts';
 
 /** Structured logger (handler.ts adapts Powertools' Logger to it). Never pass a secret value. */
 export interface Log {
@@ -57,6 +64,13 @@ export interface RunDeps {
    * (verification.ts). @default none: IAM listing it Active is the only check
    */
   readonly verifyCredential?: VerifyCredential | undefined;
+  /**
+   * The ARN this function was invoked as (Lambda's invokedFunctionArn): a secret whose
+   * rotation in Secrets Manager names this function is rotated through Secrets Manager, and a
+   * rotation step for a secret whose rotation names another function is rejected. @default
+   * unknown (a run outside Lambda): any configured rotation function counts as this one
+   */
+  readonly functionArn?: string | undefined;
   /** Observe with IAM's AllUsers listing (one paged call per service). @default false */
   readonly bulkCredentialListing?: boolean | undefined;
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
@@ -75,6 +89,7 @@ export const BULK_OBSERVATION_THRESHOLD = 20;
 type Mode = 'apply' | 'dryRun' | 'status';
 
 export async function runRotation(command: Command, deps: RunDeps): Promise<RunReport> {
+  if (command.action === 'rotation-step') return runRotationStep(command, deps);
   const startedAt = deps.now();
   const mode: Mode = command.action === 'status' ? 'status' : command.dryRun ? 'dryRun' : 'apply';
   const requestId = deps.requestId ?? randomUUID();
@@ -152,7 +167,7 @@ function operatorRequestOf(command: Command): OperatorRequest | undefined {
 }
 
 /** Who is running, and until when: what an intent records. */
-interface Invocation {
+export interface Invocation {
   readonly requestId: string;
   readonly deadline: Date;
 }
@@ -169,11 +184,37 @@ async function processTarget(
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
   let taken: ActionTaken[] = [];
   try {
+    const pending = rotationInProgress(target);
+    if (pending && mode === 'apply') {
+      // Secrets Manager is between two steps of this target's rotation: the new credential
+      // may be in AWSPENDING only. Touching the target now could retire what finishSecret is
+      // about to make current, or rotate it twice; Secrets Manager retries its rotation.
+      const reason =
+        `a rotation is in progress in Secrets Manager (version ${pending}): left to it, ` +
+        'it retries the rotation until finishSecret completes';
+      deps.log.info('target left to secrets manager', { ...base, reason });
+      return {
+        ...base,
+        outcome: request.rotate ? 'blocked' : 'unchanged',
+        actions: [],
+        via: 'secrets-manager',
+        reason,
+      };
+    }
     const observed = await observe(target, deps, prefetched, operator?.kind === 'rollback');
     const plan = operator
       ? planOperator(observed, deps.policy, deps.now(), operator)
       : planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
+    const issues = plan.actions.findIndex((a) => a.type === 'issue');
+    if (
+      issues >= 0 &&
+      !request.rotate &&
+      rotatesThroughSecretsManager(target, deps) &&
+      hasUsableRecord(observed)
+    ) {
+      return await startInSecretsManager(base, observed, plan.actions.slice(0, issues), invocation, deps);
+    }
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
     }
@@ -187,6 +228,7 @@ async function processTarget(
       currentIssuedAt: plan.currentIssuedAt?.toISOString(),
       nextDueAt: plan.nextDueAt?.toISOString(),
       ...(plan.reason ? { reason: plan.reason } : {}),
+      ...(plan.actions.some((a) => a.type === 'issue') ? { via: 'direct' as const } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
@@ -207,13 +249,54 @@ async function processTarget(
   }
 }
 
+/**
+ * Rule 2 for a target whose rotation in Secrets Manager names this function: the run does what
+ * rule 1 asks first (the room the new credential needs), then starts RotateSecret, so that
+ * Secrets Manager's dates and CloudTrail's rotation events are right; the four steps issue the
+ * credential. Bootstrap and recovery never come here: they stay with the run.
+ */
+async function startInSecretsManager(
+  base: Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>,
+  observed: ObservedTarget,
+  before: readonly PlannedAction[],
+  invocation: Invocation,
+  deps: RunDeps,
+): Promise<TargetReport> {
+  const { taken } = await execute(observed, before, invocation, deps);
+  const currentId = recordedId(observed);
+  const current = {
+    currentCredentialId: currentId,
+    currentIssuedAt: observed.credentials.find((c) => c.id === currentId)?.createdAt.toISOString(),
+  };
+  const outcome = taken.length > 0 ? 'retired' : 'unchanged';
+  let reason: string;
+  try {
+    const versionId = await (deps.secrets.rotateSecret as NonNullable<typeof deps.secrets.rotateSecret>)(
+      observed.target.secretId,
+    );
+    reason = `due for rotation: started in Secrets Manager (version ${versionId}); its four steps issue the new credential`;
+  } catch (error) {
+    if (!(error instanceof RotationInProgressError)) throw new ExecutionError(taken, error);
+    // Someone (the console, the CLI, Secrets Manager's own schedule) started one first.
+    reason = 'due for rotation: a rotation is already in progress in Secrets Manager; left to it';
+  }
+  deps.log.info('rotation started in secrets manager', { ...base, reason, actions: taken });
+  return { ...base, outcome, actions: taken, ...current, via: 'secrets-manager', reason };
+}
+
+/** Whether AWSCURRENT records a credential IAM lists Active: rule 2, not a bootstrap. */
+function hasUsableRecord(observed: ObservedTarget): boolean {
+  const id = recordedId(observed);
+  return observed.credentials.some((c) => c.id === id && c.status === 'Active');
+}
+
 /** What bulk observation already knows about a target; the rest is read per target. */
 interface Prefetched {
   readonly current?: { readonly value: CurrentVersion | undefined } | undefined;
   readonly credentials?: Credential[] | undefined;
 }
 
-async function observe(
+export async function observe(
   target: Target,
   deps: RunDeps,
   prefetched: Prefetched = {},
@@ -315,7 +398,7 @@ async function settle<T>(p: Promise<T>, deps: RunDeps): Promise<T | undefined> {
   }
 }
 
-class ExecutionError extends Error {
+export class ExecutionError extends Error {
   constructor(
     readonly taken: ActionTaken[],
     override readonly cause: unknown,
@@ -329,11 +412,20 @@ class ExecutionError extends Error {
  * Create or a Reset it writes the intent; when the run fails after that, it says on its way
  * out that it has ended, so the next invocation adopts the credential at once.
  */
-async function execute(
+export async function execute(
   observed: ObservedTarget,
   actions: readonly PlannedAction[],
   invocation: Invocation,
   deps: RunDeps,
+  /**
+   * Where an issued or adopted credential's record goes. @default a new AWSCURRENT version
+   * (storeCurrent); a rotation's createSecret stores it under AWSPENDING instead. `reported`
+   * says whether the store counts as a `store` action (AWSCURRENT moved).
+   */
+  store: { write: (value: string) => Promise<string>; reported: boolean } = {
+    write: (value) => deps.secrets.storeCurrent(observed.target.secretId, value),
+    reported: true,
+  },
 ): Promise<{ taken: ActionTaken[]; currentCredentialId: string | undefined }> {
   const { credentials, secrets } = deps;
   const { userName, serviceName, secretId } = observed.target;
@@ -369,8 +461,8 @@ async function execute(
             credentialAgeDays(serviceName, deps.policy),
           );
           did('create', issued.id);
-          await secrets.storeCurrent(secretId, serializeRecord(recordFromIssued(issued)));
-          did('store', issued.id);
+          await store.write(serializeRecord(recordFromIssued(issued)));
+          if (store.reported) did('store', issued.id);
           currentCredentialId = issued.id;
           break;
         }
@@ -378,8 +470,8 @@ async function execute(
           await declare(`adopt ${action.credentialId}`, action.credentialId);
           const issued = await credentials.resetCredential(userName, action.credentialId);
           did('reset', issued.id);
-          await secrets.storeCurrent(secretId, serializeRecord(recordFromIssued(issued)));
-          did('store', issued.id);
+          await store.write(serializeRecord(recordFromIssued(issued)));
+          if (store.reported) did('store', issued.id);
           currentCredentialId = issued.id;
           break;
         }
@@ -449,7 +541,7 @@ async function markEnded(secretId: string, intent: Intent, deps: RunDeps): Promi
   }
 }
 
-async function ignoreMissing(p: Promise<void>): Promise<void> {
+export async function ignoreMissing(p: Promise<void>): Promise<void> {
   try {
     await p;
   } catch (error) {
@@ -512,7 +604,7 @@ function reportPlan(
   };
 }
 
-function recordedId(observed: ObservedTarget): string | undefined {
+export function recordedId(observed: ObservedTarget): string | undefined {
   try {
     const id = JSON.parse(observed.current?.value ?? '')?.credentialId;
     return observed.credentials.some((c) => c.id === id) ? id : undefined;
@@ -532,7 +624,7 @@ function describeFailure(error: unknown, taken: readonly ActionTaken[]): string 
 }
 
 /** Error text for reports: the product's errors are built never to carry a secret. */
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof RotatorError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

@@ -42,6 +42,7 @@ export function targetFromSecret(secret: SecretSummary): Target | Misconfigured 
     userName,
     serviceName,
     ...(secret.intentVersionId ? { intentVersionId: secret.intentVersionId } : {}),
+    ...(secret.rotation ? { rotation: secret.rotation } : {}),
   };
 }
 

@@ -232,6 +232,8 @@ describe('ServiceCredentialRotator permissions', () => {
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
+      'secretsmanager:RotateSecret',
+      'secretsmanager:UpdateSecretVersionStage',
     ]);
     expect(resourcesOf(s)).toEqual(expect.arrayContaining(secretIds.map((id) => ({ Ref: id }))));
     expect(resourcesOf(s)).toHaveLength(secretIds.length);

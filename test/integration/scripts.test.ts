@@ -29,10 +29,14 @@ describe('npm start (scripts/demo.ts)', () => {
     const output = lines.join('\n');
     expect(output).not.toContain('✗');
     expect(code).toBe(0);
-    expect(output).toMatch(/✓ 9 steps, every check passed/);
-    expect(lines.filter((l) => l.includes('✓ outcomes as expected · I1 no lockout'))).toHaveLength(9);
+    expect(output).toMatch(/✓ 10 steps, every check passed/);
+    expect(lines.filter((l) => l.includes('✓ outcomes as expected · I1 no lockout'))).toHaveLength(10);
     expect(output).toMatch(/handler threw RunFailedError: 1 target\(s\) failed: .*app-codecommit/);
     expect(output).toMatch(/app-codecommit · codecommit\.amazonaws\.com\s+recovered/);
+    // A rotation started from Secrets Manager, its four steps through the handler.
+    expect(output).toMatch(
+      /createSecret OK · setSecret OK · testSecret OK · finishSecret OK → succeeded · LastRotatedDate day 62/,
+    );
     expect(emulator.issuedSecrets().length).toBeGreaterThan(0);
     expect(findLeakedSecrets([output], emulator.issuedSecrets())).toEqual([]);
     expect(process.env).toEqual(envBefore);
