@@ -1,5 +1,6 @@
 // The domain vocabulary shared by the planner, the executor and the adapters.
 // Nothing here talks to AWS; adapters translate SDK shapes into these types.
+import type { TargetVerification, VerificationMode } from './verification.ts';
 
 export type CredentialStatus = 'Active' | 'Inactive' | 'Expired';
 
@@ -37,6 +38,8 @@ export interface Target {
    * knowing that an intent exists costs no call. Undefined when there is none.
    */
   readonly intentVersionId?: string | undefined;
+  /** Its own verification settings (tags or declaration); unset: the deployment's mode. */
+  readonly verification?: TargetVerification | undefined;
 }
 
 /**
@@ -139,6 +142,8 @@ export interface TargetReport {
   readonly nextDueAt?: string | undefined;
   /** Why the target is blocked, or what failed (never a secret). */
   readonly reason?: string | undefined;
+  /** What the service said of the credential this run issued (absent: no probe was asked). */
+  readonly verification?: VerificationReport | undefined;
   /** `status` only: every credential IAM lists for the target (ids and dates, no secrets). */
   readonly credentials?:
     | readonly {
@@ -148,6 +153,15 @@ export interface TargetReport {
         readonly current: boolean;
       }[]
     | undefined;
+}
+
+/** A probe's verdict on a newly issued credential, as reported (ids and reasons, never a secret). */
+export interface VerificationReport {
+  readonly credentialId: string;
+  readonly mode: VerificationMode;
+  readonly outcome: 'verified' | 'rejected' | 'denied' | 'unreachable' | 'skipped';
+  readonly reason: string;
+  readonly attempts: number;
 }
 
 export interface RunReport {

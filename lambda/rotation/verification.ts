@@ -2,7 +2,9 @@
 // issued (Create, or Reset when adopting) and before anything is retired, the run asks whether
 // the new credential works with the service itself. Both the scheduled run's direct rotation
 // and Secrets Manager's testSecret step call the same function, so there is one rule.
-import type { ProbeResult } from '../probes/index.ts';
+import type { ProbeResult, ProbeSettings } from '../probes/index.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/https.ts';
+import { DEFAULT_RETRY_POLICY } from '../probes/retry.ts';
 import type { IssuedCredential, Target } from './model.ts';
 
 /**
@@ -13,6 +15,19 @@ import type { IssuedCredential, Target } from './model.ts';
 export type VerificationMode = 'off' | 'warn' | 'enforce';
 
 export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
+
+/** Whether a probe's outcome lets the credential be used: the service accepted it, or nothing could be asked. */
+export function passed(outcome: ProbeResult['outcome']): boolean {
+  return outcome === 'verified' || outcome === 'skipped';
+}
+
+/**
+ * A target's own verification settings (from its tags, or from the declaration when the
+ * deployment declares its targets). Unset fields: the deployment's mode, nothing to probe.
+ */
+export interface TargetVerification extends ProbeSettings {
+  readonly mode?: VerificationMode | undefined;
+}
 
 export interface Verification extends ProbeResult {
   /** The mode the target was verified under (its own setting, else the deployment's). */
@@ -25,3 +40,10 @@ export interface Verification extends ProbeResult {
  * verdict is a result whose reason carries no secret.
  */
 export type VerifyCredential = (target: Target, issued: IssuedCredential) => Promise<Verification>;
+
+/**
+ * What one verification can take at worst: the retry budget plus one last attempt. A run
+ * starts no target with less time left than this on top of its usual reserve, so a probe is
+ * not cut off by the function's timeout (which would be safe, only late: the next run adopts).
+ */
+export const VERIFICATION_RESERVE_MS = DEFAULT_RETRY_POLICY.budgetMs + DEFAULT_PROBE_TIMEOUT_MS;

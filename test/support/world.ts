@@ -14,6 +14,7 @@ import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { type Log, runRotation } from '../../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import {
   describeForScan,
   findLeakedSecrets,
@@ -47,6 +48,8 @@ export interface WorldOptions {
   readonly concurrency?: number;
   /** Observe with IAM's AllUsers listing (the executor's opt-in bulk mode). */
   readonly bulkCredentialListing?: boolean;
+  /** Checks each issued credential with the service (a verifier over the edges, or a scripted one). */
+  readonly verifyCredential?: VerifyCredential;
 }
 
 export interface LogLine {
@@ -69,6 +72,10 @@ export class World {
   readonly secrets: SecretsStore;
   private readonly concurrency: number | undefined;
   private readonly bulkCredentialListing: boolean;
+  /** Every verdict (or error) the verifier gave: scanned for secrets like everything else (I5). */
+  readonly verifications: (Verification | unknown)[] = [];
+  /** The verifier the runs use; replace it to change a probe's verdict between runs. */
+  verifyCredential: VerifyCredential | undefined;
   /**
    * Other text this world's secrets must never appear in (I5): what the handler wrote to
    * stdout/stderr, the EventBridge events it would send, errors seen outside `run()`.
@@ -85,6 +92,7 @@ export class World {
     this.emulator = options.sharedEmulator ?? new AwsEmulator(options.emulator);
     this.concurrency = options.concurrency;
     this.bulkCredentialListing = options.bulkCredentialListing ?? false;
+    this.verifyCredential = options.verifyCredential;
     const maxAttempts = options.maxAttempts ?? 3;
     const client = {
       region: 'us-east-1',
@@ -154,6 +162,7 @@ export class World {
         concurrency: this.concurrency,
         bulkCredentialListing: this.bulkCredentialListing,
         requestId: opts.requestId,
+        verifyCredential: this.verifyCredential ? this.recordingVerifier(this.verifyCredential) : undefined,
       });
       this.reports.push(report);
       return report;
@@ -198,9 +207,14 @@ export class World {
    * given to scan (`scanned`, `extra`), named by position, never by value.
    */
   leakedSecrets(extra: unknown[] = []): string[] {
-    const texts = [...this.logs, ...this.reports, ...this.errors, ...this.scanned, ...extra].map(
-      describeForScan,
-    );
+    const texts = [
+      ...this.logs,
+      ...this.reports,
+      ...this.errors,
+      ...this.verifications,
+      ...this.scanned,
+      ...extra,
+    ].map(describeForScan);
     return findLeakedSecrets(texts, this.emulator.issuedSecrets());
   }
 
@@ -223,6 +237,20 @@ export class World {
     await this.expectIdempotent();
     this.expectNoLockout(secretIds);
     this.expectNoLeaks();
+  }
+
+  /** The verifier, with every verdict and error kept for the leak scan. */
+  private recordingVerifier(verify: VerifyCredential): VerifyCredential {
+    return async (target, issued) => {
+      try {
+        const v = await verify(target, issued);
+        this.verifications.push(v);
+        return v;
+      } catch (error) {
+        this.verifications.push(error);
+        throw error;
+      }
+    };
   }
 
   /**
