@@ -162,7 +162,7 @@ export class World {
         concurrency: this.concurrency,
         bulkCredentialListing: this.bulkCredentialListing,
         requestId: opts.requestId,
-        verifyCredential: this.verifyCredential ? this.recordingVerifier(this.verifyCredential) : undefined,
+        verifyCredential: this.verifier(),
       });
       this.reports.push(report);
       return report;
@@ -239,8 +239,10 @@ export class World {
     this.expectNoLeaks();
   }
 
-  /** The verifier, with every verdict and error kept for the leak scan. */
-  private recordingVerifier(verify: VerifyCredential): VerifyCredential {
+  /** The world's verifier (if any), with every verdict and error kept for the leak scan. */
+  verifier(): VerifyCredential | undefined {
+    const verify = this.verifyCredential;
+    if (!verify) return undefined;
     return async (target, issued) => {
       try {
         const v = await verify(target, issued);
