@@ -81,6 +81,8 @@ export class World {
    * stdout/stderr, the EventBridge events it would send, errors seen outside `run()`.
    */
   readonly scanned: string[] = [];
+  /** Credentials the rotator created or reset through the guarded port (I3 knows them as its own). */
+  private readonly issuedByRotator = new Set<string>();
   /** Set while a manual forced rotate runs: the only time an early delete is allowed. */
   private forced = false;
 
@@ -261,7 +263,13 @@ export class World {
    */
   private guard(port: CredentialsPort): CredentialsPort {
     const check = (op: 'deactivate' | 'delete', userName: string, id: string) => {
-      const problems = retireProblems(this.emulator, this.policy, { op, userName, id }, this.forced);
+      const problems = retireProblems(
+        this.emulator,
+        this.policy,
+        { op, userName, id },
+        this.forced,
+        this.issuedByRotator,
+      );
       this.violations.push(...problems.map((p) => p.message));
     };
     return {
@@ -269,8 +277,16 @@ export class World {
       ...(port.listAllCredentials
         ? { listAllCredentials: (s: string) => port.listAllCredentials?.(s) ?? [] }
         : {}),
-      createCredential: (u, s, age) => port.createCredential(u, s, age),
-      resetCredential: (u, id) => port.resetCredential(u, id),
+      createCredential: async (u, s, age) => {
+        const issued = await port.createCredential(u, s, age);
+        this.issuedByRotator.add(issued.id);
+        return issued;
+      },
+      resetCredential: async (u, id) => {
+        const issued = await port.resetCredential(u, id);
+        this.issuedByRotator.add(issued.id);
+        return issued;
+      },
       setCredentialStatus: async (u, id, status) => {
         if (status === 'Inactive') check('deactivate', u, id);
         return port.setCredentialStatus(u, id, status);
