@@ -4,9 +4,8 @@
 // (config.ts, rotation/) and the construct (infra/rotator/) import them. No dependencies,
 // so the published construct library carries it without the function's.
 import { ConfigError } from './errors.ts';
-import type { Policy } from './rotation/model.ts';
+import type { Policy, VerificationMode } from './rotation/model.ts';
 import { validateMaxCredentialAgeDays } from './rotation/services.ts';
-import { VERIFICATION_MODES, type VerificationMode } from './rotation/verification.ts';
 
 /** Tags that make a secret a target. */
 export const USER_NAME_TAG = 'credential-rotator:user-name';
@@ -28,7 +27,8 @@ export const CANARY_LOG_STREAM_TAG = 'credential-rotator:canary-log-stream';
  * credential is never made current (docs/VERIFICATION.md says why).
  */
 export const DEFAULT_VERIFICATION_MODE: VerificationMode = 'enforce';
-export { VERIFICATION_MODES, type VerificationMode };
+export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
+export type { VerificationMode };
 
 /** Default name prefix of the managed secrets. */
 export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';

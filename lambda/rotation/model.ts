@@ -1,6 +1,22 @@
 // The domain vocabulary shared by the planner, the executor and the adapters.
 // Nothing here talks to AWS; adapters translate SDK shapes into these types.
-import type { TargetVerification, VerificationMode } from './verification.ts';
+// Dependency-free (probe.ts is): the construct library ships this file's declarations.
+import type { ProbeOutcome, ProbeSettings } from '../probes/probe.ts';
+
+/**
+ * - `off`: no probe; the credential counts as working once IAM lists it Active.
+ * - `warn`: probe; a failure is reported (log, metric, event) but the rotation completes.
+ * - `enforce`: probe; a failure keeps the old credential current and removes the new one.
+ */
+export type VerificationMode = 'off' | 'warn' | 'enforce';
+
+/**
+ * A target's own verification settings (from its tags, or from the declaration when the
+ * deployment declares its targets). Unset fields: the deployment's mode, nothing to probe.
+ */
+export interface TargetVerification extends ProbeSettings {
+  readonly mode?: VerificationMode | undefined;
+}
 
 export type CredentialStatus = 'Active' | 'Inactive' | 'Expired';
 
@@ -159,7 +175,7 @@ export interface TargetReport {
 export interface VerificationReport {
   readonly credentialId: string;
   readonly mode: VerificationMode;
-  readonly outcome: 'verified' | 'rejected' | 'denied' | 'unreachable' | 'skipped';
+  readonly outcome: ProbeOutcome;
   readonly reason: string;
   readonly attempts: number;
 }

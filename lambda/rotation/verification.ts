@@ -2,31 +2,17 @@
 // issued (Create, or Reset when adopting) and before anything is retired, the run asks whether
 // the new credential works with the service itself. Both the scheduled run's direct rotation
 // and Secrets Manager's testSecret step call the same function, so there is one rule.
-import type { ProbeResult, ProbeSettings } from '../probes/index.ts';
+import type { ProbeResult } from '../probes/index.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/https.ts';
 import { DEFAULT_RETRY_POLICY } from '../probes/retry.ts';
-import type { IssuedCredential, Target } from './model.ts';
+import type { IssuedCredential, Target, TargetVerification, VerificationMode } from './model.ts';
 
-/**
- * - `off`: no probe; the credential counts as working once IAM lists it Active.
- * - `warn`: probe; a failure is reported (log, metric, event) but the rotation completes.
- * - `enforce`: probe; a failure keeps the old credential current and removes the new one.
- */
-export type VerificationMode = 'off' | 'warn' | 'enforce';
-
-export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
+export { VERIFICATION_MODES } from '../contract.ts';
+export type { TargetVerification, VerificationMode };
 
 /** Whether a probe's outcome lets the credential be used: the service accepted it, or nothing could be asked. */
 export function passed(outcome: ProbeResult['outcome']): boolean {
   return outcome === 'verified' || outcome === 'skipped';
-}
-
-/**
- * A target's own verification settings (from its tags, or from the declaration when the
- * deployment declares its targets). Unset fields: the deployment's mode, nothing to probe.
- */
-export interface TargetVerification extends ProbeSettings {
-  readonly mode?: VerificationMode | undefined;
 }
 
 export interface Verification extends ProbeResult {
