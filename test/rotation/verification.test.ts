@@ -4,7 +4,16 @@
 // propagation delay is real time (3 s); only the probe's retry waits are scaled down.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServiceEdges, startServiceEdges } from '../../emulator/edges/index.ts';
-import { CODECOMMIT_REPOSITORY_TAG, ENV, toEnvironment, VERIFICATION_TAG } from '../../lambda/contract.ts';
+import {
+  CODECOMMIT_REPOSITORY_TAG,
+  ENV,
+  SERVICE_NAME_TAG,
+  toEnvironment,
+  USER_NAME_TAG,
+  VERIFICATION_TAG,
+} from '../../lambda/contract.ts';
+import { parseDeclaration } from '../../lambda/declaration.ts';
+import { discover } from '../../lambda/rotation/targets.ts';
 import { loadConfig } from '../../lambda/config.ts';
 import { ServiceProbes } from '../../lambda/probes/index.ts';
 import { createVerifier } from '../../lambda/probes/verifier.ts';
@@ -279,5 +288,41 @@ describe('the VERIFICATION setting', () => {
     expect(() => loadConfig({ [ENV.verification]: 'strict' })).toThrow(
       'VERIFICATION must be one of off, warn, enforce, got "strict"',
     );
+  });
+});
+
+describe('verification settings of declared targets', () => {
+  const secret = (tags: Record<string, string>) => ({
+    arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s/app-AbCdEf',
+    name: 's/app',
+    tags: { [USER_NAME_TAG]: 'app', [SERVICE_NAME_TAG]: CODECOMMIT, ...tags },
+  });
+
+  it('come from the declaration; the secret’s tags cannot switch verification off', () => {
+    const declared = parseDeclaration({
+      version: 1,
+      targets: [
+        {
+          secretName: 's/app',
+          userName: 'app',
+          serviceName: CODECOMMIT,
+          verification: 'enforce',
+          codeCommitRepository: 'app-repo',
+        },
+      ],
+    });
+    const { targets } = discover([secret({ [VERIFICATION_TAG]: 'off' })], declared);
+    expect(targets[0]?.verification).toEqual({ mode: 'enforce', codeCommitRepository: 'app-repo' });
+    // Even a tag that is not a mode does not touch a declared target.
+    expect(discover([secret({ [VERIFICATION_TAG]: 'nonsense' })], declared).targets).toHaveLength(1);
+  });
+
+  it('refuse a mode that is not one, naming the entry and the accepted values', () => {
+    expect(() =>
+      parseDeclaration({
+        version: 1,
+        targets: [{ secretName: 's/app', userName: 'app', serviceName: KEYSPACES, verification: 'strict' }],
+      }),
+    ).toThrow(/targets\[0\] \(secret "s\/app"\): verification must be one of off, warn, enforce/);
   });
 });
