@@ -62,6 +62,7 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     reservedConcurrency: env.reservedConcurrency,
     consoleTestEvents: env.consoleTestEvents,
     bulkCredentialListing: env.bulkCredentialListing,
+    verification: env.verification,
     createTestEventRegistry: env.createTestEventRegistry,
     staleCredentialMarginDays: env.staleCredentialMarginDays,
     tracing: env.tracing,

@@ -3,6 +3,7 @@
 // is built. docs/OPERATIONS.md documents the format.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { VERIFICATION_MODES } from '../lambda/contract.ts';
 
 export const CONTEXT_KEY = 'credentialRotator';
 
@@ -13,6 +14,10 @@ const targetSchema = z.strictObject({
   serviceName: z.string().min(1),
   secretName: z.string().min(1).optional(),
   userPath: z.string().min(1).optional(),
+  verification: z.enum(VERIFICATION_MODES).optional(),
+  codeCommitRepository: z.string().min(1).optional(),
+  canaryLogGroup: z.string().min(1).optional(),
+  canaryLogStream: z.string().min(1).optional(),
 });
 
 const retentionValues = new Set<number>(
@@ -61,6 +66,7 @@ const environmentSchema = z.strictObject({
   reservedConcurrency: z.union([z.number().int().min(1), z.literal(false)]).optional(),
   consoleTestEvents: z.boolean().optional(),
   bulkCredentialListing: z.boolean().optional(),
+  verification: z.enum(VERIFICATION_MODES).optional(),
   createTestEventRegistry: z.boolean().optional(),
   staleCredentialMarginDays: days.optional(),
   tracing: z.boolean().optional(),

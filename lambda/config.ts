@@ -3,7 +3,14 @@
 // AWS SDK's standard variables and stay the SDK's business.
 // zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
 import * as z from 'zod/mini';
-import { type Config, DEFAULT_POLICY, ENV, ENV_POLICY_NAMES, validatePolicy } from './contract.ts';
+import {
+  type Config,
+  DEFAULT_POLICY,
+  ENV,
+  ENV_POLICY_NAMES,
+  VERIFICATION_MODES,
+  validatePolicy,
+} from './contract.ts';
 import { ConfigError } from './errors.ts';
 
 // Read where they always were; the contract defines them next to their inverse.
@@ -58,6 +65,22 @@ const envSchema = z.object({
     }),
   ),
   [ENV.declaredTargetsFile]: optionalName,
+  [ENV.verification]: z.pipe(
+    trimmed(),
+    z.transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      const mode = VERIFICATION_MODES.find((m) => m === raw);
+      if (!mode) {
+        ctx.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `${ENV.verification} must be one of ${VERIFICATION_MODES.join(', ')}, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return mode;
+    }),
+  ),
   [ENV.bulkCredentialListing]: z.pipe(
     z.optional(
       z.enum(['true', 'false', ''], { error: `${ENV.bulkCredentialListing} must be "true" or "false"` }),
@@ -90,5 +113,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     eventBusName: e[ENV.eventBusName],
     bulkCredentialListing: e[ENV.bulkCredentialListing],
     ...(e[ENV.declaredTargetsFile] ? { declaredTargetsFile: e[ENV.declaredTargetsFile] } : {}),
+    ...(e[ENV.verification] ? { verification: e[ENV.verification] } : {}),
   };
 }

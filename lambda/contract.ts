@@ -4,12 +4,31 @@
 // (config.ts, rotation/) and the construct (infra/rotator/) import them. No dependencies,
 // so the published construct library carries it without the function's.
 import { ConfigError } from './errors.ts';
-import type { Policy } from './rotation/model.ts';
+import type { Policy, VerificationMode } from './rotation/model.ts';
 import { validateMaxCredentialAgeDays } from './rotation/services.ts';
 
 /** Tags that make a secret a target. */
 export const USER_NAME_TAG = 'credential-rotator:user-name';
 export const SERVICE_NAME_TAG = 'credential-rotator:service-name';
+
+/**
+ * Optional tags with a target's verification settings (targets found by their tags; a
+ * declared target takes them from the declaration instead): its mode (`off`, `warn`,
+ * `enforce`), the CodeCommit repository and the CloudWatch Logs canary group and stream
+ * the probe uses.
+ */
+export const VERIFICATION_TAG = 'credential-rotator:verification';
+export const CODECOMMIT_REPOSITORY_TAG = 'credential-rotator:codecommit-repository';
+export const CANARY_LOG_GROUP_TAG = 'credential-rotator:canary-log-group';
+export const CANARY_LOG_STREAM_TAG = 'credential-rotator:canary-log-stream';
+
+/**
+ * Verification mode of every target that does not set its own. `enforce`: an unverified
+ * credential is never made current (docs/VERIFICATION.md says why).
+ */
+export const DEFAULT_VERIFICATION_MODE: VerificationMode = 'enforce';
+export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
+export type { VerificationMode };
 
 /** Default name prefix of the managed secrets. */
 export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';
@@ -39,6 +58,11 @@ export interface Config {
    * tags, decides which secret holds which (user, service) pair.
    */
   readonly declaredTargetsFile?: string | undefined;
+  /**
+   * Whether a new credential is checked with the service before the old one is retired,
+   * for targets that do not set their own mode. @default DEFAULT_VERIFICATION_MODE
+   */
+  readonly verification?: VerificationMode | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -51,6 +75,7 @@ export const ENV = {
   bulkCredentialListing: 'BULK_CREDENTIAL_LISTING',
   maxCredentialAgeDays: 'MAX_CREDENTIAL_AGE_DAYS',
   declaredTargetsFile: 'DECLARED_TARGETS_FILE',
+  verification: 'VERIFICATION',
 } as const;
 
 /**
@@ -69,6 +94,7 @@ export function toEnvironment(config: Config): Record<string, string> {
       ? { [ENV.maxCredentialAgeDays]: String(config.policy.maxCredentialAgeDays) }
       : {}),
     ...(config.declaredTargetsFile ? { [ENV.declaredTargetsFile]: config.declaredTargetsFile } : {}),
+    ...(config.verification ? { [ENV.verification]: config.verification } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import { validateServiceName } from './rotation/services.ts';
+import { VERIFICATION_MODES, type VerificationMode } from './rotation/verification.ts';
 
 export const DECLARATION_VERSION = 1;
 
@@ -22,6 +23,14 @@ export interface DeclaredTarget {
   readonly serviceName: string;
   /** A service AWS added after this release: accepted although it is not a known one. */
   readonly allowUnknownService?: boolean | undefined;
+  /** Its verification mode. @default the deployment's (VERIFICATION) */
+  readonly verification?: VerificationMode | undefined;
+  /** CodeCommit: the repository the probe reads refs of (without it, nothing is probed). */
+  readonly codeCommitRepository?: string | undefined;
+  /** CloudWatch Logs: the canary log group the probe writes one event to (without it, nothing is probed). */
+  readonly canaryLogGroup?: string | undefined;
+  /** CloudWatch Logs: the stream in the canary group. @default 'credential-rotator' */
+  readonly canaryLogStream?: string | undefined;
 }
 
 export interface Declaration {
@@ -47,6 +56,11 @@ const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const SERVICE_NAME =
   /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.amazonaws\.com$/;
 
+// The names CodeCommit and CloudWatch Logs accept.
+const REPOSITORY_NAME = /^[\w.-]{1,100}$/;
+const LOG_GROUP_NAME = /^[\w./#-]{1,512}$/;
+const LOG_STREAM_NAME = /^[^:*]{1,512}$/;
+
 const field = (pattern: RegExp, expected: string) =>
   z.string({ error: `must be ${expected}` }).check(z.regex(pattern, { error: `must be ${expected}` }));
 
@@ -55,6 +69,18 @@ const targetSchema = z.strictObject({
   userName: field(USER_NAME, 'an IAM user name (1-64 characters of letters, digits and +=,.@_-)'),
   serviceName: field(SERVICE_NAME, 'a service name like "cassandra.amazonaws.com"'),
   allowUnknownService: z.optional(z.boolean({ error: 'must be true or false' })),
+  verification: z.optional(
+    z.enum(VERIFICATION_MODES as [VerificationMode, ...VerificationMode[]], {
+      error: `must be one of ${VERIFICATION_MODES.join(', ')}`,
+    }),
+  ),
+  codeCommitRepository: z.optional(
+    field(REPOSITORY_NAME, 'a CodeCommit repository name (1-100 characters of letters, digits and ._-)'),
+  ),
+  canaryLogGroup: z.optional(
+    field(LOG_GROUP_NAME, 'a log group name (1-512 characters of letters, digits and ._-/#)'),
+  ),
+  canaryLogStream: z.optional(field(LOG_STREAM_NAME, 'a log stream name (1-512 characters, no : or *)')),
 });
 
 const declarationSchema = z.strictObject({
@@ -89,7 +115,7 @@ export function parseDeclaration(input: unknown, source = 'the declared targets'
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) =>
         issue.code === 'unrecognized_keys'
-          ? `unknown field(s) ${issue.keys.join(', ')}; allowed: secretName, userName, serviceName, allowUnknownService`
+          ? `unknown field(s) ${issue.keys.join(', ')}; allowed: ${Object.keys(targetSchema.shape).join(', ')}`
           : `${issue.path.join('.') || 'entry'} ${issue.message}`,
       );
       throw new ConfigError(`${where}: ${problems.join('; ')}`);

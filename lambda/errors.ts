@@ -1,6 +1,7 @@
 // The product's errors. Adapters translate AWS SDK errors into these, so the executor and
 // the handler never look at SDK error names. Messages name the problem and what was
 // expected, and never contain a password, API key or secret value.
+import type { VerificationReport } from './rotation/model.ts';
 
 export class RotatorError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -80,6 +81,27 @@ export class RotationInProgressError extends AwsCallError {}
 const NAMED_FAILURES = 20;
 
 /** Thrown by the handler after a run in which some targets failed (the others completed). */
+/**
+ * A newly issued credential did not pass the service's check under `enforce`: it was removed
+ * (or, if removing failed, left for the next run to adopt) and the old one stays current.
+ */
+export class VerificationFailedError extends RotatorError {
+  /** The credential that stays current (the one AWSCURRENT records), if any. */
+  readonly currentCredentialId: string | undefined;
+  /** The probe's verdict (ids, outcome and a secret-free reason). */
+  readonly verification: VerificationReport;
+
+  constructor(
+    message: string,
+    options: { cause?: unknown } | undefined,
+    detail: { currentCredentialId: string | undefined; verification: VerificationReport },
+  ) {
+    super(message, options);
+    this.currentCredentialId = detail.currentCredentialId;
+    this.verification = detail.verification;
+  }
+}
+
 export class RunFailedError extends RotatorError {
   readonly failedTargets: readonly string[];
   constructor(failedTargets: readonly string[], reasons: readonly string[]) {

@@ -16,13 +16,17 @@ import { IamCredentials } from './aws/iam.ts';
 import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
+import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
 import { type DeclaredTargets, loadDeclaration } from './declaration.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
+import { ServiceProbes } from './probes/index.ts';
+import { createVerifier } from './probes/verifier.ts';
 import { manualCommandEvent, manualCommandOf, notify } from './notify.ts';
 import type { Command } from './rotation/commands.ts';
 import type { Outcome, RunReport } from './rotation/model.ts';
 import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
+import type { VerifyCredential } from './rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
 
 export interface HandlerDeps {
@@ -37,6 +41,11 @@ export interface HandlerDeps {
    * @default loaded from `config.declaredTargetsFile` when set (at cold start), otherwise none
    */
   readonly declaredTargets?: DeclaredTargets | undefined;
+  /**
+   * Checks each new credential with its service before anything is retired.
+   * @default none here; the Lambda entry point builds one from `config.verification`
+   */
+  readonly verifyCredential?: VerifyCredential | undefined;
   /** The executor. @default runRotation */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
@@ -178,6 +187,7 @@ export function createHandler(deps: HandlerDeps) {
         secretNamePrefix: config.secretNamePrefix,
         declaredTargets,
         bulkCredentialListing: config.bulkCredentialListing,
+        verifyCredential: deps.verifyCredential,
         now,
         log,
         // Written into the intent before each Create or Reset (a Lambda retry keeps the id).
@@ -235,6 +245,12 @@ function createLambdaHandler() {
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
     now: () => new Date(),
+    // The probes talk to the services' public endpoints in the function's own region.
+    verifyCredential: createVerifier({
+      probe: new ServiceProbes(),
+      region: () => clients.iam.config.region(),
+      defaultMode: config.verification ?? DEFAULT_VERIFICATION_MODE,
+    }),
   });
 }
 

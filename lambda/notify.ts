@@ -8,6 +8,7 @@ import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
 import type { Command, TargetRef } from './rotation/commands.ts';
 import type { RunReport, TargetReport } from './rotation/model.ts';
 import type { Log } from './rotation/run.ts';
+import { passed } from './rotation/verification.ts';
 import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
 
 export type Transition = keyof typeof EVENT_DETAIL_TYPE;
@@ -28,7 +29,7 @@ export interface TransitionDetail {
   readonly currentCredentialId?: string | undefined;
   /** When the transition happened (the action's time; the run's end for `failed`), ISO 8601. */
   readonly at: string;
-  /** failed: what went wrong. */
+  /** failed, unverified: what went wrong. */
   readonly reason?: string | undefined;
 }
 
@@ -126,14 +127,29 @@ function transitionsOfTarget(t: TargetReport, reportAction: RunReport['action'])
 }
 
 /**
- * Every credential transition of a run: rotated (create + store), recovered (reset + store),
- * retired (deactivate), deleted (delete), and failed (a target whose outcome is `failed`).
+ * Every credential transition of a run: unverified (a new credential the service did not
+ * accept, whatever the mode), rotated (create + store), recovered (reset + store), retired
+ * (deactivate), deleted (delete), and failed (a target whose outcome is `failed`).
  * Dry runs and status reports changed nothing, so they have none.
  */
 export function transitionsOf(report: RunReport): TransitionEvent[] {
   if (report.dryRun || report.action === 'status') return [];
   const out: TransitionEvent[] = [];
   for (const t of report.targets) {
+    const v = t.verification;
+    if (v && !passed(v.outcome)) {
+      const checked = t.actions.find(
+        (a) => (a.type === 'create' || a.type === 'reset') && a.credentialId === v.credentialId,
+      );
+      out.push({
+        transition: 'unverified',
+        detail: detailOf(t, {
+          credentialId: v.credentialId,
+          at: checked?.at ?? report.finishedAt,
+          reason: `${v.outcome} (verification: ${v.mode}): ${v.reason}`,
+        }),
+      });
+    }
     out.push(...transitionsOfTarget(t, report.action), ...operatorTransitions(t, report.finishedAt));
     if (t.outcome === 'failed') {
       out.push({
@@ -229,6 +245,7 @@ export function recordMetrics(report: RunReport, metrics: Metrics, now: Date): v
   metrics.addMetric(METRIC.blockedTargets, MetricUnit.Count, outcomes('blocked'));
   metrics.addMetric(METRIC.targets, MetricUnit.Count, report.targets.length);
   metrics.addMetric(METRIC.rejectedSecrets, MetricUnit.Count, report.rejected?.length ?? 0);
+  metrics.addMetric(METRIC.verificationFailures, MetricUnit.Count, count('unverified'));
 
   const ages = currentAges(report, now);
   if (ages.length === 0) return;

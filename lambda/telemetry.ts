@@ -15,6 +15,11 @@ export const METRIC = {
   targets: 'Targets',
   /** Tagged secrets that are not declared (declared targets only): ignored, never written. */
   rejectedSecrets: 'RejectedSecrets',
+  /**
+   * New credentials the service did not accept (a probe's rejected, denied or unreachable),
+   * whatever the mode: under `enforce` the target also failed; under `warn` it rotated anyway.
+   */
+  verificationFailures: 'VerificationFailures',
   /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */
   oldestCredentialAgeDays: 'OldestCredentialAgeDays',
 } as const;
@@ -33,6 +38,7 @@ export const EVENT_DETAIL_TYPE = {
   rolledBack: 'Credential Rolled Back',
   /** A manual revoke switched a leaked credential off (or deleted it). */
   revoked: 'Credential Revoked',
+  unverified: 'Credential Verification Failed',
 } as const;
 
 /** Powertools' settings in the function's environment: the metric service and namespace. */

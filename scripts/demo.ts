@@ -3,13 +3,18 @@
 // variables, creates a demo account as the CDK stack would, then drives the real handler
 // (production clients and adapters, the emulator's virtual clock) through a timeline:
 // bootstrap, a quiet day, rotation, deletion after the grace period, manual and forced
-// rotates, an interrupted run and its recovery. After every step it checks I1 (no lockout)
+// rotates, an interrupted run and its recovery, then a new credential the service refuses
+// and one it accepts after IAM's change has propagated: the emulator's service edges (CQL,
+// Git, Bedrock) verify every new credential with the real probes. After every step it checks I1 (no lockout)
 // and I4 (no stray credential) and prints a ✓ line; it exits non-zero if any check fails. `--verbose` shows the
 // handler's Powertools logs and metrics. No password or API key is ever printed.
 import './quiet-sdk.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { type ServiceEdges, startServiceEdges } from '../emulator/edges/index.ts';
 import { AwsEmulator, isWriteCall } from '../emulator/index.ts';
+import { ServiceProbes } from '../lambda/probes/index.ts';
+import { createVerifier } from '../lambda/probes/verifier.ts';
 import { RunFailedError } from '../lambda/errors.ts';
 import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
@@ -19,6 +24,7 @@ const RETRY_AFTER_MS = 60_000;
 import {
   createDemoAccount,
   createLocalHandler,
+  DEMO_REPOSITORY,
   DEMO_TARGETS,
   dayOf,
   emulatorEnv,
@@ -57,8 +63,8 @@ interface Step {
   readonly writesNothing?: boolean;
   /** Shown under the title: what to look at. */
   readonly note?: string;
-  readonly before?: (emulator: AwsEmulator) => void;
-  readonly after?: (emulator: AwsEmulator) => void;
+  readonly before?: (emulator: AwsEmulator, edges: ServiceEdges) => void;
+  readonly after?: (emulator: AwsEmulator, edges: ServiceEdges) => void;
 }
 
 const ALL = (outcome: Outcome): Record<UserName, Outcome> => ({
@@ -146,8 +152,33 @@ const STEPS: readonly Step[] = [
       'Reset gives it a new password (same id, no third slot), which is stored; the old one is deactivated',
   },
   {
-    title: 'a rotation started from Secrets Manager: the console\'s "Rotate secret immediately"',
+    title: 'verification refuses: Keyspaces answers "Bad credentials" to the new password',
     at: { day: 62 },
+    event: 'rotate-target.json',
+    expect: { 'app-keyspaces': 'failed' },
+    throws: true,
+    note:
+      'fault injected: the CQL edge refuses every password (CQL error 0x0100); after the retries the new credential is ' +
+      'deleted and the old one stays current and Active (verification: enforce, the default)',
+    before: (_emulator, edges) => edges.authority.setFault('cassandra.amazonaws.com', 'reject'),
+    after: (_emulator, edges) => edges.authority.setFault('cassandra.amazonaws.com', undefined),
+  },
+  {
+    title: 'verification after propagation: the new password works only 1 s after IAM issued it',
+    at: { afterMs: RETRY_AFTER_MS },
+    event: 'rotate-target.json',
+    expect: { 'app-keyspaces': 'rotated' },
+    note: 'the probe is refused at first, waits (backoff), asks again, and is accepted: only then is the old one retired',
+    before: (_emulator, edges) => {
+      edges.authority.propagationDelayMs = 1_000;
+    },
+    after: (_emulator, edges) => {
+      edges.authority.propagationDelayMs = 0;
+    },
+  },
+  {
+    title: 'a rotation started from Secrets Manager: the console\'s "Rotate secret immediately"',
+    at: { day: 70 },
     rotateSecret: 'app-keyspaces',
     expect: { 'app-keyspaces': 'rotated' },
     note:
@@ -156,6 +187,12 @@ const STEPS: readonly Step[] = [
       "AWSCURRENT and deactivates the old one (the report shown is finishSecret's)",
   },
 ];
+
+/**
+ * The production backoff (2 s doubling to 16 s within 80 s) shortened for the demo: 250 ms
+ * doubling to 1 s within 2 s.
+ */
+const DEMO_RETRY = { initialDelayMs: 250, maxDelayMs: 1_000, budgetMs: 2_000 };
 
 /** The ARN the local handler runs as: the rotation function the demo's secrets name. */
 const LOCAL_FUNCTION_ARN = fakeLambdaContext({ functionName: 'credential-rotator-local' }).invokedFunctionArn;
@@ -188,7 +225,22 @@ export async function main(options: DemoOptions = {}): Promise<number> {
     SECRET_NAME_PREFIX,
     EVENT_BUS_NAME: undefined,
   });
-  const local = createLocalHandler(emulator, { verbose: options.verbose ?? false });
+  const edges = await startServiceEdges(emulator, { repositories: [DEMO_REPOSITORY] });
+  const local = createLocalHandler(emulator, {
+    verbose: options.verbose ?? false,
+    verifyCredential: createVerifier({
+      probe: new ServiceProbes({
+        ca: edges.ca,
+        keyspacesEndpoint: edges.cqlEndpoint,
+        codeCommitBaseUrl: edges.httpsUrl,
+        bedrockBaseUrl: edges.httpsUrl,
+        logsBaseUrl: edges.httpsUrl,
+      }),
+      region: emulator.region,
+      defaultMode: 'enforce',
+      retryPolicy: DEMO_RETRY,
+    }),
+  });
   let failures = 0;
   try {
     createDemoAccount(emulator);
@@ -198,6 +250,10 @@ export async function main(options: DemoOptions = {}): Promise<number> {
     print('service-credential-rotator: local demo (no AWS account; nothing leaves 127.0.0.1)');
     print(`emulator   ${server.url}  (IAM + Secrets Manager, virtual clock)`);
     print(`sdk        AWS_ENDPOINT_URL_IAM = AWS_ENDPOINT_URL_SECRETS_MANAGER = ${server.url}`);
+    print(
+      `edges      CQL over TLS ${edges.cqlEndpoint} · HTTPS ${edges.httpsUrl} (Git info/refs, Bedrock): ` +
+        'every new credential is verified with its service (verification: enforce)',
+    );
     print(
       `policy     rotate after ${POLICY.rotateAfterDays} days, overlap ${POLICY.overlapDays}, ` +
         `grace ${POLICY.gracePeriodDays} (ROTATE_AFTER_DAYS, OVERLAP_DAYS, GRACE_PERIOD_DAYS)`,
@@ -218,7 +274,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
         `━━ ${n}. ${when} · ${step.title} ${'━'.repeat(Math.max(3, 96 - step.title.length - when.length))}`,
       );
       if (step.note) print(`   ${step.note}`);
-      step.before?.(emulator);
+      step.before?.(emulator, edges);
       const since = emulator.calls.length;
       let thrown: unknown;
       if (step.rotateSecret) {
@@ -255,7 +311,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
           thrown = error;
         }
       }
-      step.after?.(emulator);
+      step.after?.(emulator, edges);
       const report = local.lastReport();
       const calls = emulator.calls.slice(since);
       const writes = calls.filter(isWriteCall).length;
@@ -268,6 +324,11 @@ export async function main(options: DemoOptions = {}): Promise<number> {
       for (const t of report?.targets ?? []) {
         const view = views.find((v) => v.secretArn === t.secretId);
         for (const line of renderTarget(t, view, (d) => dayOf(d, origin), POLICY)) print(line);
+        const v = t.verification;
+        if (v) {
+          const tries = v.attempts === 1 ? '1 attempt' : `${v.attempts} attempts`;
+          print(`     verify  ${v.credentialId} ${v.outcome} (${v.mode}, ${tries}): ${v.reason}`);
+        }
       }
 
       const problems = [
@@ -309,6 +370,7 @@ export async function main(options: DemoOptions = {}): Promise<number> {
   } finally {
     local.destroy();
     restoreEnv();
+    await edges.close();
     await server.close();
   }
 }

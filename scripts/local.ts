@@ -12,12 +12,17 @@ import { createClients } from '../lambda/aws/clients.ts';
 import { IamCredentials } from '../lambda/aws/iam.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import { loadConfig } from '../lambda/config.ts';
-import { DEFAULT_SECRET_NAME_PREFIX, defaultSecretName } from '../lambda/contract.ts';
+import {
+  CODECOMMIT_REPOSITORY_TAG,
+  DEFAULT_SECRET_NAME_PREFIX,
+  defaultSecretName,
+} from '../lambda/contract.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { runRotation } from '../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import type { VerifyCredential } from '../lambda/rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../verify/index.ts';
 
@@ -38,6 +43,9 @@ export const DEMO_TARGETS = [
   { userName: 'app-bedrock', serviceName: 'bedrock.amazonaws.com' },
 ] as const;
 
+/** The CodeCommit repository of the demo account (the emulator's Git edge serves it). */
+export const DEMO_REPOSITORY = 'app-repo';
+
 /** The secret name the CDK construct gives a target (default prefix). */
 export const SECRET_NAME_PREFIX = DEFAULT_SECRET_NAME_PREFIX;
 export const secretNameOf = (userName: string, serviceName: string) =>
@@ -55,7 +63,14 @@ export function createDemoAccount(
   return targets.map(({ userName, serviceName }) => {
     if (!emulator.iam.hasUser(userName)) emulator.iam.createUser(userName);
     return emulator.secrets.createSecret(secretNameOf(userName, serviceName), {
-      tags: { [USER_NAME_TAG]: userName, [SERVICE_NAME_TAG]: serviceName },
+      tags: {
+        [USER_NAME_TAG]: userName,
+        [SERVICE_NAME_TAG]: serviceName,
+        // The repository a CodeCommit credential is verified against (where there is a Git edge).
+        ...(serviceName === 'codecommit.amazonaws.com'
+          ? { [CODECOMMIT_REPOSITORY_TAG]: DEMO_REPOSITORY }
+          : {}),
+      },
       value: randomBytes(16).toString('hex'),
     });
   });
@@ -135,7 +150,7 @@ export interface LocalHandler {
  */
 export function createLocalHandler(
   emulator: { readonly clock: { now(): Date } },
-  options: { timeoutMs?: number; verbose?: boolean } = {},
+  options: { timeoutMs?: number; verbose?: boolean; verifyCredential?: VerifyCredential } = {},
 ): LocalHandler {
   const config = loadConfig(process.env);
   const clients = createClients();
@@ -145,6 +160,8 @@ export function createLocalHandler(
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
     now: () => emulator.clock.now(),
+    // Without a verifier (no service edges to ask), nothing is probed.
+    verifyCredential: options.verifyCredential,
     // The production Metrics, minus its "no application metrics to publish" warning after a
     // rejected event, unless verbose.
     metrics: new Metrics({

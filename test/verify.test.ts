@@ -73,6 +73,17 @@ describe('verify/', () => {
     expect(retireProblems(emulator, POLICY, remove, false)).toEqual([]);
   });
 
+  it("I3 allows deleting the rotator's own credential that no secret version ever recorded (failed verification)", () => {
+    const { emulator } = account();
+    const fresh = emulator.iam.issueCredential('app', SERVICE).ServiceSpecificCredentialId;
+    const remove = { op: 'delete', userName: 'app', id: fresh } as const;
+    expect(retireProblems(emulator, POLICY, remove, false, new Set([fresh]))).toEqual([]);
+    // Someone else's credential is not the rotator's to delete early.
+    expect(retireProblems(emulator, POLICY, remove, false, new Set()).map((p) => p.check)).toEqual([
+      CHECKS.earlyDelete,
+    ]);
+  });
+
   it('I4: a credential a run issued but did not store', () => {
     const target = { secretId: 's', actions: [{ type: 'create', credentialId: 'A' }] };
     const report = { targets: [target] } as unknown as Parameters<typeof createWithoutStoreProblems>[0];

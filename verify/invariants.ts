@@ -153,6 +153,8 @@ export function retireProblems(
   policy: Policy,
   call: { readonly op: 'deactivate' | 'delete'; readonly userName: string; readonly id: string },
   forced: boolean,
+  /** Credentials the rotator itself created or reset (the caller watches its IAM port). */
+  issuedByRotator: ReadonlySet<string> = new Set(),
 ): Problem[] {
   const problems: Problem[] = [];
   const cred = emulator.iam.credential(call.id);
@@ -173,6 +175,11 @@ export function retireProblems(
     // A rotation's new credential that failed its test (AWSPENDING, never current) has no grace
     // period yet: removing it is how a refused rotation ends.
     if (call.id !== recorded && call.id === pendingId(emulator, s.arn)) continue;
+    // The rotator's own credential that no version of the secret ever recorded was never handed
+    // to anyone (one that failed verification): it has no grace period to wait for. (An intent
+    // names the credential it adopts, but is no record: it has a requestId.)
+    const records = s.versions.map((v) => recordOf(v.secretString)).filter((r) => r && !('requestId' in r));
+    if (issuedByRotator.has(call.id) && !records.some((r) => r?.credentialId === call.id)) continue;
     const current = recorded ? emulator.iam.credential(recorded) : undefined;
     if (!current) continue;
     const graceEnds = current.CreateDate.getTime() + (policy.overlapDays + policy.gracePeriodDays) * DAY_MS;

@@ -8,9 +8,30 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { VerificationMode } from '../../lambda/contract.ts';
+
+/**
+ * Per-target verification settings (docs/VERIFICATION.md), written as the secret's tags
+ * (`credential-rotator:verification`, `:codecommit-repository`, `:canary-log-group`,
+ * `:canary-log-stream`).
+ */
+export interface TargetVerificationProps {
+  /**
+   * Whether the new credential is checked with the service before the old one is retired:
+   * `off`, `warn` (report and go on) or `enforce` (keep the old one, delete the new one).
+   * @default the construct's `verification`
+   */
+  readonly verification?: VerificationMode;
+  /** CodeCommit: the repository whose refs the probe reads. @default none: nothing is probed */
+  readonly codeCommitRepository?: string;
+  /** CloudWatch Logs: the canary log group the probe writes one event to. @default none: nothing is probed */
+  readonly canaryLogGroup?: string;
+  /** CloudWatch Logs: the stream in the canary group (it must exist). @default 'credential-rotator' */
+  readonly canaryLogStream?: string;
+}
 
 /** One IAM user's credential for one service, kept in one secret. */
-export interface RotationTarget {
+export interface RotationTarget extends TargetVerificationProps {
   /** The IAM user that owns the credential (IAM's user-name rules, no comma: tags reject it). */
   readonly userName: string;
   /** The service the credential is for, e.g. `cassandra.amazonaws.com`. */
@@ -31,6 +52,14 @@ export interface RotationTarget {
 export interface ServiceCredentialRotatorProps {
   /** The credentials to keep fresh. At least one; each (user, service) pair at most once. */
   readonly targets: readonly RotationTarget[];
+  /**
+   * Whether each new credential is checked with the service itself (a CQL login, a Git
+   * `info/refs`, a Bedrock or Logs call with the key) before the old one is retired, for the
+   * targets that do not set their own: `off`, `warn` or `enforce`. The function then needs
+   * network access to the services' endpoints (docs/VERIFICATION.md).
+   * @default 'enforce' (DEFAULT_VERIFICATION_MODE)
+   */
+  readonly verification?: VerificationMode;
   /**
    * When the rotator runs. Each run only does what is due, so running more often than
    * daily is harmless; running less often delays rotations by up to one interval.
@@ -179,7 +208,7 @@ export interface RotatorAlarms {
 }
 
 /** A target with its defaults applied, and its secret. */
-export interface ManagedTarget {
+export interface ManagedTarget extends TargetVerificationProps {
   readonly userName: string;
   readonly serviceName: string;
   readonly userPath: string;

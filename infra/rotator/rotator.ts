@@ -29,6 +29,7 @@ import {
   checkedPrefix,
   checkedRunInterval,
   checkedTarget,
+  checkedVerificationMode,
   nonNegative,
 } from './validation.ts';
 
@@ -80,6 +81,9 @@ export class ServiceCredentialRotator extends Construct {
         secretNamePrefix: this.prefix,
         eventBusName: bus.eventBusName,
         bulkCredentialListing: props.bulkCredentialListing ?? false,
+        ...(props.verification !== undefined
+          ? { verification: checkedVerificationMode(props.verification, 'verification') }
+          : {}),
       },
       code: props.code,
       encryptionKey: this.encryptionKey,

@@ -6,7 +6,14 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
+import {
+  CANARY_LOG_GROUP_TAG,
+  CANARY_LOG_STREAM_TAG,
+  CODECOMMIT_REPOSITORY_TAG,
+  SERVICE_NAME_TAG,
+  USER_NAME_TAG,
+  VERIFICATION_TAG,
+} from '../../lambda/contract.ts';
 import type { ManagedTarget } from './props.ts';
 
 export function createTargetSecret(
@@ -26,6 +33,14 @@ export function createTargetSecret(
   });
   Tags.of(secret).add(USER_NAME_TAG, t.userName);
   Tags.of(secret).add(SERVICE_NAME_TAG, t.serviceName);
+  // The target's verification settings travel as tags, which the function reads with the others.
+  const settings: [string, string | undefined][] = [
+    [VERIFICATION_TAG, t.verification],
+    [CODECOMMIT_REPOSITORY_TAG, t.codeCommitRepository],
+    [CANARY_LOG_GROUP_TAG, t.canaryLogGroup],
+    [CANARY_LOG_STREAM_TAG, t.canaryLogStream],
+  ];
+  for (const [key, value] of settings) if (value) Tags.of(secret).add(key, value);
   return secret;
 }
 

@@ -2,8 +2,19 @@
 // expected form, before any resource exists. The rules of a target's names mirror what
 // IAM, Secrets Manager and the tags accept.
 import { type Duration, Token } from 'aws-cdk-lib';
-import { DEFAULT_POLICY, defaultSecretName, validatePolicy } from '../../lambda/contract.ts';
-import type { ManagedTarget, RotationTarget, ServiceCredentialRotatorProps } from './props.ts';
+import {
+  DEFAULT_POLICY,
+  defaultSecretName,
+  VERIFICATION_MODES,
+  type VerificationMode,
+  validatePolicy,
+} from '../../lambda/contract.ts';
+import type {
+  ManagedTarget,
+  RotationTarget,
+  ServiceCredentialRotatorProps,
+  TargetVerificationProps,
+} from './props.ts';
 
 // IAM's user-name pattern, minus the comma: the name is also a tag value, and tag values
 // accept letters, digits, spaces and `_.:/=+-@` only.
@@ -103,7 +114,13 @@ export function checkedTarget(
       `${where}.secretName ${JSON.stringify(secretName)} is already used by targets[${firstSecret}]`,
     );
   }
-  return { userName: t.userName, serviceName: t.serviceName, userPath, secretName };
+  return {
+    userName: t.userName,
+    serviceName: t.serviceName,
+    userPath,
+    secretName,
+    ...checkedVerification(t, where),
+  };
 }
 
 export function nonNegative(name: string, value: number): number {
@@ -130,4 +147,37 @@ export function checkedConcurrency(value: number | false | undefined): number | 
     throw new Error(`reservedConcurrency must be an integer >= 1 or false, got ${String(value)}`);
   }
   return n;
+}
+
+/** A target's verification settings, each a plain string a secret tag can hold. */
+function checkedVerification(t: RotationTarget, where: string): TargetVerificationProps {
+  const mode =
+    t.verification === undefined
+      ? undefined
+      : checkedVerificationMode(t.verification, `${where}.verification`);
+  for (const key of ['codeCommitRepository', 'canaryLogGroup', 'canaryLogStream'] as const) {
+    const value = t[key];
+    if (value !== undefined && (Token.isUnresolved(value) || !TAG_VALUE.test(value))) {
+      throw new Error(
+        `${where}.${key} must be 1-256 letters, digits, spaces or _.:/=+@- (a secret tag value), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return {
+    ...(mode ? { verification: mode } : {}),
+    ...(t.codeCommitRepository ? { codeCommitRepository: t.codeCommitRepository } : {}),
+    ...(t.canaryLogGroup ? { canaryLogGroup: t.canaryLogGroup } : {}),
+    ...(t.canaryLogStream ? { canaryLogStream: t.canaryLogStream } : {}),
+  };
+}
+
+/** Secrets Manager's tag value alphabet. */
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,256}$/u;
+
+export function checkedVerificationMode(mode: string, name: string): VerificationMode {
+  const found = VERIFICATION_MODES.find((m) => m === mode);
+  if (!found) {
+    throw new Error(`${name} must be one of ${VERIFICATION_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+  return found;
 }

@@ -11,6 +11,9 @@ export interface HttpsOptions {
   readonly timeoutMs?: number | undefined;
 }
 
+/** Per-request (and Keyspaces connect) timeout of every probe. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+
 export type HttpsAnswer =
   | { readonly kind: 'response'; readonly status: number; readonly errorType: string; readonly body: string }
   | { readonly kind: 'failed'; readonly description: string };
@@ -30,7 +33,7 @@ export function httpsCall(
         method: init.method,
         headers: init.headers,
         ca: options.ca,
-        timeout: options.timeoutMs ?? 10_000,
+        timeout: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@
 // name (a minified bundle renames the driver's classes): 0x0100 bad credentials -> rejected,
 // 0x2100 unauthorized -> denied, socket/TLS errors -> unreachable.
 import { isIP } from 'node:net';
-import { describeNetworkError } from './https.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS, describeNetworkError } from './https.ts';
 import { type CredentialProbe, type ProbeInput, type ProbeResult, redactSecret, result } from './probe.ts';
 
 /** CQL native protocol error codes (the spec's "Error codes" section). */
@@ -30,7 +30,7 @@ export class KeyspacesProbe implements CredentialProbe {
   async verify(input: ProbeInput): Promise<ProbeResult> {
     const host = this.options.host ?? `cassandra.${input.region}.amazonaws.com`;
     const port = this.options.port ?? KEYSPACES_PORT;
-    const timeout = this.options.timeoutMs ?? 10_000;
+    const timeout = this.options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     const where = `Keyspaces at ${host}:${port}`;
     // Loaded on first use: the driver is most of the bundle and most of its start-up time, and
     // a rotator without Keyspaces targets never needs it.

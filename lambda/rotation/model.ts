@@ -1,5 +1,22 @@
 // The domain vocabulary shared by the planner, the executor and the adapters.
 // Nothing here talks to AWS; adapters translate SDK shapes into these types.
+// Dependency-free (probe.ts is): the construct library ships this file's declarations.
+import type { ProbeOutcome, ProbeSettings } from '../probes/probe.ts';
+
+/**
+ * - `off`: no probe; the credential counts as working once IAM lists it Active.
+ * - `warn`: probe; a failure is reported (log, metric, event) but the rotation completes.
+ * - `enforce`: probe; a failure keeps the old credential current and removes the new one.
+ */
+export type VerificationMode = 'off' | 'warn' | 'enforce';
+
+/**
+ * A target's own verification settings (from its tags, or from the declaration when the
+ * deployment declares its targets). Unset fields: the deployment's mode, nothing to probe.
+ */
+export interface TargetVerification extends ProbeSettings {
+  readonly mode?: VerificationMode | undefined;
+}
 
 export type CredentialStatus = 'Active' | 'Inactive' | 'Expired';
 
@@ -39,6 +56,8 @@ export interface Target {
   readonly intentVersionId?: string | undefined;
   /** The secret's rotation in Secrets Manager, from the same listing; undefined: never configured. */
   readonly rotation?: SecretRotation | undefined;
+  /** Its own verification settings (tags or declaration); unset: the deployment's mode. */
+  readonly verification?: TargetVerification | undefined;
 }
 
 /**
@@ -177,6 +196,8 @@ export interface TargetReport {
    * finds one in progress, and the four steps do the rest). Set when the target was due.
    */
   readonly via?: 'direct' | 'secrets-manager' | undefined;
+  /** What the service said of the credential this run issued (absent: no probe was asked). */
+  readonly verification?: VerificationReport | undefined;
   /** `status` only: every credential IAM lists for the target (ids and dates, no secrets). */
   readonly credentials?:
     | readonly {
@@ -186,6 +207,15 @@ export interface TargetReport {
         readonly current: boolean;
       }[]
     | undefined;
+}
+
+/** A probe's verdict on a newly issued credential, as reported (ids and reasons, never a secret). */
+export interface VerificationReport {
+  readonly credentialId: string;
+  readonly mode: VerificationMode;
+  readonly outcome: ProbeOutcome;
+  readonly reason: string;
+  readonly attempts: number;
 }
 
 export interface RunReport {

@@ -11,6 +11,7 @@ import {
   RotationInProgressError,
   RotatorError,
   SecretDeletedError,
+  VerificationFailedError,
 } from '../errors.ts';
 import type { Command, TargetRef } from './commands.ts';
 import type {
@@ -18,19 +19,21 @@ import type {
   Credential,
   CurrentVersion,
   Intent,
+  IssuedCredential,
   ObservedTarget,
   Policy,
   RejectedSecret,
   RunReport,
   Target,
   TargetReport,
+  VerificationReport,
 } from './model.ts';
 import { MAX_INVOCATION_MS, serializeIntent } from './intent.ts';
 import { type OperatorRequest, planOperator } from './operator.ts';
 import { mayNeedIntent, type Plan, type PlannedAction, type RotationRequest, planTarget } from './plan.ts';
 import { parseRecord, recordFromIssued, serializeRecord } from './record.ts';
 import { credentialAgeDays } from './services.ts';
-import type { VerifyCredential } from './verification.ts';
+import { passed, VERIFICATION_RESERVE_MS, type VerifyCredential } from './verification.ts';
 import { discover, findTarget, guessTarget } from './targets.ts';
 import { rotationInProgress, runRotationStep, rotatesThroughSecretsManager } from './protocol.ts';
 
@@ -75,7 +78,10 @@ export interface RunDeps {
   readonly bulkCredentialListing?: boolean | undefined;
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number | undefined;
-  /** No new target starts with less time left than this. @default DEFAULT_DEADLINE_RESERVE_MS */
+  /**
+   * No new target starts with less time left than this. @default DEFAULT_DEADLINE_RESERVE_MS,
+   * plus VERIFICATION_RESERVE_MS with a verifier
+   */
   readonly deadlineReserveMs?: number | undefined;
 }
 
@@ -127,7 +133,9 @@ export async function runRotation(command: Command, deps: RunDeps): Promise<RunR
   }
 
   const deferred: string[] = [];
-  const reserve = deps.deadlineReserveMs ?? DEFAULT_DEADLINE_RESERVE_MS;
+  const reserve =
+    deps.deadlineReserveMs ??
+    DEFAULT_DEADLINE_RESERVE_MS + (deps.verifyCredential ? VERIFICATION_RESERVE_MS : 0);
   const done = await mapBounded(targets, deps.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
     if (deps.remainingTimeMs && deps.remainingTimeMs() < reserve) {
       deferred.push(target.secretId);
@@ -229,6 +237,7 @@ async function processTarget(
       nextDueAt: plan.nextDueAt?.toISOString(),
       ...(plan.reason ? { reason: plan.reason } : {}),
       ...(plan.actions.some((a) => a.type === 'issue') ? { via: 'direct' as const } : {}),
+      ...(result.verification ? { verification: result.verification } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
@@ -245,6 +254,17 @@ async function processTarget(
     }
     const reason = describeFailure(cause, partial);
     deps.log.error('target failed', { ...base, reason, actions: partial });
+    if (cause instanceof VerificationFailedError) {
+      // The run stopped before anything was retired: the recorded credential is still current.
+      return {
+        ...base,
+        outcome: 'failed',
+        actions: partial,
+        reason,
+        currentCredentialId: cause.currentCredentialId,
+        verification: cause.verification,
+      };
+    }
     return { ...base, outcome: 'failed', actions: partial, reason };
   }
 }
@@ -426,13 +446,18 @@ export async function execute(
     write: (value) => deps.secrets.storeCurrent(observed.target.secretId, value),
     reported: true,
   },
-): Promise<{ taken: ActionTaken[]; currentCredentialId: string | undefined }> {
+): Promise<{
+  taken: ActionTaken[];
+  currentCredentialId: string | undefined;
+  verification: VerificationReport | undefined;
+}> {
   const { credentials, secrets } = deps;
   const { userName, serviceName, secretId } = observed.target;
   const taken: ActionTaken[] = [];
   const did = (type: ActionTaken['type'], credentialId: string) =>
     taken.push({ type, credentialId, at: deps.now().toISOString() });
   let currentCredentialId: string | undefined;
+  let verification: VerificationReport | undefined;
   let intent: Intent | undefined;
   const declare = async (step: string, credentialId?: string) => {
     const written: Intent = {
@@ -461,6 +486,8 @@ export async function execute(
             credentialAgeDays(serviceName, deps.policy),
           );
           did('create', issued.id);
+          // A rotation's createSecret stores under AWSPENDING: its testSecret step verifies.
+          if (store.reported) verification = await verifyIssued(observed, issued, deps, did);
           await store.write(serializeRecord(recordFromIssued(issued)));
           if (store.reported) did('store', issued.id);
           currentCredentialId = issued.id;
@@ -470,6 +497,8 @@ export async function execute(
           await declare(`adopt ${action.credentialId}`, action.credentialId);
           const issued = await credentials.resetCredential(userName, action.credentialId);
           did('reset', issued.id);
+          // A rotation's createSecret stores under AWSPENDING: its testSecret step verifies.
+          if (store.reported) verification = await verifyIssued(observed, issued, deps, did);
           await store.write(serializeRecord(recordFromIssued(issued)));
           if (store.reported) did('store', issued.id);
           currentCredentialId = issued.id;
@@ -507,7 +536,66 @@ export async function execute(
     if (intent && currentCredentialId === undefined) await markEnded(secretId, intent, deps);
     throw new ExecutionError(taken, error);
   }
-  return { taken, currentCredentialId };
+  return { taken, currentCredentialId, verification };
+}
+
+/**
+ * Asks the service whether the credential IAM just issued (or re-issued) works, before it is
+ * stored and before anything is retired. `warn` logs a failure and goes on; `enforce` deletes
+ * the new credential (it was never stored: nobody can be using it, and it would hold the
+ * second slot) and throws, which stops the plan before any retirement, so the recorded
+ * credential stays current and Active and the next run tries again. If the delete fails the
+ * credential is left as after any failure between Create and store: the next run adopts it
+ * (Reset) and verifies it again.
+ */
+async function verifyIssued(
+  observed: ObservedTarget,
+  issued: IssuedCredential,
+  deps: RunDeps,
+  did: (type: ActionTaken['type'], credentialId: string) => void,
+): Promise<VerificationReport | undefined> {
+  if (!deps.verifyCredential) return undefined;
+  const { target } = observed;
+  const v = await deps.verifyCredential(target, issued);
+  const report: VerificationReport = {
+    credentialId: issued.id,
+    mode: v.mode,
+    outcome: v.outcome,
+    reason: v.reason,
+    attempts: v.attempts,
+  };
+  const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
+  if (passed(v.outcome)) {
+    if (v.mode !== 'off') deps.log.info('credential verified', { ...base, verification: report });
+    return report;
+  }
+  if (v.mode !== 'enforce') {
+    deps.log.warn('credential failed verification; stored anyway (verification: warn)', {
+      ...base,
+      verification: report,
+    });
+    return report;
+  }
+  const current = recordedId(observed);
+  const keeps = current
+    ? `credential ${current} stays current`
+    : 'the target keeps no working credential until then';
+  const what = `new credential ${issued.id} failed verification (${v.outcome}): ${v.reason}`;
+  try {
+    await ignoreMissing(deps.credentials.deleteCredential(target.userName, issued.id));
+  } catch (error) {
+    throw new VerificationFailedError(
+      `${what}; deleting it failed too (${describeError(error)}): the next run adopts it and verifies it again; ${keeps}`,
+      { cause: error },
+      { currentCredentialId: current, verification: report },
+    );
+  }
+  did('delete', issued.id);
+  throw new VerificationFailedError(
+    `${what}; it was deleted and the next run tries again; ${keeps}`,
+    undefined,
+    { currentCredentialId: current, verification: report },
+  );
 }
 
 /**

@@ -6,8 +6,18 @@ import type { SecretsPort, SecretSummary } from '../aws/ports.ts';
 import { type DeclaredTarget, type DeclaredTargets, pairKey } from '../declaration.ts';
 import { TargetConfigError, TargetNotFoundError } from '../errors.ts';
 import type { TargetRef } from './commands.ts';
-import { defaultSecretName, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
+import {
+  CANARY_LOG_GROUP_TAG,
+  CANARY_LOG_STREAM_TAG,
+  CODECOMMIT_REPOSITORY_TAG,
+  defaultSecretName,
+  SERVICE_NAME_TAG,
+  USER_NAME_TAG,
+  VERIFICATION_MODES,
+  VERIFICATION_TAG,
+} from '../contract.ts';
 import type { RejectedSecret, Target } from './model.ts';
+import type { TargetVerification } from './verification.ts';
 
 /** A secret that carries the tags but cannot be processed; reported as a failed target. */
 export interface Misconfigured {
@@ -24,7 +34,8 @@ export interface Discovery {
   readonly rejected?: RejectedSecret[] | undefined;
 }
 
-export function targetFromSecret(secret: SecretSummary): Target | Misconfigured {
+/** `verificationTags`: false for a declared secret, whose declaration holds its settings. */
+export function targetFromSecret(secret: SecretSummary, verificationTags = true): Target | Misconfigured {
   const userName = secret.tags[USER_NAME_TAG]?.trim() ?? '';
   const serviceName = secret.tags[SERVICE_NAME_TAG]?.trim() ?? '';
   const missing = [!userName && USER_NAME_TAG, !serviceName && SERVICE_NAME_TAG].filter(Boolean);
@@ -36,6 +47,10 @@ export function targetFromSecret(secret: SecretSummary): Target | Misconfigured 
       reason: `secret ${secret.name} lacks a value for tag ${missing.join(' and ')}; a target needs both ${USER_NAME_TAG} and ${SERVICE_NAME_TAG}`,
     };
   }
+  const verification = verificationTags ? verificationFromTags(secret.tags) : undefined;
+  if (typeof verification === 'string') {
+    return { secretId: secret.arn, userName, serviceName, reason: `secret ${secret.name}: ${verification}` };
+  }
   return {
     secretId: secret.arn,
     secretName: secret.name,
@@ -43,7 +58,31 @@ export function targetFromSecret(secret: SecretSummary): Target | Misconfigured 
     serviceName,
     ...(secret.intentVersionId ? { intentVersionId: secret.intentVersionId } : {}),
     ...(secret.rotation ? { rotation: secret.rotation } : {}),
+    ...(verification ? { verification } : {}),
   };
+}
+
+/**
+ * A tag-discovered target's verification settings, or what is wrong with them. A mode tag
+ * that is not a mode makes the target misconfigured rather than quietly use the default: a
+ * misspelt `off` must not become `enforce`, nor a misspelt `enforce` become nothing.
+ */
+export function verificationFromTags(
+  tags: Readonly<Record<string, string>>,
+): TargetVerification | string | undefined {
+  const value = (key: string) => tags[key]?.trim() || undefined;
+  const rawMode = value(VERIFICATION_TAG);
+  const mode = VERIFICATION_MODES.find((m) => m === rawMode);
+  if (rawMode !== undefined && !mode) {
+    return `tag ${VERIFICATION_TAG} must be one of ${VERIFICATION_MODES.join(', ')}, got ${JSON.stringify(rawMode.slice(0, 40))}`;
+  }
+  const settings: TargetVerification = {
+    ...(mode ? { mode } : {}),
+    ...(value(CODECOMMIT_REPOSITORY_TAG) ? { codeCommitRepository: value(CODECOMMIT_REPOSITORY_TAG) } : {}),
+    ...(value(CANARY_LOG_GROUP_TAG) ? { canaryLogGroup: value(CANARY_LOG_GROUP_TAG) } : {}),
+    ...(value(CANARY_LOG_STREAM_TAG) ? { canaryLogStream: value(CANARY_LOG_STREAM_TAG) } : {}),
+  };
+  return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
 /**
@@ -89,7 +128,7 @@ export function discover(secrets: readonly SecretSummary[], declared?: DeclaredT
  * the tags or the declaration, because either one may be the mistake.
  */
 export function checkDeclared(secret: SecretSummary, declared: DeclaredTarget): Target | Misconfigured {
-  const t = targetFromSecret(secret);
+  const t = targetFromSecret(secret, false);
   const expected = `${declared.userName}/${declared.serviceName}`;
   const base = { secretId: secret.arn, userName: declared.userName, serviceName: declared.serviceName };
   if ('reason' in t) return { ...base, reason: `${t.reason}; it is declared for ${expected}: not written` };
@@ -101,7 +140,19 @@ export function checkDeclared(secret: SecretSummary, declared: DeclaredTarget): 
         `restore its tags (${USER_NAME_TAG}=${declared.userName}, ${SERVICE_NAME_TAG}=${declared.serviceName}) or correct the declaration`,
     };
   }
-  return t;
+  // The declaration decides verification too: whoever may tag a secret must not switch it off.
+  const verification = declaredVerification(declared);
+  return verification ? { ...t, verification } : t;
+}
+
+function declaredVerification(d: DeclaredTarget): TargetVerification | undefined {
+  const settings: TargetVerification = {
+    ...(d.verification ? { mode: d.verification } : {}),
+    ...(d.codeCommitRepository ? { codeCommitRepository: d.codeCommitRepository } : {}),
+    ...(d.canaryLogGroup ? { canaryLogGroup: d.canaryLogGroup } : {}),
+    ...(d.canaryLogStream ? { canaryLogStream: d.canaryLogStream } : {}),
+  };
+  return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
 /**

@@ -67,12 +67,12 @@ const TABLE_HEADER = /^user\s+service\s+current\s+age\s+other\s+state\s+next\s+w
 const CHECKS: Record<string, Check> = {
   'npm start': (ran) => {
     ok(ran);
-    expect(ran.stdout).toMatch(/✓ 10 steps, every check passed/);
+    expect(ran.stdout).toMatch(/✓ 12 steps, every check passed/);
     expect(ran.stdout).not.toMatch(/✗|next due/);
   },
   'npm start -- --verbose': (ran) => {
     ok(ran);
-    expect(ran.stdout).toMatch(/✓ 10 steps, every check passed/);
+    expect(ran.stdout).toMatch(/✓ 12 steps, every check passed/);
     expect(ran.stdout + ran.stderr).toMatch(/"level":"INFO"/);
   },
   // README's (the first use: a new demo account, placeholders) and LOCAL.md's (after a bootstrap).

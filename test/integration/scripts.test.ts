@@ -29,8 +29,12 @@ describe('npm start (scripts/demo.ts)', () => {
     const output = lines.join('\n');
     expect(output).not.toContain('✗');
     expect(code).toBe(0);
-    expect(output).toMatch(/✓ 10 steps, every check passed/);
-    expect(lines.filter((l) => l.includes('✓ outcomes as expected · I1 no lockout'))).toHaveLength(10);
+    expect(output).toMatch(/✓ 12 steps, every check passed/);
+    expect(lines.filter((l) => l.includes('✓ outcomes as expected · I1 no lockout'))).toHaveLength(12);
+    // Every new credential is verified with its service; one is refused, one verified after backoff.
+    expect(output).toMatch(/verify {2}\S+ rejected \(enforce, \d+ attempts\): .*0x0100/);
+    expect(output).toMatch(/verify {2}\S+ verified \(enforce, \d+ attempts\): Keyspaces .* accepted/);
+    expect(output).toMatch(/verify {2}\S+ verified \(enforce, 1 attempt\): CodeCommit repository app-repo/);
     expect(output).toMatch(/handler threw RunFailedError: 1 target\(s\) failed: .*app-codecommit/);
     expect(output).toMatch(/app-codecommit · codecommit\.amazonaws\.com\s+recovered/);
     // A rotation started from Secrets Manager, its four steps through the handler.

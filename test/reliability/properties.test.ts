@@ -20,6 +20,8 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FaultKind } from '../../emulator/index.ts';
+import type { ProbeOutcome } from '../../lambda/probes/index.ts';
+import { createVerifier } from '../../lambda/probes/verifier.ts';
 import type { Policy, RunReport, TargetReport } from '../../lambda/rotation/model.ts';
 import { MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
@@ -37,8 +39,11 @@ const stats = {
   checkedRuns: 0,
   faultyRuns: 0,
   tamperings: 0,
-  exceptions: { foreign: 0, slots: 0, 'in-flight': 0 } as Record<string, number>,
+  exceptions: { foreign: 0, slots: 0, 'in-flight': 0, unverified: 0 } as Record<string, number>,
   operatorFixes: 0,
+  probeVerdicts: 0,
+  /** New credentials the scripted service refused, by mode (enforce: deleted; warn: kept). */
+  refused: { enforce: 0, warn: 0 } as Record<string, number>,
   outcomes: {} as Record<string, number>,
 };
 
@@ -92,6 +97,8 @@ type Step =
       readonly times: number;
     }
   | { readonly kind: 'clearFaults' }
+  /** From now on the service answers every new credential with `outcome`, under `mode`. */
+  | { readonly kind: 'probe'; readonly outcome: ProbeOutcome; readonly mode: 'warn' | 'enforce' }
   | {
       readonly kind: 'tamper';
       readonly target: number;
@@ -137,6 +144,14 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'clearFaults' as const }) },
   {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('probe' as const),
+      outcome: fc.constantFrom<ProbeOutcome>('verified', 'rejected', 'denied', 'unreachable', 'skipped'),
+      mode: fc.constantFrom('warn' as const, 'enforce' as const),
+    }),
+  },
+  {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('tamper' as const),
@@ -160,6 +175,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 interface Sim {
   readonly world: World;
   readonly arns: string[];
+  /** What the (scripted) service answers to a new credential, and under which mode. */
+  verdict: { outcome: ProbeOutcome; mode: 'warn' | 'enforce' };
   /** Runs and tamperings so far, for the failure message. */
   readonly trail: string[];
 }
@@ -209,6 +226,15 @@ function youngUnrecorded(sim: Sim, arn: string) {
  */
 function exception(sim: Sim, arn: string, entry: TargetReport): string | undefined {
   const t = userOf(sim, arn);
+  if (entry.outcome === 'failed' && entry.verification) {
+    // The service refused the new credential under enforce: it was deleted, the recorded one
+    // (if it worked) is still current, which the caller checks as I1 when it can hold.
+    expect(entry.reason, `failed ${t.user}: the reason`).toMatch(
+      /failed verification \((rejected|denied|unreachable)\)/,
+    );
+    expect(entry.verification.mode).toBe('enforce');
+    return usableRecorded(sim, arn) ? undefined : 'unverified';
+  }
   if (entry.outcome === 'failed') {
     expect(entry.reason, `failed ${t.user}: the reason`).toMatch(
       /records a credential of .+, but its tags name .+/,
@@ -352,13 +378,23 @@ async function tamper(sim: Sim, step: Extract<Step, { kind: 'tamper' }>): Promis
 
 async function execute(sim: Sim, step: Step): Promise<void> {
   const { world } = sim;
-  const faulty = () => world.emulator.faults.pending().length > 0 || world.emulator.faults.crashed;
+  // A refusal under enforce fails the target and the next run tries again (writes again): for
+  // I6 it counts as a fault.
+  const refusing = () =>
+    sim.verdict.mode === 'enforce' && sim.verdict.outcome !== 'verified' && sim.verdict.outcome !== 'skipped';
+  const faulty = () =>
+    world.emulator.faults.pending().length > 0 || world.emulator.faults.crashed || refusing();
   switch (step.kind) {
     case 'advance':
       world.emulator.clock.advance(step.ms);
       return;
     case 'clearFaults':
       world.emulator.faults.clear();
+      return;
+    case 'probe':
+      sim.trail.push(`probe ${step.outcome} (${step.mode})`);
+      stats.probeVerdicts += 1;
+      sim.verdict = { outcome: step.outcome, mode: step.mode };
       return;
     case 'fault':
       world.emulator.faults.add({ operation: step.operation, kind: step.fault, times: step.times });
@@ -403,6 +439,12 @@ async function execute(sim: Sim, step: Step): Promise<void> {
         world.emulator.faults.revive(); // a crash ends with the run: the next one is a new process
       }
       sim.trail.push(`${JSON.stringify(command)}${withFaults ? ' (faults)' : ''} -> ${outcomes(report)}`);
+      for (const t of report?.targets ?? []) {
+        const v = t.verification;
+        if (v && v.outcome !== 'verified' && v.outcome !== 'skipped') {
+          stats.refused[v.mode] = (stats.refused[v.mode] ?? 0) + 1;
+        }
+      }
       world.expectNoViolations();
       for (const arn of sim.arns) expect(credsOf(sim, arn).length).toBeLessThanOrEqual(2);
       const readOnly = command.action === 'status' || ('dryRun' in command && command.dryRun);
@@ -434,6 +476,7 @@ function outcomes(report: RunReport | undefined): string {
 async function converge(sim: Sim): Promise<void> {
   const { world } = sim;
   world.emulator.faults.clear();
+  sim.verdict = { outcome: 'verified', mode: 'enforce' };
   const twoRuns = async () => {
     let exceptions = new Map<string, string>();
     for (let i = 0; i < 2; i++) {
@@ -476,6 +519,36 @@ async function converge(sim: Sim): Promise<void> {
   expect([...needOperator.keys()], 'every target settles once the operator has acted').toEqual([]);
 }
 
+/**
+ * The real verifier (mode choice, retries, result shape) over a scripted service: it answers
+ * what the last `probe` step said, in a reason that quotes nothing secret. Retries wait on a
+ * fake clock, so a `rejected` costs its attempts but no time.
+ */
+function scriptedVerifier(sim: Sim) {
+  let now = 0;
+  const verifier = (mode: 'warn' | 'enforce') =>
+    createVerifier({
+      probe: {
+        verify: async (input) => ({
+          outcome: sim.verdict.outcome,
+          reason: `scripted ${input.serviceName} answer: ${sim.verdict.outcome}`,
+          attempts: 1,
+        }),
+      },
+      region: 'us-east-1',
+      defaultMode: mode,
+      retryTiming: {
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
+    });
+  const byMode = { warn: verifier('warn'), enforce: verifier('enforce') };
+  return (target: Parameters<typeof byMode.warn>[0], issued: Parameters<typeof byMode.warn>[1]) =>
+    byMode[sim.verdict.mode](target, issued);
+}
+
 // The soak runs for minutes: a line on stderr every 10 s says how far it is.
 const PROGRESS_EVERY_MS = 10_000;
 const soakStarted = Date.now();
@@ -488,7 +561,13 @@ async function sequence(policy: Policy, bootstrapFirst: boolean, steps: readonly
     process.stderr.write(`properties: ${stats.sequences}/${NUM_RUNS} sequences after ${seconds} s\n`);
   }
   const world = new World({ policy, retryDelayMs: 0, emulator: { iamPageSize: 100 } });
-  const sim: Sim = { world, arns: TARGETS.map((t) => world.addTarget(t.user, t.service)), trail: [] };
+  const sim: Sim = {
+    world,
+    arns: TARGETS.map((t) => world.addTarget(t.user, t.service)),
+    trail: [],
+    verdict: { outcome: 'verified', mode: 'enforce' },
+  };
+  world.verifyCredential = scriptedVerifier(sim);
   stats.sequences += 1;
   try {
     if (bootstrapFirst) await execute(sim, { kind: 'run' });

@@ -8,6 +8,7 @@ import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
 import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
 import { createHandler } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
+import { runRotation } from '../../lambda/rotation/run.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
 import type { Context } from 'aws-lambda';
 import { fakeLambdaContext } from '../../verify/index.ts';
@@ -16,6 +17,8 @@ import type { World } from './world.ts';
 export interface Invocation {
   readonly result?: RunReport | undefined;
   readonly error?: unknown;
+  /** The executor's report, also when the handler turned failed targets into an error. */
+  readonly report?: RunReport | undefined;
   /** Everything Powertools wrote (logs and EMF metrics), one JSON object per line. */
   readonly output: string;
   /** Events published during this invocation. */
@@ -34,6 +37,13 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
     credentials: world.credentials,
     secrets: world.secrets,
     now: () => world.now(),
+    verifyCredential: world.verifier(),
+    run: async (command, deps) => {
+      const report = await runRotation(command, deps);
+      world.reports.push(report);
+      reports.push(report);
+      return report;
+    },
     publishEvents: async (events) => {
       published.push(...events);
     },
@@ -41,6 +51,7 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
   });
   const published: BusEvent[] = [];
+  const reports: RunReport[] = [];
 
   return {
     async invoke(event: unknown, context: Context = fakeLambdaContext()): Promise<Invocation> {
@@ -54,13 +65,14 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
         vi.spyOn(process.stderr, 'write').mockImplementation(capture),
       ];
       const before = published.length;
+      const reportsBefore = reports.length;
+      const report = () => (reports.length > reportsBefore ? reports.at(-1) : undefined);
       try {
         const result = (await handler(event, context)) as RunReport;
-        world.reports.push(result);
-        return { result, output: chunks.join(''), events: published.slice(before) };
+        return { result, report: report(), output: chunks.join(''), events: published.slice(before) };
       } catch (error) {
         world.errors.push(error);
-        return { error, output: chunks.join(''), events: published.slice(before) };
+        return { error, report: report(), output: chunks.join(''), events: published.slice(before) };
       } finally {
         for (const spy of spies) spy.mockRestore();
         world.scanned.push(chunks.join(''), JSON.stringify(published.slice(before)));

@@ -14,6 +14,7 @@ import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { type Log, runRotation } from '../../lambda/rotation/run.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import {
   describeForScan,
   findLeakedSecrets,
@@ -47,6 +48,8 @@ export interface WorldOptions {
   readonly concurrency?: number;
   /** Observe with IAM's AllUsers listing (the executor's opt-in bulk mode). */
   readonly bulkCredentialListing?: boolean;
+  /** Checks each issued credential with the service (a verifier over the edges, or a scripted one). */
+  readonly verifyCredential?: VerifyCredential;
 }
 
 export interface LogLine {
@@ -69,11 +72,17 @@ export class World {
   readonly secrets: SecretsStore;
   private readonly concurrency: number | undefined;
   private readonly bulkCredentialListing: boolean;
+  /** Every verdict (or error) the verifier gave: scanned for secrets like everything else (I5). */
+  readonly verifications: (Verification | unknown)[] = [];
+  /** The verifier the runs use; replace it to change a probe's verdict between runs. */
+  verifyCredential: VerifyCredential | undefined;
   /**
    * Other text this world's secrets must never appear in (I5): what the handler wrote to
    * stdout/stderr, the EventBridge events it would send, errors seen outside `run()`.
    */
   readonly scanned: string[] = [];
+  /** Credentials the rotator created or reset through the guarded port (I3 knows them as its own). */
+  private readonly issuedByRotator = new Set<string>();
   /** Set while a manual forced rotate runs: the only time an early delete is allowed. */
   private forced = false;
 
@@ -85,6 +94,7 @@ export class World {
     this.emulator = options.sharedEmulator ?? new AwsEmulator(options.emulator);
     this.concurrency = options.concurrency;
     this.bulkCredentialListing = options.bulkCredentialListing ?? false;
+    this.verifyCredential = options.verifyCredential;
     const maxAttempts = options.maxAttempts ?? 3;
     const client = {
       region: 'us-east-1',
@@ -156,6 +166,7 @@ export class World {
         concurrency: this.concurrency,
         bulkCredentialListing: this.bulkCredentialListing,
         requestId: opts.requestId,
+        verifyCredential: this.verifier(),
       });
       this.reports.push(report);
       return report;
@@ -200,9 +211,14 @@ export class World {
    * given to scan (`scanned`, `extra`), named by position, never by value.
    */
   leakedSecrets(extra: unknown[] = []): string[] {
-    const texts = [...this.logs, ...this.reports, ...this.errors, ...this.scanned, ...extra].map(
-      describeForScan,
-    );
+    const texts = [
+      ...this.logs,
+      ...this.reports,
+      ...this.errors,
+      ...this.verifications,
+      ...this.scanned,
+      ...extra,
+    ].map(describeForScan);
     return findLeakedSecrets(texts, this.emulator.issuedSecrets());
   }
 
@@ -227,13 +243,35 @@ export class World {
     this.expectNoLeaks();
   }
 
+  /** The world's verifier (if any), with every verdict and error kept for the leak scan. */
+  verifier(): VerifyCredential | undefined {
+    const verify = this.verifyCredential;
+    if (!verify) return undefined;
+    return async (target, issued) => {
+      try {
+        const v = await verify(target, issued);
+        this.verifications.push(v);
+        return v;
+      } catch (error) {
+        this.verifications.push(error);
+        throw error;
+      }
+    };
+  }
+
   /**
    * Wraps the IAM port so that I2 and I3 are checked at the moment of each deactivate or
    * delete, against what Secrets Manager records right then.
    */
   private guard(port: CredentialsPort): CredentialsPort {
     const check = (op: 'deactivate' | 'delete', userName: string, id: string) => {
-      const problems = retireProblems(this.emulator, this.policy, { op, userName, id }, this.forced);
+      const problems = retireProblems(
+        this.emulator,
+        this.policy,
+        { op, userName, id },
+        this.forced,
+        this.issuedByRotator,
+      );
       this.violations.push(...problems.map((p) => p.message));
     };
     return {
@@ -241,8 +279,16 @@ export class World {
       ...(port.listAllCredentials
         ? { listAllCredentials: (s: string) => port.listAllCredentials?.(s) ?? [] }
         : {}),
-      createCredential: (u, s, age) => port.createCredential(u, s, age),
-      resetCredential: (u, id) => port.resetCredential(u, id),
+      createCredential: async (u, s, age) => {
+        const issued = await port.createCredential(u, s, age);
+        this.issuedByRotator.add(issued.id);
+        return issued;
+      },
+      resetCredential: async (u, id) => {
+        const issued = await port.resetCredential(u, id);
+        this.issuedByRotator.add(issued.id);
+        return issued;
+      },
       setCredentialStatus: async (u, id, status) => {
         if (status === 'Inactive') check('deactivate', u, id);
         return port.setCredentialStatus(u, id, status);
