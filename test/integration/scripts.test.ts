@@ -39,7 +39,7 @@ describe('npm start (scripts/demo.ts)', () => {
     expect(output).toMatch(/app-codecommit · codecommit\.amazonaws\.com\s+recovered/);
     // A rotation started from Secrets Manager, its four steps through the handler.
     expect(output).toMatch(
-      /createSecret OK · setSecret OK · testSecret OK · finishSecret OK → succeeded · LastRotatedDate day 62/,
+      /createSecret OK · setSecret OK · testSecret OK · finishSecret OK → succeeded · LastRotatedDate day 70/,
     );
     expect(emulator.issuedSecrets().length).toBeGreaterThan(0);
     expect(findLeakedSecrets([output], emulator.issuedSecrets())).toEqual([]);
