@@ -1,10 +1,12 @@
 // The CDK app: reads the `credentialRotator` context (cdk.json), defines one stack per
-// environment (account + region) and runs the cdk-nag AwsSolutions checks on all of them.
+// environment (account + region) and runs three validation packs on all of them: cdk-nag's
+// AwsSolutions and NIST 800-53 R5, and the Control Tower proactive controls (cfn-guard).
 // `cdk deploy --all` deploys every environment.
 import { pathToFileURL } from 'node:url';
 import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
 import type { ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { RotatorStack } from './stack.ts';
@@ -19,7 +21,8 @@ export interface CreateAppOptions extends AppProps {
 }
 
 export function createApp(options: CreateAppOptions = {}): App {
-  const app = new App(options);
+  // The Control Tower proactive controls (cfn-guard rules) run on the synthesised templates.
+  const app = new App({ policyValidationBeta1: [new CfnGuardValidator()], ...options });
   const config = parseRotatorConfig(app.node.tryGetContext(CONTEXT_KEY));
   const fallback = options.defaultEnv ?? {
     account: process.env.CDK_DEFAULT_ACCOUNT,
@@ -32,18 +35,19 @@ export function createApp(options: CreateAppOptions = {}): App {
         env: { account: env.account ?? fallback.account, region: env.region ?? fallback.region },
         description: `service-credential-rotator (${env.name}): rotates IAM service-specific credentials into Secrets Manager`,
         rotator: rotatorProps(env),
+        kmsKey: env.kmsKey,
+        network: env.vpc,
       });
     } catch (error) {
-      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      // No `cause`: the message carries it whole, and the CLI would print a chained cause again.
+      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`);
     }
     Tags.of(stack).add(PROJECT_TAG.key, PROJECT_TAG.value);
     Tags.of(stack).add(ENVIRONMENT_TAG, env.name);
   }
   // Any finding fails synth; acknowledgements (with reasons) live next to the resources
   // they are about, in rotator.ts.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
   return app;
 }
 
@@ -53,6 +57,7 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     rotateAfterDays: env.policy?.rotateAfterDays,
     overlapDays: env.policy?.overlapDays,
     gracePeriodDays: env.policy?.gracePeriodDays,
+    maxCredentialAgeDays: env.policy?.maxCredentialAgeDays,
     schedule: env.schedule ? Schedule.expression(env.schedule) : undefined,
     expectedRunInterval:
       env.expectedRunIntervalHours !== undefined ? Duration.hours(env.expectedRunIntervalHours) : undefined,

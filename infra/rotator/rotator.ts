@@ -2,10 +2,10 @@
 // secret per target, a least-privilege role, failure queues, alarms, a dashboard and
 // (optionally) the Lambda console's test events. Each concern lives in its own module;
 // this class wires them and offers the CDK-style surface (addTarget, grantRead, metric...).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,9 +16,18 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRET_NAME_PREFIX } from '../../lambda/contract.ts';
 import { METRIC } from '../../lambda/telemetry.ts';
+import { DECLARED_TARGETS_PATH, shipDeclarationAtSynth } from './declaration.ts';
 import { createFunction, createQueues, createSchedule, DEFAULT_SCHEDULE } from './function.ts';
 import { createAlarms, createAlarmTopic, createDashboard, rotatorMetric } from './monitoring.ts';
 import { RotatorPermissions } from './permissions.ts';
+import {
+  allowEventBridgeToUseKey,
+  allowLogsToUseKey,
+  defaultDeploymentPrincipalArns,
+  fenceSecret,
+  limitGrantsToAwsResources,
+  readerArn,
+} from './protection.ts';
 import type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
 import { createTargetSecret } from './targets.ts';
 import { createConsoleTestEvents } from './test-events.ts';
@@ -47,12 +56,22 @@ export class ServiceCredentialRotator extends Construct {
   public readonly alarms: RotatorAlarms;
   /** The dashboard, unless `dashboard: false`. */
   public readonly dashboard: cloudwatch.Dashboard | undefined;
+  /**
+   * Invoke permission on the function, and nothing else: attach it to the named people
+   * who may run manual commands (each is recorded, see docs/SECURITY.md).
+   */
+  public readonly operatorPolicy: iam.ManagedPolicy;
 
   private readonly managed: ManagedTarget[] = [];
   private readonly prefix: string;
   private readonly encryptionKey: kms.IKey | undefined;
   private readonly secretRemovalPolicy: RemovalPolicy;
   private readonly permissions: RotatorPermissions;
+  /** Per secret name: the role ARNs its resource policy lets read it besides the rotator. */
+  private readonly readers = new Map<string, string[]>();
+  private readonly deploymentPrincipalArns: readonly string[];
+  private readonly allowUnknown = new Set<string>();
+  private rotatorRole: iam.IRole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceCredentialRotatorProps) {
     super(scope, id);
@@ -65,9 +84,16 @@ export class ServiceCredentialRotator extends Construct {
     const alarmEmail = checkedEmail(props.alarmEmail);
     this.encryptionKey = props.encryptionKey;
     this.secretRemovalPolicy = props.secretRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.deploymentPrincipalArns = props.deploymentPrincipalArns ?? defaultDeploymentPrincipalArns(this);
     const initial = props.targets.map((t) => this.createTarget(t));
+    // Best effort: an imported key's policy is its owner's (docs/OPERATIONS.md lists the statements).
+    if (this.encryptionKey) {
+      limitGrantsToAwsResources(this.encryptionKey);
+      allowLogsToUseKey(this.encryptionKey);
+    }
+    const eventBridgeMayUseKey = this.encryptionKey ? allowEventBridgeToUseKey(this.encryptionKey) : false;
 
-    const { failureQueue, scheduleDeadLetterQueue } = createQueues(this, this.encryptionKey);
+    const { failureQueue, scheduleDeadLetterQueue } = createQueues(this, this.encryptionKey, eventBridgeMayUseKey);
     const bus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const timeout = props.timeout ?? Duration.minutes(5);
     const tracing = props.tracing ?? false;
@@ -77,6 +103,7 @@ export class ServiceCredentialRotator extends Construct {
         secretNamePrefix: this.prefix,
         eventBusName: bus.eventBusName,
         bulkCredentialListing: props.bulkCredentialListing ?? false,
+        declaredTargetsFile: DECLARED_TARGETS_PATH,
       },
       code: props.code,
       encryptionKey: this.encryptionKey,
@@ -86,7 +113,19 @@ export class ServiceCredentialRotator extends Construct {
       tracing,
       reservedConcurrency,
       failureQueue,
+      network: props.vpc
+        ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups }
+        : undefined,
     });
+    this.rotatorRole = role;
+    shipDeclarationAtSynth(this, fn, () =>
+      this.managed.map((t) => ({
+        secretName: t.secretName,
+        userName: t.userName,
+        serviceName: t.serviceName,
+        ...(this.allowUnknown.has(t.secretName) ? { allowUnknownService: true } : {}),
+      })),
+    );
     this.permissions = new RotatorPermissions(
       {
         role,
@@ -127,6 +166,18 @@ export class ServiceCredentialRotator extends Construct {
       throw new Error('createTestEventRegistry is only meaningful with consoleTestEvents: true, got false');
     }
 
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description:
+        'service-credential-rotator: run manual commands (rotate, force, status); each is logged and published with its request id',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeRotator',
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      ],
+    });
+
     this.function = fn;
     this.failureQueue = failureQueue;
     this.scheduleDeadLetterQueue = scheduleDeadLetterQueue;
@@ -149,6 +200,10 @@ export class ServiceCredentialRotator extends Construct {
 
   /** The secret of one target, by user and service name. */
   public secretFor(userName: string, serviceName: string): secretsmanager.ISecret {
+    return this.managedTarget({ userName, serviceName }).secret;
+  }
+
+  private managedTarget({ userName, serviceName }: Pick<RotationTarget, 'userName' | 'serviceName'>) {
     const found = this.managed.find(
       (t) => t.userName.toLowerCase() === userName.toLowerCase() && t.serviceName === serviceName,
     );
@@ -157,7 +212,7 @@ export class ServiceCredentialRotator extends Construct {
         `no target for user ${JSON.stringify(userName)} and service ${JSON.stringify(serviceName)}`,
       );
     }
-    return found.secret;
+    return found;
   }
 
   /**
@@ -168,7 +223,14 @@ export class ServiceCredentialRotator extends Construct {
     grantee: iam.IGrantable,
     target: Pick<RotationTarget, 'userName' | 'serviceName'>,
   ): iam.Grant {
-    return this.secretFor(target.userName, target.serviceName).grantRead(grantee);
+    const secret = this.secretFor(target.userName, target.serviceName);
+    this.readers.get(this.managedTarget(target).secretName)?.push(readerArn(grantee));
+    return secret.grantRead(grantee);
+  }
+
+  /** The role ARNs each secret's resource policy lets read it (besides the rotator's role), by secret name. */
+  public get secretReaders(): ReadonlyMap<string, readonly string[]> {
+    return new Map([...this.readers].map(([name, arns]) => [name, [...new Set(arns)]]));
   }
 
   /** Any metric the function emits (telemetry.ts names them), with its `service` dimension. */
@@ -219,6 +281,27 @@ export class ServiceCredentialRotator extends Construct {
   private createTarget(target: RotationTarget): ManagedTarget {
     const checked = checkedTarget(target, this.managed.length, this.prefix, this.managed);
     const secret = createTargetSecret(this, checked, this.encryptionKey, this.secretRemovalPolicy);
+    const readers = [...(target.readers ?? [])];
+    this.readers.set(checked.secretName, readers);
+    if (target.allowUnknownService) this.allowUnknown.add(checked.secretName);
+    fenceSecret(
+      secret,
+      () => {
+        if (!this.rotatorRole) throw new Error('the rotator role is created with the function');
+        return this.rotatorRole.roleArn;
+      },
+      { readers },
+      this.deploymentPrincipalArns,
+    );
+    if (!this.encryptionKey) {
+      Validations.of(secret).acknowledge({
+        id: 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+        reason:
+          'No customer managed key configured (encryptionKey / cdk.json kmsKey): the secret uses ' +
+          "the AWS managed key aws/secretsmanager, and its resource policy limits reading to the " +
+          'rotator and the declared readers. Configure a key to use your own.',
+      });
+    }
     const managed = { ...checked, secret };
     this.managed.push(managed);
     return managed;
