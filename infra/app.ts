@@ -21,8 +21,7 @@ export interface CreateAppOptions extends AppProps {
 }
 
 export function createApp(options: CreateAppOptions = {}): App {
-  // The Control Tower proactive controls (cfn-guard rules) run on the synthesised templates.
-  const app = new App({ policyValidationBeta1: [new CfnGuardValidator()], ...options });
+  const app = new App(options);
   const config = parseRotatorConfig(app.node.tryGetContext(CONTEXT_KEY));
   const fallback = options.defaultEnv ?? {
     account: process.env.CDK_DEFAULT_ACCOUNT,
@@ -47,7 +46,12 @@ export function createApp(options: CreateAppOptions = {}): App {
   }
   // Any finding fails synth; acknowledgements (with reasons) live next to the resources
   // they are about, in rotator.ts.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  // The Control Tower proactive controls (cfn-guard rules) run on the synthesised templates.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new NIST80053R5Checks(app),
+    new CfnGuardValidator(),
+  );
   return app;
 }
 

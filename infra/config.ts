@@ -49,7 +49,9 @@ const environmentSchema = z.strictObject({
   kmsKey: z
     .union([
       z.literal(true),
-      z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be true or a KMS key ARN'),
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be true or a KMS key ARN'),
     ])
     .optional(),
   /** Place the function in a VPC, by ids. */
@@ -57,7 +59,9 @@ const environmentSchema = z.strictObject({
     .strictObject({
       vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id like vpc-0abc12345'),
       subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')).min(1),
-      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
+        .min(1),
     })
     .optional(),
   /** An EventBridge schedule expression: `rate(...)` or `cron(...)`. */

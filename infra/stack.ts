@@ -15,7 +15,11 @@ export interface RotatorStackProps extends StackProps {
   readonly kmsKey?: true | string | undefined;
   /** Place the function in this VPC, by ids (no lookup: synth stays offline). @default none */
   readonly network?:
-    | { readonly vpcId: string; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] }
+    | {
+        readonly vpcId: string;
+        readonly subnetIds: readonly string[];
+        readonly securityGroupIds: readonly string[];
+      }
     | undefined;
 }
 
@@ -64,7 +68,9 @@ export class RotatorStack extends Stack {
   }
 
   private placement(network: NonNullable<RotatorStackProps['network']>) {
-    const subnets = network.subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId));
+    const subnets = network.subnetIds.map((subnetId, i) =>
+      ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId),
+    );
     return {
       vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
         vpcId: network.vpcId,

@@ -79,6 +79,13 @@ export function createFunction(
     description: 'service-credential-rotator: rotates the configured service-specific credentials',
   });
   logGroup.grantWrite(role);
+  Validations.of(role).acknowledge({
+    id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+    reason:
+      "The role's policy (an AWS::IAM::Policy attached to this role alone) names only this " +
+      "construct's resources and grows with addTarget(); as a managed policy it could be attached " +
+      'to other principals, handing them credential writes. Its logical id is kept for existing deployments.',
+  });
 
   // A plain Function on a prebuilt asset: the consumer's synth needs no esbuild, no
   // TypeScript loader and no Docker.

@@ -93,7 +93,11 @@ export class ServiceCredentialRotator extends Construct {
     }
     const eventBridgeMayUseKey = this.encryptionKey ? allowEventBridgeToUseKey(this.encryptionKey) : false;
 
-    const { failureQueue, scheduleDeadLetterQueue } = createQueues(this, this.encryptionKey, eventBridgeMayUseKey);
+    const { failureQueue, scheduleDeadLetterQueue } = createQueues(
+      this,
+      this.encryptionKey,
+      eventBridgeMayUseKey,
+    );
     const bus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const timeout = props.timeout ?? Duration.minutes(5);
     const tracing = props.tracing ?? false;
@@ -298,7 +302,7 @@ export class ServiceCredentialRotator extends Construct {
         id: 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
         reason:
           'No customer managed key configured (encryptionKey / cdk.json kmsKey): the secret uses ' +
-          "the AWS managed key aws/secretsmanager, and its resource policy limits reading to the " +
+          'the AWS managed key aws/secretsmanager, and its resource policy limits reading to the ' +
           'rotator and the declared readers. Configure a key to use your own.',
       });
     }

@@ -46,7 +46,9 @@ export function checkedPolicy(props: ServiceCredentialRotatorProps) {
   } catch (error) {
     // No `cause`: the message already carries it, and a chained cause is printed again.
     const max =
-      policy.maxCredentialAgeDays !== undefined ? `, maxCredentialAgeDays=${policy.maxCredentialAgeDays}` : '';
+      policy.maxCredentialAgeDays !== undefined
+        ? `, maxCredentialAgeDays=${policy.maxCredentialAgeDays}`
+        : '';
     throw new Error(
       `invalid rotation policy (rotateAfterDays=${policy.rotateAfterDays}, overlapDays=${policy.overlapDays}, ` +
         `gracePeriodDays=${policy.gracePeriodDays}${max}): ${(error as Error).message}`,
