@@ -74,8 +74,8 @@ export class RotatorStack extends Stack {
     return {
       vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
         vpcId: network.vpcId,
+        // Only the explicit subnets below are used; the zones are not looked up (offline synth).
         availabilityZones: this.availabilityZones,
-        privateSubnetIds: [...network.subnetIds],
       }),
       vpcSubnets: { subnets },
       securityGroups: network.securityGroupIds.map((sg, i) =>

@@ -29,6 +29,7 @@ function appWith(config: unknown, defaultEnv = {}) {
     context: { ...SKIP_BUNDLING, [CONTEXT_KEY]: config },
     outdir: tempOutdir(),
     defaultEnv,
+    validationPacks: false,
   });
 }
 
@@ -119,7 +120,10 @@ describe('createApp', () => {
     expect([...findings]).toEqual([]);
     expect(report === '' || /Validation Report|NIST/.test(report)).toBe(true);
     const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack);
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['CredentialRotator-prod-eu', 'CredentialRotator-staging-us']);
+    expect(stacks.map((s) => s.stackName).sort()).toEqual([
+      'CredentialRotator-prod-eu',
+      'CredentialRotator-staging-us',
+    ]);
     expect(cdkJson.app).toBe('node --import tsx scripts/build.ts && node --import tsx infra/app.ts');
   });
 });
