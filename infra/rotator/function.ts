@@ -119,7 +119,14 @@ export function createFunction(
       'alarmed), which records the error as well as the event; a dead-letter queue would add a ' +
       'second, poorer copy.',
   });
-  if (!s.network) {
+  if (s.network) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'Only with VPC placement: Lambda needs ec2:Create/Describe/DeleteNetworkInterface to attach the ' +
+        "function to its subnets; AWS maintains this policy for exactly that, and it grants nothing on the rotator's data.",
+    });
+  } else {
     const reason =
       'No VPC configured (vpc / cdk.json vpc): the function only calls AWS APIs (IAM, Secrets ' +
       'Manager, EventBridge, SQS) over TLS with SigV4 and serves no inbound traffic. IAM has no ' +
