@@ -109,8 +109,11 @@ describe('secret resource policies', () => {
       ([id]) => id.includes(secretLogicalIdPart),
     );
     expect(found).toHaveLength(1);
-    return (found[0]?.[1] as { Properties: { ResourcePolicy: { Statement: Record<string, unknown>[] } } })
-      .Properties.ResourcePolicy.Statement;
+    const [, policy] = found[0] as [
+      string,
+      { Properties: { ResourcePolicy: { Statement: Record<string, unknown>[] } } },
+    ];
+    return policy.Properties.ResourcePolicy.Statement;
   }
 
   it('deny reading to all but the rotator and the declared readers, and tag changes to all but the deployment', () => {
