@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Aspects, type IAspect } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, IConstruct } from 'constructs';
-import { type DeclaredTarget, serializeDeclaration } from '../../lambda/declaration.ts';
+import { type DeclaredTarget, serializeDeclaration } from '../../lambda/contract.ts';
 
 /** Directory of the layer, under /opt once Lambda mounts it. */
 const LAYER_DIR = 'credential-rotator';

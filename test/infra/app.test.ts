@@ -125,7 +125,8 @@ describe('createApp', () => {
       'CredentialRotator-staging-us',
     ]);
     expect(cdkJson.app).toBe('node --import tsx scripts/build.ts && node --import tsx infra/app.ts');
-  });
+    // The three packs over two stacks take a minute or two on a loaded machine.
+  }, 300_000);
 });
 
 describe('parseRotatorConfig', () => {
