@@ -1,10 +1,12 @@
 // The CDK app: reads the `credentialRotator` context (cdk.json), defines one stack per
-// environment (account + region) and runs the cdk-nag AwsSolutions checks on all of them.
+// environment (account + region) and runs three validation packs on all of them: cdk-nag's
+// AwsSolutions and NIST 800-53 R5, and the Control Tower proactive controls (cfn-guard).
 // `cdk deploy --all` deploys every environment.
 import { pathToFileURL } from 'node:url';
 import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
 import type { ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { RotatorStack } from './stack.ts';
@@ -16,12 +18,19 @@ export const ENVIRONMENT_TAG = 'credential-rotator:environment';
 export interface CreateAppOptions extends AppProps {
   /** Account/region for environments that name none (the CLI sets CDK_DEFAULT_*). */
   readonly defaultEnv?: { readonly account?: string | undefined; readonly region?: string | undefined };
+  /**
+   * Run the three validation packs at synth. Tests of the templates' shape turn them off
+   * (the packs have tests of their own); `cdk synth` always runs them.
+   * @default true
+   */
+  readonly validationPacks?: boolean;
 }
 
 export function createApp(options: CreateAppOptions = {}): App {
-  const app = new App(options);
+  const { defaultEnv, validationPacks = true, ...appProps } = options;
+  const app = new App(appProps);
   const config = parseRotatorConfig(app.node.tryGetContext(CONTEXT_KEY));
-  const fallback = options.defaultEnv ?? {
+  const fallback = defaultEnv ?? {
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION,
   };
@@ -32,18 +41,26 @@ export function createApp(options: CreateAppOptions = {}): App {
         env: { account: env.account ?? fallback.account, region: env.region ?? fallback.region },
         description: `service-credential-rotator (${env.name}): rotates IAM service-specific credentials into Secrets Manager`,
         rotator: rotatorProps(env),
+        kmsKey: env.kmsKey,
+        network: env.vpc,
       });
     } catch (error) {
-      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      // No `cause`: the message carries it whole, and the CLI would print a chained cause again.
+      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`);
     }
     Tags.of(stack).add(PROJECT_TAG.key, PROJECT_TAG.value);
     Tags.of(stack).add(ENVIRONMENT_TAG, env.name);
   }
   // Any finding fails synth; acknowledgements (with reasons) live next to the resources
-  // they are about, in rotator.ts.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // they are about (infra/rotator/). The Control Tower proactive controls (cfn-guard rules)
+  // run on the synthesised templates.
+  if (validationPacks) {
+    Validations.of(app).addPlugins(
+      new AwsSolutionsChecks(app),
+      new NIST80053R5Checks(app),
+      new CfnGuardValidator(),
+    );
+  }
   return app;
 }
 
@@ -53,6 +70,7 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
     rotateAfterDays: env.policy?.rotateAfterDays,
     overlapDays: env.policy?.overlapDays,
     gracePeriodDays: env.policy?.gracePeriodDays,
+    maxCredentialAgeDays: env.policy?.maxCredentialAgeDays,
     schedule: env.schedule ? Schedule.expression(env.schedule) : undefined,
     expectedRunInterval:
       env.expectedRunIntervalHours !== undefined ? Duration.hours(env.expectedRunIntervalHours) : undefined,

@@ -18,6 +18,10 @@ const targetSchema = z.strictObject({
   codeCommitRepository: z.string().min(1).optional(),
   canaryLogGroup: z.string().min(1).optional(),
   canaryLogStream: z.string().min(1).optional(),
+  /** Role (or user) ARNs allowed to read this target's secret, besides the rotator. */
+  readers: z.array(z.string().min(1)).optional(),
+  /** A service AWS added after this release. */
+  allowUnknownService: z.boolean().optional(),
 });
 
 const retentionValues = new Set<number>(
@@ -43,6 +47,26 @@ const environmentSchema = z.strictObject({
       rotateAfterDays: days.optional(),
       overlapDays: days.optional(),
       gracePeriodDays: days.optional(),
+      maxCredentialAgeDays: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  /** true: a new customer managed key; or an existing key's ARN. */
+  kmsKey: z
+    .union([
+      z.literal(true),
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be true or a KMS key ARN'),
+    ])
+    .optional(),
+  /** Place the function in a VPC, by ids. */
+  vpc: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id like vpc-0abc12345'),
+      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')).min(1),
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
+        .min(1),
     })
     .optional(),
   /** An EventBridge schedule expression: `rate(...)` or `cron(...)`. */

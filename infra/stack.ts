@@ -1,13 +1,26 @@
 // The deployable unit: one rotator per account and region. Kept thin on purpose; the
-// construct holds the design, the stack only names things and exposes outputs. It uses the
-// construct through the package's entry, as any other CDK app would.
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+// construct holds the design, the stack only resolves what cdk.json names (key, network),
+// names things and exposes outputs. It uses the construct through the package's entry, as
+// any other CDK app would.
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from 'service-credential-rotator';
 
 export interface RotatorStackProps extends StackProps {
   /** Everything the rotator needs; see ServiceCredentialRotatorProps. */
   readonly rotator: ServiceCredentialRotatorProps;
+  /** `true`: a new customer managed key; a key ARN: that existing key. @default none */
+  readonly kmsKey?: true | string | undefined;
+  /** Place the function in this VPC, by ids (no lookup: synth stays offline). @default none */
+  readonly network?:
+    | {
+        readonly vpcId: string;
+        readonly subnetIds: readonly string[];
+        readonly securityGroupIds: readonly string[];
+      }
+    | undefined;
 }
 
 export class RotatorStack extends Stack {
@@ -16,7 +29,11 @@ export class RotatorStack extends Stack {
   constructor(scope: Construct, id: string, props: RotatorStackProps) {
     super(scope, id, props);
     // The construct id is a contract: renaming it replaces every resource, secrets included.
-    this.rotator = new ServiceCredentialRotator(this, 'Rotator', props.rotator);
+    this.rotator = new ServiceCredentialRotator(this, 'Rotator', {
+      ...props.rotator,
+      ...(props.kmsKey !== undefined ? { encryptionKey: this.key(props.kmsKey) } : {}),
+      ...(props.network ? this.placement(props.network) : {}),
+    });
 
     new CfnOutput(this, 'FunctionName', {
       value: this.rotator.function.functionName,
@@ -27,5 +44,43 @@ export class RotatorStack extends Stack {
     if (this.rotator.dashboard) {
       new CfnOutput(this, 'DashboardName', { value: this.rotator.dashboard.dashboardName });
     }
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.rotator.operatorPolicy.managedPolicyArn,
+      description: 'Attach to the named people who may run manual commands (invoke only)',
+    });
+    for (const t of this.rotator.targets) {
+      new CfnOutput(this, `SecretArn-${t.userName}-${t.serviceName}`, {
+        value: t.secret.secretArn,
+        description: `Secret of ${t.userName} for ${t.serviceName} (${t.secretName})`,
+      });
+    }
+  }
+
+  private key(kmsKey: true | string): kms.IKey {
+    if (kmsKey !== true) return kms.Key.fromKeyArn(this, 'ImportedKey', kmsKey);
+    return new kms.Key(this, 'RotatorKey', {
+      description: 'service-credential-rotator: secrets, logs, queues and environment of the rotator',
+      enableKeyRotation: true,
+      // The secrets are retained, so the key that decrypts them is too.
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+  }
+
+  private placement(network: NonNullable<RotatorStackProps['network']>) {
+    const subnets = network.subnetIds.map((subnetId, i) =>
+      ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId),
+    );
+    return {
+      vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: network.vpcId,
+        // Only the explicit subnets below are used; the zones are not looked up (offline synth).
+        availabilityZones: this.availabilityZones,
+      }),
+      vpcSubnets: { subnets },
+      securityGroups: network.securityGroupIds.map((sg, i) =>
+        ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, sg),
+      ),
+    };
   }
 }

@@ -139,3 +139,34 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
   validateMaxCredentialAgeDays(policy.maxCredentialAgeDays, policy, names);
   return policy;
 }
+
+/** Version of the declared-targets file (lambda/declaration.ts validates and loads it). */
+export const DECLARATION_VERSION = 1;
+
+export interface DeclaredTarget {
+  /** The secret's name (not its ARN: the name is known before the secret exists). */
+  readonly secretName: string;
+  readonly userName: string;
+  readonly serviceName: string;
+  /** A service AWS added after this release: accepted although it is not a known one. */
+  readonly allowUnknownService?: boolean | undefined;
+  /** Its verification mode. @default the deployment's (VERIFICATION) */
+  readonly verification?: VerificationMode | undefined;
+  /** CodeCommit: the repository the probe reads refs of (without it, nothing is probed). */
+  readonly codeCommitRepository?: string | undefined;
+  /** CloudWatch Logs: the canary log group the probe writes one event to (without it, nothing is probed). */
+  readonly canaryLogGroup?: string | undefined;
+  /** CloudWatch Logs: the stream in the canary group. @default 'credential-rotator' */
+  readonly canaryLogStream?: string | undefined;
+}
+
+export interface Declaration {
+  readonly version: typeof DECLARATION_VERSION;
+  readonly targets: readonly DeclaredTarget[];
+}
+
+/** The file's content for a list of targets (for the construct and for tests). */
+export function serializeDeclaration(targets: readonly DeclaredTarget[]): string {
+  const declaration: Declaration = { version: DECLARATION_VERSION, targets };
+  return JSON.stringify(declaration);
+}

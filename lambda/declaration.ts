@@ -7,36 +7,22 @@
 import { readFileSync } from 'node:fs';
 // zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
 import * as z from 'zod/mini';
+import { DECLARATION_VERSION, type DeclaredTarget } from './contract.ts';
 import { ConfigError } from './errors.ts';
 import { validateServiceName } from './rotation/services.ts';
 import { VERIFICATION_MODES, type VerificationMode } from './rotation/verification.ts';
 
-export const DECLARATION_VERSION = 1;
-
 /** Environment variable holding the path of the declaration file (optional). */
 export const DECLARED_TARGETS_FILE_ENV = 'DECLARED_TARGETS_FILE';
 
-export interface DeclaredTarget {
-  /** The secret's name (not its ARN: the name is known before the secret exists). */
-  readonly secretName: string;
-  readonly userName: string;
-  readonly serviceName: string;
-  /** A service AWS added after this release: accepted although it is not a known one. */
-  readonly allowUnknownService?: boolean | undefined;
-  /** Its verification mode. @default the deployment's (VERIFICATION) */
-  readonly verification?: VerificationMode | undefined;
-  /** CodeCommit: the repository the probe reads refs of (without it, nothing is probed). */
-  readonly codeCommitRepository?: string | undefined;
-  /** CloudWatch Logs: the canary log group the probe writes one event to (without it, nothing is probed). */
-  readonly canaryLogGroup?: string | undefined;
-  /** CloudWatch Logs: the stream in the canary group. @default 'credential-rotator' */
-  readonly canaryLogStream?: string | undefined;
-}
-
-export interface Declaration {
-  readonly version: typeof DECLARATION_VERSION;
-  readonly targets: readonly DeclaredTarget[];
-}
+// The file's format (version, entry shape, serialisation) lives in contract.ts, which the
+// construct imports without this module's dependencies; re-exported for the function's side.
+export {
+  DECLARATION_VERSION,
+  type Declaration,
+  type DeclaredTarget,
+  serializeDeclaration,
+} from './contract.ts';
 
 /** A validated declaration, indexed both ways for discovery and manual commands. */
 export interface DeclaredTargets {
@@ -161,10 +147,4 @@ export function loadDeclaration(path: string): DeclaredTargets {
     throw new ConfigError(`${path} is not valid JSON; ${EXPECTED_FORM}`);
   }
   return parseDeclaration(json, path);
-}
-
-/** The file's content for a list of targets (for the construct and for tests). */
-export function serializeDeclaration(targets: readonly DeclaredTarget[]): string {
-  const declaration: Declaration = { version: DECLARATION_VERSION, targets };
-  return JSON.stringify(declaration);
 }

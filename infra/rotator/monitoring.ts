@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
 import type { RotatorAlarms } from './props.ts';
+import { limitGrantsToAwsResources } from './protection.ts';
 
 /** One of the rotator's metrics, with the dimension the function sets on all of them. */
 export function rotatorMetric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
@@ -118,6 +119,7 @@ export function createAlarmTopic(scope: Construct): sns.Topic {
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
     }),
   );
+  limitGrantsToAwsResources(topicKey);
   return new sns.Topic(scope, 'AlarmTopic', {
     displayName: 'service-credential-rotator alarms',
     masterKey: topicKey,

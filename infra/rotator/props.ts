@@ -2,6 +2,7 @@
 // readonly, each optional prop documented with its @default.
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -47,6 +48,19 @@ export interface RotationTarget extends TargetVerificationProps {
    * @default '/'
    */
   readonly userPath?: string;
+  /**
+   * ARNs of the IAM roles (or users) that may read this secret. The secret's resource policy
+   * denies GetSecretValue to everyone else but the rotator; `grantRead()` adds to this list.
+   * Each reader still needs an identity policy allowing the read (grantRead gives both).
+   * @default none: only the rotator reads the secret
+   */
+  readonly readers?: readonly string[];
+  /**
+   * Accept a `serviceName` this release does not know (a service AWS added later). Without
+   * it, an unknown service fails synth with the list of known ones.
+   * @default false
+   */
+  readonly allowUnknownService?: boolean;
 }
 
 export interface ServiceCredentialRotatorProps {
@@ -90,14 +104,49 @@ export interface ServiceCredentialRotatorProps {
    */
   readonly gracePeriodDays?: number;
   /**
+   * Longest lifetime, in days, of keys for services that take IAM's CredentialAgeDays
+   * (Bedrock, CloudWatch Logs), for organisations whose SCP limits it (e.g. 29 under
+   * "deny Bedrock keys valid for 30 days or more"). Must exceed rotateAfterDays + overlapDays.
+   * @default rotateAfterDays + overlapDays + gracePeriodDays
+   */
+  readonly maxCredentialAgeDays?: number;
+  /**
+   * Principals (ARN patterns) through which CloudFormation deploys: the only ones allowed to
+   * change the rotator's tags (`credential-rotator:*`) on the secrets, besides CloudFormation
+   * acting with the caller's own credentials (aws:CalledVia).
+   * @default the CDK bootstrap's execution role, `cdk-*-cfn-exec-role-<account>-<region>`
+   */
+  readonly deploymentPrincipalArns?: readonly string[];
+  /**
+   * Run the function in this VPC. It then needs a route to IAM (no VPC endpoint in most
+   * regions: a NAT gateway) and to Secrets Manager, EventBridge, SQS and CloudWatch (VPC
+   * endpoints or NAT); see docs/OPERATIONS.md.
+   * @default not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the function.
+   * @default private subnets of `vpc` (Lambda's default selection)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the function in `vpc`.
+   * @default a new security group allowing all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
    * Name prefix of the managed secrets; the function only discovers secrets under it.
    * @default 'service-credentials/' (DEFAULT_SECRET_NAME_PREFIX)
    */
   readonly secretNamePrefix?: string;
   /**
-   * Customer-managed key for the secrets, the function's environment and the failure
-   * queue. The function may use it only through Secrets Manager and SQS (kms:ViaService).
-   * @default AWS managed keys (aws/secretsmanager, aws/lambda) and SQS-managed encryption
+   * Customer-managed key for the secrets, the function's environment, its log group and the
+   * queues. The function may use it only through Secrets Manager and SQS (kms:ViaService).
+   * A key created in the same app gets the key-policy statements CloudWatch Logs and
+   * EventBridge need; an imported key's owner must add them (docs/OPERATIONS.md), and the
+   * schedule's dead-letter queue then keeps SQS-managed encryption.
+   * @default AWS managed keys (aws/secretsmanager, aws/lambda), CloudWatch Logs' own
+   * encryption and SQS-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
   /**

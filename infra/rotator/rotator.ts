@@ -2,7 +2,7 @@
 // secret per target, a least-privilege role, failure queues, alarms, a dashboard and
 // (optionally) the Lambda console's test events. Each concern lives in its own module;
 // this class wires them and offers the CDK-style surface (addTarget, grantRead, metric...).
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,9 +16,18 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRET_NAME_PREFIX } from '../../lambda/contract.ts';
 import { METRIC } from '../../lambda/telemetry.ts';
+import { DECLARED_TARGETS_PATH, shipDeclarationAtSynth } from './declaration.ts';
 import { createFunction, createQueues, createSchedule, DEFAULT_SCHEDULE } from './function.ts';
 import { createAlarms, createAlarmTopic, createDashboard, rotatorMetric } from './monitoring.ts';
 import { RotatorPermissions } from './permissions.ts';
+import {
+  allowEventBridgeToUseKey,
+  allowLogsToUseKey,
+  defaultDeploymentPrincipalArns,
+  fenceSecret,
+  limitGrantsToAwsResources,
+  readerArn,
+} from './protection.ts';
 import type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
 import { createTargetSecret, scheduleRotation } from './targets.ts';
 import { createConsoleTestEvents } from './test-events.ts';
@@ -48,6 +57,11 @@ export class ServiceCredentialRotator extends Construct {
   public readonly alarms: RotatorAlarms;
   /** The dashboard, unless `dashboard: false`. */
   public readonly dashboard: cloudwatch.Dashboard | undefined;
+  /**
+   * Invoke permission on the function, and nothing else: attach it to the named people
+   * who may run manual commands (each is recorded, see docs/SECURITY.md).
+   */
+  public readonly operatorPolicy: iam.ManagedPolicy;
 
   private readonly managed: ManagedTarget[] = [];
   private readonly prefix: string;
@@ -57,6 +71,11 @@ export class ServiceCredentialRotator extends Construct {
   /** Set once the function exists; the targets' rotation schedules name it. */
   private rotationFunction!: lambda.Function;
   private rotateAfterDays!: number;
+  /** Per secret name: the role ARNs its resource policy lets read it besides the rotator. */
+  private readonly readers = new Map<string, string[]>();
+  private readonly deploymentPrincipalArns: readonly string[];
+  private readonly allowUnknown = new Set<string>();
+  private rotatorRole: iam.IRole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceCredentialRotatorProps) {
     super(scope, id);
@@ -69,9 +88,20 @@ export class ServiceCredentialRotator extends Construct {
     const alarmEmail = checkedEmail(props.alarmEmail);
     this.encryptionKey = props.encryptionKey;
     this.secretRemovalPolicy = props.secretRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.deploymentPrincipalArns = props.deploymentPrincipalArns ?? defaultDeploymentPrincipalArns(this);
     const initial = props.targets.map((t) => this.createTarget(t));
+    // Best effort: an imported key's policy is its owner's (docs/OPERATIONS.md lists the statements).
+    if (this.encryptionKey) {
+      limitGrantsToAwsResources(this.encryptionKey);
+      allowLogsToUseKey(this.encryptionKey);
+    }
+    const eventBridgeMayUseKey = this.encryptionKey ? allowEventBridgeToUseKey(this.encryptionKey) : false;
 
-    const { failureQueue, scheduleDeadLetterQueue } = createQueues(this, this.encryptionKey);
+    const { failureQueue, scheduleDeadLetterQueue } = createQueues(
+      this,
+      this.encryptionKey,
+      eventBridgeMayUseKey,
+    );
     const bus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const timeout = props.timeout ?? Duration.minutes(5);
     const tracing = props.tracing ?? false;
@@ -84,6 +114,7 @@ export class ServiceCredentialRotator extends Construct {
         ...(props.verification !== undefined
           ? { verification: checkedVerificationMode(props.verification, 'verification') }
           : {}),
+        declaredTargetsFile: DECLARED_TARGETS_PATH,
       },
       code: props.code,
       encryptionKey: this.encryptionKey,
@@ -93,7 +124,24 @@ export class ServiceCredentialRotator extends Construct {
       tracing,
       reservedConcurrency,
       failureQueue,
+      network: props.vpc
+        ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups }
+        : undefined,
     });
+    this.rotatorRole = role;
+    shipDeclarationAtSynth(this, fn, () =>
+      this.managed.map((t) => ({
+        secretName: t.secretName,
+        userName: t.userName,
+        serviceName: t.serviceName,
+        ...(this.allowUnknown.has(t.secretName) ? { allowUnknownService: true } : {}),
+        // With a declaration the function reads these from it, not from the secret's tags.
+        ...(t.verification ? { verification: t.verification } : {}),
+        ...(t.codeCommitRepository ? { codeCommitRepository: t.codeCommitRepository } : {}),
+        ...(t.canaryLogGroup ? { canaryLogGroup: t.canaryLogGroup } : {}),
+        ...(t.canaryLogStream ? { canaryLogStream: t.canaryLogStream } : {}),
+      })),
+    );
     this.permissions = new RotatorPermissions(
       {
         role,
@@ -143,6 +191,18 @@ export class ServiceCredentialRotator extends Construct {
       throw new Error('createTestEventRegistry is only meaningful with consoleTestEvents: true, got false');
     }
 
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description:
+        'service-credential-rotator: run manual commands (rotate, force, status); each is logged and published with its request id',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeRotator',
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      ],
+    });
+
     this.function = fn;
     this.failureQueue = failureQueue;
     this.scheduleDeadLetterQueue = scheduleDeadLetterQueue;
@@ -166,6 +226,10 @@ export class ServiceCredentialRotator extends Construct {
 
   /** The secret of one target, by user and service name. */
   public secretFor(userName: string, serviceName: string): secretsmanager.ISecret {
+    return this.managedTarget({ userName, serviceName }).secret;
+  }
+
+  private managedTarget({ userName, serviceName }: Pick<RotationTarget, 'userName' | 'serviceName'>) {
     const found = this.managed.find(
       (t) => t.userName.toLowerCase() === userName.toLowerCase() && t.serviceName === serviceName,
     );
@@ -174,7 +238,7 @@ export class ServiceCredentialRotator extends Construct {
         `no target for user ${JSON.stringify(userName)} and service ${JSON.stringify(serviceName)}`,
       );
     }
-    return found.secret;
+    return found;
   }
 
   /**
@@ -185,7 +249,14 @@ export class ServiceCredentialRotator extends Construct {
     grantee: iam.IGrantable,
     target: Pick<RotationTarget, 'userName' | 'serviceName'>,
   ): iam.Grant {
-    return this.secretFor(target.userName, target.serviceName).grantRead(grantee);
+    const secret = this.secretFor(target.userName, target.serviceName);
+    this.readers.get(this.managedTarget(target).secretName)?.push(readerArn(grantee));
+    return secret.grantRead(grantee);
+  }
+
+  /** The role ARNs each secret's resource policy lets read it (besides the rotator's role), by secret name. */
+  public get secretReaders(): ReadonlyMap<string, readonly string[]> {
+    return new Map([...this.readers].map(([name, arns]) => [name, [...new Set(arns)]]));
   }
 
   /** Any metric the function emits (telemetry.ts names them), with its `service` dimension. */
@@ -249,6 +320,27 @@ export class ServiceCredentialRotator extends Construct {
   private createTarget(target: RotationTarget): ManagedTarget {
     const checked = checkedTarget(target, this.managed.length, this.prefix, this.managed);
     const secret = createTargetSecret(this, checked, this.encryptionKey, this.secretRemovalPolicy);
+    const readers = [...(target.readers ?? [])];
+    this.readers.set(checked.secretName, readers);
+    if (target.allowUnknownService) this.allowUnknown.add(checked.secretName);
+    fenceSecret(
+      secret,
+      () => {
+        if (!this.rotatorRole) throw new Error('the rotator role is created with the function');
+        return this.rotatorRole.roleArn;
+      },
+      { readers },
+      this.deploymentPrincipalArns,
+    );
+    if (!this.encryptionKey) {
+      Validations.of(secret).acknowledge({
+        id: 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+        reason:
+          'No customer managed key configured (encryptionKey / cdk.json kmsKey): the secret uses ' +
+          'the AWS managed key aws/secretsmanager, and its resource policy limits reading to the ' +
+          'rotator and the declared readers. Configure a key to use your own.',
+      });
+    }
     const managed = { ...checked, secret };
     this.managed.push(managed);
     return managed;

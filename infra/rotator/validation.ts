@@ -15,6 +15,7 @@ import type {
   ServiceCredentialRotatorProps,
   TargetVerificationProps,
 } from './props.ts';
+import { validateServiceName } from '../../lambda/rotation/services.ts';
 
 // IAM's user-name pattern, minus the comma: the name is also a tag value, and tag values
 // accept letters, digits, spaces and `_.:/=+-@` only.
@@ -22,6 +23,7 @@ const USER_NAME = /^[A-Za-z0-9_+=.@-]{1,64}$/;
 const SERVICE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]*$/;
+const READER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7e]{1,512}$/;
 const USER_PATH = /^(\/|\/[\x21-\x7e]{1,510}\/)$/;
 // Secrets Manager appends `-` + 6 characters to build the ARN; a name that already ends
 // like that makes partial ARNs ambiguous, and AWS advises against it.
@@ -48,14 +50,19 @@ export function checkedPolicy(props: ServiceCredentialRotatorProps) {
     rotateAfterDays: props.rotateAfterDays ?? DEFAULT_POLICY.rotateAfterDays,
     overlapDays: props.overlapDays ?? DEFAULT_POLICY.overlapDays,
     gracePeriodDays: props.gracePeriodDays ?? DEFAULT_POLICY.gracePeriodDays,
+    ...(props.maxCredentialAgeDays !== undefined ? { maxCredentialAgeDays: props.maxCredentialAgeDays } : {}),
   };
   try {
     return validatePolicy(policy);
   } catch (error) {
+    // No `cause`: the message already carries it, and a chained cause is printed again.
+    const max =
+      policy.maxCredentialAgeDays !== undefined
+        ? `, maxCredentialAgeDays=${policy.maxCredentialAgeDays}`
+        : '';
     throw new Error(
       `invalid rotation policy (rotateAfterDays=${policy.rotateAfterDays}, overlapDays=${policy.overlapDays}, ` +
-        `gracePeriodDays=${policy.gracePeriodDays}): ${(error as Error).message}`,
-      { cause: error },
+        `gracePeriodDays=${policy.gracePeriodDays}${max}): ${(error as Error).message}`,
     );
   }
 }
@@ -83,6 +90,14 @@ export function checkedTarget(
     throw new Error(
       `${where}.serviceName must look like <service>.amazonaws.com in lower case, got ${JSON.stringify(t.serviceName)}`,
     );
+  }
+  validateServiceName(t.serviceName, { allowUnknownService: t.allowUnknownService, where });
+  for (const [i, reader] of (t.readers ?? []).entries()) {
+    if (!Token.isUnresolved(reader) && !READER_ARN.test(reader)) {
+      throw new Error(
+        `${where}.readers[${i}] must be an IAM role or user ARN like arn:aws:iam::123456789012:role/app, got ${JSON.stringify(reader)}`,
+      );
+    }
   }
   const userPath = t.userPath ?? '/';
   if (!USER_PATH.test(userPath)) {

@@ -158,6 +158,8 @@ describe('ServiceCredentialRotator options', () => {
       secretNamePrefix: 'creds/',
       eventBusName: 'default',
       bulkCredentialListing: true,
+      // The declaration the construct ships in its layer (security.test.ts reads the file).
+      declaredTargetsFile: '/opt/credential-rotator/declared-targets.json',
     });
   });
 
