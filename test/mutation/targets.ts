@@ -1,0 +1,33 @@
+// The mutation targets: each rules file with the suites aimed at it. A run mutates one target
+// at a time against only its own suites, which keeps a run to minutes on a small machine.
+export interface MutationTarget {
+  /** The file Stryker mutates. */
+  readonly mutate: string;
+  /** The test files whose job is to pin that file's behaviour. */
+  readonly tests: readonly string[];
+}
+
+const RULES = ['test/rotation/plan.test.ts', 'test/rotation/scenarios.test.ts'];
+
+export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
+  plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES },
+  intent: { mutate: 'lambda/rotation/intent.ts', tests: [...RULES, 'test/rotation/intent.test.ts'] },
+  record: { mutate: 'lambda/rotation/record.ts', tests: [...RULES, 'test/rotation/record.test.ts'] },
+  targets: {
+    mutate: 'lambda/rotation/targets.ts',
+    tests: [
+      'test/rotation/targets.test.ts',
+      'test/rotation/declared-targets.test.ts',
+      'test/rotation/scenarios.test.ts',
+    ],
+  },
+  run: {
+    mutate: 'lambda/rotation/run.ts',
+    tests: [
+      'test/rotation/scenarios.test.ts',
+      'test/rotation/declared-targets.test.ts',
+      'test/rotation/run.test.ts',
+    ],
+  },
+  events: { mutate: 'lambda/events.ts', tests: ['test/events.test.ts'] },
+};
