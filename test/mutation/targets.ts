@@ -34,6 +34,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       'test/rotation/declared-targets.test.ts',
       'test/rotation/scenarios.test.ts',
     ],
+    coverage: 'perTest',
   },
   run: {
     mutate: 'lambda/rotation/run.ts',
@@ -42,6 +43,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       'test/rotation/declared-targets.test.ts',
       'test/rotation/run.test.ts',
     ],
+    coverage: 'perTest',
   },
   // Its command schemas are built lazily; its suite runs in a second, so every mutant gets all of it.
   events: { mutate: 'lambda/events.ts', tests: ['test/events.test.ts'], coverage: 'off' },
