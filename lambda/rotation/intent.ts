@@ -34,7 +34,6 @@ export function parseIntent(value: string | undefined): Intent | undefined {
   try {
     const parsed = intentSchema.safeParse(JSON.parse(value));
     return parsed.success ? parsed.data : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch falls through to the same undefined
   } catch {
     return undefined;
   }
