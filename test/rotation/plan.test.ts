@@ -777,6 +777,15 @@ describe('planTarget: reasons and the intent window', () => {
     );
   });
 
+  it('blocks a manual rotate naming the current credential and the other, with nothing more to say', () => {
+    const plan = planTarget(observe([C, O_INACTIVE], recordedBy(C), written(0)), POLICY, at(3), MANUAL);
+    expect(plan.outcome).toBe('blocked');
+    expect(plan.reason).toBe(
+      `both credential slots are taken by ${C.id} (current) and ${O_INACTIVE.id} (Inactive): a new credential ` +
+        'can be issued once one is deleted after its grace period, or now with a manual rotate and "force": true',
+    );
+  });
+
   it('retires the expired recorded credential too once rule 1 has freed the other slot', () => {
     const plan = planTarget(observe([EXPIRED, OLD], recordedBy(EXPIRED), written(0)), POLICY, at(40));
     expect(plan.outcome).toBe('rotated');
