@@ -7,14 +7,20 @@ const file = process.env.MUTATION_FILE;
 if (!target || !file)
   throw new Error('run through `npm run test:mutation` (MUTATION_TARGET/MUTATION_FILE unset)');
 
+// MUTATION_RUNNER=command: a fresh vitest process per mutant. Slow, but the only honest check
+// for code built once and cached (events.ts's lazily built schemas): the vitest runner reuses
+// its modules between mutants, so a schema built under one mutant serves the next ones.
+const fresh = process.env.MUTATION_RUNNER === 'command';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  testRunner: 'vitest',
+  testRunner: fresh ? 'command' : 'vitest',
+  commandRunner: { command: 'npx vitest run --config test/mutation/vitest.config.ts' },
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'test/mutation/vitest.config.ts' },
   mutate: [file],
   tsconfigFile: 'test/mutation/no-tsconfig.json',
-  coverageAnalysis: process.env.MUTATION_COVERAGE ?? 'perTest',
+  coverageAnalysis: fresh ? 'off' : (process.env.MUTATION_COVERAGE ?? 'perTest'),
   // The machine is shared; a higher number only slows every run on it.
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 60_000,
