@@ -311,6 +311,7 @@ describe('parseEvent at the edges', () => {
     ['an ARN of something else than a secret', 'arn:aws:secretsmanager:us-east-1:123456789012:key:x'],
     ['an ARN whose name has a space', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a b'],
     ['an ARN with a prefix', 'xarn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['an ARN inside another', 'arn:x arn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
     ['a name with a colon', 'a:b'],
     ['a name after a space', ' a'],
   ])('rejects a secretId that is %s, saying what a secretId is', (_, secretId) => {
@@ -323,6 +324,7 @@ describe('parseEvent at the edges', () => {
     ['a one-label service', 'a.amazonaws.com'],
     ['a service with hyphens and digits', 'ec2-instance-connect2.amazonaws.com'],
     ['a service of several labels', 'runtime.bedrock.amazonaws.com'],
+    ['a one-character inner label', 'x.y.amazonaws.com'],
   ])('accepts %s', (_, serviceName) => {
     expect(parseEvent(statusOf('u', serviceName))).toStrictEqual({
       action: 'status',
@@ -471,6 +473,12 @@ describe('parseEvent at the edges', () => {
     const { message } = rejectionOf(event);
     expect(message).toContain('"k4"; allowed here');
     expect(message).not.toContain('more');
+  });
+
+  it('rejects a secretId with a user name alone as both ways, not as a half pair', () => {
+    const { message } = rejectionOf({ action: 'rotate', secretId: 's', userName: 'u' });
+    expect(message).toContain('give either "secretId" or "userName" and "serviceName", not both');
+    expect(message).not.toContain('needs');
   });
 
   it('rejects a target given both ways on status too', () => {

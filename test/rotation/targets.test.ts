@@ -270,7 +270,7 @@ describe('discovery at the edges', () => {
       ],
     ]);
     const untagged = discover(
-      [secret('a', tagged('alice', KEYSPACES)), secret('d', { [SERVICE_NAME_TAG]: KEYSPACES })],
+      [secret('a', tagged('alice', KEYSPACES)), secret('d', { [SERVICE_NAME_TAG]: ` ${KEYSPACES} ` })],
       declared,
     );
     expect(untagged.rejected?.[0]?.reason).toContain(`(?/${KEYSPACES})`);
