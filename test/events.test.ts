@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../lambda/errors.ts';
-import { MAX_EVENT_BYTES, parseEvent } from '../lambda/events.ts';
+import { ACCEPTED_EVENTS, MAX_EVENT_BYTES, parseEvent, quote } from '../lambda/events.ts';
 import type { Command } from '../lambda/rotation/commands.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
 
@@ -275,5 +275,265 @@ describe('parseEvent', () => {
       expect(message).not.toContain('"k5"');
       expect(message).toContain('and 4 more');
     });
+  });
+});
+
+// The edges of each accepted form: lengths at and one past their limit, the parts of each
+// pattern, and the exact words of the messages an operator reads.
+describe('parseEvent at the edges', () => {
+  const rotateBy = (secretId: string) => ({ action: 'rotate', secretId });
+  const statusOf = (userName: string, serviceName: string) => ({ action: 'status', userName, serviceName });
+
+  it.each([
+    ['a name of every allowed character', 'a/b_c+d=e.f@g-h9'],
+    ['a 512-character name', 'n'.repeat(512)],
+    ['a GovCloud ARN', 'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:app/x-AbCdEf'],
+    ['a 2048-character ARN', `arn:aws:secretsmanager:us-east-1:123456789012:secret:${'n'.repeat(2048 - 53)}`],
+  ])('accepts a secretId that is %s', (_, secretId) => {
+    expect(secretId.length).toBeLessThanOrEqual(2048);
+    expect(parseEvent(rotateBy(secretId))).toEqual({
+      action: 'rotate',
+      target: { secretId },
+      force: false,
+      dryRun: false,
+    });
+  });
+
+  it.each([
+    ['a 513-character name', 'n'.repeat(513)],
+    ['a 2049-character ARN', `arn:aws:secretsmanager:us-east-1:123456789012:secret:${'n'.repeat(2049 - 53)}`],
+    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:secret:x'],
+    ['an ARN of another partition spelling', 'arn:azure:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['an ARN with an 11-digit account', 'arn:aws:secretsmanager:us-east-1:12345678901:secret:x'],
+    ['an ARN with a 13-digit account', 'arn:aws:secretsmanager:us-east-1:1234567890123:secret:x'],
+    ['an ARN without a region', 'arn:aws:secretsmanager::123456789012:secret:x'],
+    ['an ARN without a name', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:'],
+    ['an ARN of something else than a secret', 'arn:aws:secretsmanager:us-east-1:123456789012:key:x'],
+    ['an ARN whose name has a space', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a b'],
+    ['an ARN with a prefix', 'xarn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['an ARN inside another', 'arn:x arn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['a name with a colon', 'a:b'],
+    ['a name after a space', ' a'],
+  ])('rejects a secretId that is %s, saying what a secretId is', (_, secretId) => {
+    expect(rejectionOf(rotateBy(secretId)).message).toContain(
+      '"secretId" must be a secret name (1-512 characters of letters, digits and /_+=.@-) or a Secrets Manager secret ARN, got "',
+    );
+  });
+
+  it.each([
+    ['a one-label service', 'a.amazonaws.com'],
+    ['a service with hyphens and digits', 'ec2-instance-connect2.amazonaws.com'],
+    ['a service of several labels', 'runtime.bedrock.amazonaws.com'],
+    ['a one-character inner label', 'x.y.amazonaws.com'],
+  ])('accepts %s', (_, serviceName) => {
+    expect(parseEvent(statusOf('u', serviceName))).toStrictEqual({
+      action: 'status',
+      target: { userName: 'u', serviceName },
+    });
+  });
+
+  it.each([
+    ['a label starting with a hyphen', '-a.amazonaws.com'],
+    ['a label ending with a hyphen', 'a-.amazonaws.com'],
+    ['an empty label', 'a..amazonaws.com'],
+    ['another domain', 'cassandra.amazonaws.com.example.org'],
+    ['a look-alike domain', 'cassandra.amazonawsXcom'],
+    ['a host after a path', 'example.org/cassandra.amazonaws.com'],
+    ['a bare suffix', '.amazonaws.com'],
+    ['129 characters', `${'a'.repeat(115)}.amazonaws.com`],
+  ])('rejects a service name with %s', (_, serviceName) => {
+    expect(rejectionOf(statusOf('u', serviceName)).message).toContain(
+      `"serviceName" must be a service name like "cassandra.amazonaws.com", got ${JSON.stringify(serviceName).slice(0, 60)}`,
+    );
+  });
+
+  it('accepts a 128-character service name', () => {
+    const serviceName = `${'a'.repeat(114)}.amazonaws.com`;
+    expect(serviceName).toHaveLength(128);
+    expect(parseEvent(statusOf('u', serviceName))).toStrictEqual({
+      action: 'status',
+      target: { userName: 'u', serviceName },
+    });
+  });
+
+  it.each([
+    ['a space at the start', ' alice'],
+    ['a space at the end', 'alice '],
+    ['no character', ''],
+  ])('rejects a user name with %s', (_, userName) => {
+    expect(rejectionOf(statusOf(userName, 'cassandra.amazonaws.com')).message).toContain(
+      '"userName" must be an IAM user name (1-64 characters of letters, digits and +=,.@_-), got "',
+    );
+  });
+
+  it.each([
+    [
+      'a number',
+      { action: 'status', userName: 7, serviceName: 'cassandra.amazonaws.com' },
+      '"userName" must be a string, got 7',
+    ],
+    [
+      'a list',
+      { action: 'status', userName: 'u', serviceName: ['x'] },
+      '"serviceName" must be a string, got ["x"]',
+    ],
+    ['a boolean', { action: 'rotate', secretId: true }, '"secretId" must be a string, got true'],
+    ['null', { action: 'reconcile', dryRun: null }, '"dryRun" must be true or false, got null'],
+  ])('names the field and the value when a field is %s', (_, event, expected) => {
+    expect(rejectionOf(event).message).toContain(expected);
+  });
+
+  it('accepts an event of exactly the size limit and rejects one byte more, counting UTF-8 bytes', () => {
+    const sized = (bytes: number, char = 'p') => {
+      const event = { action: 'reconcile', padding: '' };
+      const overhead = Buffer.byteLength(JSON.stringify(event), 'utf8');
+      return { ...event, padding: char.repeat((bytes - overhead) / Buffer.byteLength(char, 'utf8')) };
+    };
+    // At the limit the size check passes: what is left to reject is the unknown field.
+    expect(rejectionOf(sized(MAX_EVENT_BYTES)).message).toContain('unknown field(s) "padding"');
+    expect(rejectionOf(sized(MAX_EVENT_BYTES + 1)).message).toContain(
+      `the event is ${MAX_EVENT_BYTES + 1} bytes of JSON; at most 8192 bytes (8 KiB) are accepted`,
+    );
+    // 'é' is one character but two bytes: 4096 of them are fewer characters than the limit.
+    const accented = { action: 'reconcile', padding: 'é'.repeat(MAX_EVENT_BYTES / 2) };
+    expect(JSON.stringify(accented).length).toBeLessThan(MAX_EVENT_BYTES);
+    expect(rejectionOf(accented).message).toContain('bytes of JSON; at most 8192 bytes');
+    expect(MAX_EVENT_BYTES).toBe(8192);
+  });
+
+  it.each([
+    ['a dry run', { action: 'reconcile', dryRun: true }, { action: 'reconcile', dryRun: true }],
+    ['no dryRun', { action: 'reconcile' }, { action: 'reconcile', dryRun: false }],
+    [
+      'a rotate without flags',
+      { action: 'rotate', userName: 'u', serviceName: 'cassandra.amazonaws.com' },
+      {
+        action: 'rotate',
+        target: { userName: 'u', serviceName: 'cassandra.amazonaws.com' },
+        force: false,
+        dryRun: false,
+      },
+    ],
+    [
+      'a forced rotate',
+      { action: 'rotate', secretId: 's', force: true },
+      { action: 'rotate', target: { secretId: 's' }, force: true, dryRun: false },
+    ],
+    ['status of everything', { action: 'status' }, { action: 'status' }],
+    ['status with dryRun false', { action: 'status', dryRun: false }, { action: 'status' }],
+  ])('reads %s exactly', (_, event, command) => {
+    expect(parseEvent(event)).toStrictEqual(command);
+  });
+
+  it.each([
+    ['no detail', (e: Record<string, unknown>) => ({ ...e, detail: undefined }), 'got undefined'],
+    ['a null detail', (e: Record<string, unknown>) => ({ ...e, detail: null }), 'got null'],
+    ['an array detail', (e: Record<string, unknown>) => ({ ...e, detail: [] }), 'got []'],
+    ['"null" as a string', (e: Record<string, unknown>) => ({ ...e, detail: 'null' }), 'got "null"'],
+    ['"[]" as a string', (e: Record<string, unknown>) => ({ ...e, detail: '[]' }), 'got "[]"'],
+    ['a string that is not JSON', (e: Record<string, unknown>) => ({ ...e, detail: '{' }), 'got "{"'],
+  ])('rejects a scheduled event with %s', (_, change, got) => {
+    expect(rejectionOf(change(scheduledRule)).message).toContain(
+      `invalid event: a scheduled event's "detail" must be {} or "{}", ${got}.\nAccepted events:`,
+    );
+  });
+
+  it('takes an event with only a "source" for a malformed schedule, not a command', () => {
+    expect(rejectionOf({ source: 'aws.events', detail: {} }).message).toContain(
+      '"detail-type" must be "Scheduled Event", got undefined',
+    );
+    expect(rejectionOf({ 'detail-type': 'Scheduled Event', detail: {} }).message).toContain(
+      '"source" must be "aws.events" or "aws.scheduler", got undefined',
+    );
+  });
+
+  it('names every command field a scheduled event carries', () => {
+    expect(rejectionOf({ ...scheduledRule, action: 'rotate', dryRun: true, force: true }).message).toContain(
+      'a scheduled event cannot carry command fields ("action", "dryRun", "force"); send a command event instead',
+    );
+    expect(rejectionOf({ ...scheduler, secretId: 's', userName: 'u', serviceName: 'x' }).message).toContain(
+      'cannot carry command fields ("secretId", "userName", "serviceName")',
+    );
+  });
+
+  it('says which fields each action allows, and suggests the one an unknown field miscapitalises', () => {
+    expect(rejectionOf({ action: 'reconcile', DryRun: true }).message).toContain(
+      'unknown field(s) "DryRun" (did you mean "dryRun"?); allowed here: "action", "dryRun"',
+    );
+    expect(rejectionOf({ action: 'rotate', secretId: 's', FORCE: true }).message).toContain(
+      'unknown field(s) "FORCE" (did you mean "force"?); allowed here: "action", "secretId", "userName", "serviceName", "force", "dryRun"',
+    );
+    expect(rejectionOf({ action: 'status', SecretId: 's', x: 1 }).message).toContain(
+      'unknown field(s) "SecretId" (did you mean "secretId"?), "x"; allowed here: "action", "secretId", "userName", "serviceName", "dryRun"',
+    );
+  });
+
+  it('lists exactly five unknown fields without "more"', () => {
+    const event = { action: 'reconcile', k0: 0, k1: 1, k2: 2, k3: 3, k4: 4 };
+    const { message } = rejectionOf(event);
+    expect(message).toContain('"k4"; allowed here');
+    expect(message).not.toContain('more');
+  });
+
+  it('rejects a secretId with a user name alone as both ways, not as a half pair', () => {
+    const { message } = rejectionOf({ action: 'rotate', secretId: 's', userName: 'u' });
+    expect(message).toContain('give either "secretId" or "userName" and "serviceName", not both');
+    expect(message).not.toContain('needs');
+  });
+
+  it('rejects a target given both ways on status too', () => {
+    expect(
+      rejectionOf({ action: 'status', secretId: 's', serviceName: 'cassandra.amazonaws.com' }).message,
+    ).toContain('give either "secretId" or "userName" and "serviceName", not both');
+  });
+
+  it('says exactly what is wrong, then the accepted forms', () => {
+    expect(rejectionOf({ action: 'reconcile', force: true, all: 1 }).message).toBe(
+      `invalid event: "force" applies only to action "rotate", not "reconcile"; unknown field(s) "all"; allowed here: "action", "dryRun".\n${ACCEPTED_EVENTS}`,
+    );
+    expect(rejectionOf({}).message).toBe(
+      `invalid event: missing "action" (or not a scheduled event).\n${ACCEPTED_EVENTS}`,
+    );
+  });
+
+  it('lists every accepted form', () => {
+    expect(ACCEPTED_EVENTS.split('\n')).toEqual([
+      'Accepted events:',
+      expect.stringMatching(/^- an EventBridge schedule: .*source aws\.events.*source aws\.scheduler/),
+      '- {"action": "reconcile"}',
+      expect.stringMatching(
+        /^- \{"action": "rotate", "secretId": .*"userName".*"serviceName".*"force": true$/,
+      ),
+      '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
+      '- any command above with "dryRun": true (plan and report, change nothing)',
+    ]);
+  });
+
+  it.each([
+    ['a boolean', true, 'the event must be a JSON object, got a boolean true'],
+    ['a string', 'x', 'the event must be a JSON object, got a string "x"'],
+    ['null', null, 'the event must be a JSON object, got null.'],
+    ['nothing', undefined, 'the event must be a JSON object, got no event (undefined)'],
+    ['an array', [1], 'the event must be a JSON object, got an array [1]'],
+  ])('describes %s that is not an event', (_, event, expected) => {
+    expect(rejectionOf(event).message).toContain(expected);
+  });
+});
+
+describe('quote', () => {
+  it('quotes a value as JSON, up to 60 characters whole', () => {
+    expect(quote('x'.repeat(58))).toBe(`"${'x'.repeat(58)}"`);
+    expect(quote(undefined)).toBe('undefined');
+    expect(quote({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it('cuts a longer value at 60 characters and says how long it was', () => {
+    expect(quote('x'.repeat(59))).toBe(`"${'x'.repeat(59)}...(61 chars)`);
+    expect(quote('abcdef', 3)).toBe('"ab...(8 chars)');
+  });
+
+  it('renders what JSON cannot hold without throwing', () => {
+    expect(quote(() => 1)).toBe('() => 1');
+    expect(quote(10n)).toBe('[object BigInt]');
   });
 });

@@ -39,6 +39,8 @@ const EXEMPT: Record<string, string> = {
   'npm install ./service-credential-rotator-0.1.0.tgz':
     'installs into your own CDK app; test/infra/package.test.ts installs the packed tarball into a temporary app offline',
   'npm run test:soak': 'runs for minutes; npm test runs the same property test with 300 sequences',
+  'npm run test:mutation':
+    'runs for tens of minutes (Stryker mutates each rules file); npm test runs the suites it mutates against',
   'npx vitest run test/integration': 'runs the folder that contains this test',
   'npm run -s fleet -- --region eu-west-1 --function "$(aws cloudformation describe-stacks --region eu-west-1 --stack-name CredentialRotator-prod-eu --output text --query "Stacks[0].Outputs[?OutputKey==\'FunctionName\'].OutputValue")"':
     'needs a real AWS account; test/integration/fleet.test.ts invokes a loopback fake of Lambda Invoke',

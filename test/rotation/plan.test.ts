@@ -733,3 +733,130 @@ describe('planTarget: forced rotate picks the older credential by date, not by i
     expect(plan.actions[0]).toEqual({ type: 'delete', credentialId: a.id, early: true });
   });
 });
+
+// The exact words a blocked or recovering target reports, and the edges of an intent's
+// window: what an operator reads in the report, and what decides whose a credential is.
+describe('planTarget: reasons and the intent window', () => {
+  /** A Bedrock key recorded by the secret, past its expiry although IAM still lists it Active. */
+  const EXPIRED = cred('ACCAEXPIRED000000001', 0, 'Active', { expiresAt: at(20) });
+  const OLD = cred('ACCAOLD0000000000001', -10);
+
+  it('says which recorded credential no longer exists', () => {
+    const plan = planTarget(observe([], recordedBy(C), written(0)), POLICY, at(3));
+    expect(plan.outcome).toBe('rotated');
+    expect(plan.reason).toBe(`recorded credential ${C.id} no longer exists`);
+  });
+
+  it('says the recorded credential is Expired, even when IAM still lists it Active, and at the very expiry', () => {
+    expect(planTarget(observe([EXPIRED], recordedBy(EXPIRED), written(0)), POLICY, at(25)).reason).toBe(
+      `recorded credential ${EXPIRED.id} is Expired`,
+    );
+    expect(planTarget(observe([EXPIRED], recordedBy(EXPIRED), written(0)), POLICY, at(20)).reason).toBe(
+      `recorded credential ${EXPIRED.id} is Expired`,
+    );
+  });
+
+  it('says a recorded credential switched off by hand is Inactive, whatever its expiry', () => {
+    const off = cred('ACCAOFF0000000000001', 0, 'Inactive', { expiresAt: at(20) });
+    expect(planTarget(observe([off], recordedBy(off), written(0)), POLICY, at(25)).reason).toBe(
+      `recorded credential ${off.id} is Inactive`,
+    );
+  });
+
+  it('blocks with the slots, their states and why the recorded credential cannot be used', () => {
+    // Rule 1 deactivates OLD (past the overlap after EXPIRED's issue) but may not delete it yet
+    // (a long grace period): the report shows it Inactive.
+    const longGrace: Policy = { ...POLICY, gracePeriodDays: 60 };
+    const plan = planTarget(observe([EXPIRED, OLD], recordedBy(EXPIRED), written(0)), longGrace, at(25));
+    expect(plan.outcome).toBe('blocked');
+    expect(plan.actions.map(describeAction)).toEqual([`deactivate ${OLD.id}`]);
+    expect(plan.reason).toBe(
+      `both credential slots are taken by ${EXPIRED.id} (Active), ${OLD.id} (Inactive); ` +
+        `recorded credential ${EXPIRED.id} is Expired: a new credential can be issued once one is deleted ` +
+        'after its grace period, or now with a manual rotate and "force": true',
+    );
+  });
+
+  it('blocks a manual rotate naming the current credential and the other, with nothing more to say', () => {
+    const plan = planTarget(observe([C, O_INACTIVE], recordedBy(C), written(0)), POLICY, at(3), MANUAL);
+    expect(plan.outcome).toBe('blocked');
+    expect(plan.reason).toBe(
+      `both credential slots are taken by ${C.id} (current) and ${O_INACTIVE.id} (Inactive): a new credential ` +
+        'can be issued once one is deleted after its grace period, or now with a manual rotate and "force": true',
+    );
+  });
+
+  it('retires the expired recorded credential too once rule 1 has freed the other slot', () => {
+    const plan = planTarget(observe([EXPIRED, OLD], recordedBy(EXPIRED), written(0)), POLICY, at(40));
+    expect(plan.outcome).toBe('rotated');
+    expect(plan.actions.map(describeAction)).toEqual([
+      `deactivate ${OLD.id}`,
+      `delete ${OLD.id}`,
+      'issue',
+      `deactivate ${EXPIRED.id}`,
+    ]);
+  });
+
+  it('says why it switches a hand-deactivated recorded credential back on', () => {
+    const off = cred('ACCAOFF0000000000001', 0, 'Inactive');
+    const plan = planTarget(
+      observe([off, cred('ACCANEW0000000000001', 1)], recordedBy(off), written(0)),
+      POLICY,
+      at(3),
+    );
+    expect(plan.outcome).toBe('recovered');
+    expect(plan.reason).toBe(
+      `recorded credential ${off.id} is Inactive; no free slot to rotate, so it is switched back on`,
+    );
+  });
+
+  it('says which invocation issued an adopted credential', () => {
+    const observed = withIntent(observe([C, ORPHAN], recordedBy(C), written(0)), { endedAt: at(30, 5000) });
+    expect(planTarget(observed, POLICY, at(30, 60_000)).reason).toBe(
+      `credential ${ORPHAN.id} was issued by invocation req-issuer, which ended before storing it; it is adopted with a new password`,
+    );
+  });
+
+  it('plans as usual under an open intent that covers no credential', () => {
+    // The intent's run may still be going, but nothing it could have issued is listed.
+    const observed = withIntent(observe([C], recordedBy(C), written(0)));
+    const plan = planTarget(observed, POLICY, at(30, 60_000));
+    expect(plan.outcome).toBe('rotated');
+    expect(plan.actions.map(describeAction)).toEqual(['issue', `deactivate ${C.id}`]);
+  });
+
+  it('reports no current credential while waiting on an interrupted bootstrap', () => {
+    const observed = withIntent(observe([ORPHAN], 'placeholder', at(-1)));
+    const plan = planTarget(observed, POLICY, at(30, 60_000));
+    expect(plan.outcome).toBe('unchanged');
+    expect(plan.currentCredentialId).toBeUndefined();
+    expect(plan.currentIssuedAt).toBeUndefined();
+    expect(plan.nextDueAt?.toISOString()).toBe(at(30, DEADLINE_MS).toISOString());
+  });
+
+  describe('the window: from a second before the intent was written to the end of its invocation', () => {
+    const ended = at(30, 5000);
+    const adopts = (createdAt: Date) => {
+      const c = cred('ACCAEDGE000000000001', 30, 'Active', { createdAt });
+      const observed = withIntent(observe([C, c], recordedBy(C), written(0)), {
+        endedAt: ended,
+        known: [C.id],
+      });
+      return planTarget(observed, POLICY, at(30, 60_000)).actions.some((a) => a.type === 'adopt');
+    };
+
+    it('covers a credential dated exactly a second before the intent', () => {
+      expect(adopts(at(30, -1000))).toBe(true);
+    });
+    it('does not cover one dated a millisecond earlier, even if the intent never saw it', () => {
+      expect(adopts(at(30, -1001))).toBe(false);
+      expect(adopts(at(29))).toBe(false);
+    });
+    it('covers a credential dated exactly when the invocation ended', () => {
+      expect(adopts(ended)).toBe(true);
+    });
+    it('does not cover one dated after the invocation ended', () => {
+      expect(adopts(at(30, 5001))).toBe(false);
+    });
+  });
+});

@@ -203,3 +203,119 @@ describe('discover with declared targets', () => {
     ]);
   });
 });
+
+// The edges of discovery: tag values with stray spaces or missing, a declared secret retagged
+// to another service, and what a by-pair lookup may and may not match.
+describe('discovery at the edges', () => {
+  const KEYSPACES = 'cassandra.amazonaws.com';
+  const CODECOMMIT = 'codecommit.amazonaws.com';
+  const NEEDS_BOTH = `a target needs both ${USER_NAME_TAG} and ${SERVICE_NAME_TAG}`;
+
+  it('trims the tag values', () => {
+    const { targets } = discover([secret('a', tagged(' alice ', ` ${KEYSPACES}\t`))]);
+    expect(targets).toEqual([expect.objectContaining({ userName: 'alice', serviceName: KEYSPACES })]);
+  });
+
+  it.each([
+    ['the user-name tag', { [SERVICE_NAME_TAG]: KEYSPACES }, USER_NAME_TAG, '', KEYSPACES],
+    ['the service-name tag', { [USER_NAME_TAG]: 'alice' }, SERVICE_NAME_TAG, 'alice', ''],
+    ['a value in either tag', tagged(' ', ''), `${USER_NAME_TAG} and ${SERVICE_NAME_TAG}`, '', ''],
+  ])('fails a secret without %s, naming exactly what lacks', (_, tags, lacking, userName, serviceName) => {
+    expect(discover([secret('a', tags)])).toEqual({
+      targets: [],
+      misconfigured: [
+        {
+          secretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf',
+          userName,
+          serviceName,
+          reason: `secret a lacks a value for tag ${lacking}; ${NEEDS_BOTH}`,
+        },
+      ],
+    });
+  });
+
+  const declared = parseDeclaration({
+    version: 1,
+    targets: [{ secretName: 'a', userName: 'alice', serviceName: KEYSPACES }],
+  });
+
+  it('fails a declared secret retagged to another service of the same user, saying how to fix it', () => {
+    const found = discover([secret('a', tagged('alice', CODECOMMIT))], declared);
+    expect(found.targets).toEqual([]);
+    expect(found.misconfigured.map((m) => m.reason)).toEqual([
+      `secret a is declared for alice/${KEYSPACES} but tagged alice/${CODECOMMIT}: not written; ` +
+        `restore its tags (${USER_NAME_TAG}=alice, ${SERVICE_NAME_TAG}=${KEYSPACES}) or correct the declaration`,
+    ]);
+  });
+
+  it('rejects an undeclared secret with a tag missing, trimming what it has and naming the pair it copies', () => {
+    const found = discover(
+      [
+        secret('a', tagged('alice', KEYSPACES)),
+        secret('b', { [USER_NAME_TAG]: ' bob ' }),
+        secret('c', tagged(' alice', KEYSPACES)),
+      ],
+      declared,
+    );
+    expect(found.rejected?.map((r) => [r.userName, r.serviceName, r.reason])).toEqual([
+      [
+        'bob',
+        '',
+        "secret b carries the rotator's tags (bob/?) but is not declared: ignored; remove its tags, or declare it in the deployment",
+      ],
+      [
+        'alice',
+        KEYSPACES,
+        `secret c carries the rotator's tags (alice/${KEYSPACES}) but is not declared: ignored; that pair is declared for secret a; remove its tags, or declare it in the deployment`,
+      ],
+    ]);
+    const untagged = discover(
+      [secret('a', tagged('alice', KEYSPACES)), secret('d', { [SERVICE_NAME_TAG]: ` ${KEYSPACES} ` })],
+      declared,
+    );
+    expect(untagged.rejected?.[0]?.reason).toContain(`(?/${KEYSPACES})`);
+  });
+
+  it('finds a pair only by both its user and its service', async () => {
+    const port = portWith([secret('a', tagged('alice', KEYSPACES)), secret('b', tagged('bob', CODECOMMIT))]);
+    await expect(findTarget({ userName: 'alice', serviceName: CODECOMMIT }, port)).rejects.toThrow(
+      TargetNotFoundError,
+    );
+    await expect(findTarget({ userName: 'bob', serviceName: KEYSPACES }, port)).rejects.toThrow(
+      TargetNotFoundError,
+    );
+  });
+
+  it('reports a conflict only for the pair in conflict', async () => {
+    const port = portWith([
+      secret('a', tagged('alice', KEYSPACES)),
+      secret('a2', tagged('alice', KEYSPACES)),
+      secret('b', tagged('bob', CODECOMMIT)),
+    ]);
+    await expect(findTarget({ userName: 'alice', serviceName: KEYSPACES }, port)).rejects.toThrow(
+      TargetConfigError,
+    );
+    await expect(findTarget({ userName: 'alice', serviceName: CODECOMMIT }, port)).rejects.toThrow(
+      TargetNotFoundError,
+    );
+    await expect(findTarget({ userName: 'bob', serviceName: KEYSPACES }, port)).rejects.toThrow(
+      TargetNotFoundError,
+    );
+  });
+
+  it('says which tags it looked for, and under which prefix', async () => {
+    const port = portWith([]);
+    await expect(findTarget({ userName: 'alice', serviceName: KEYSPACES }, port)).rejects.toThrow(
+      `no secret is tagged ${USER_NAME_TAG}=alice and ${SERVICE_NAME_TAG}=${KEYSPACES}; expected a secret created by the stack for this target`,
+    );
+    await expect(findTarget({ userName: 'alice', serviceName: KEYSPACES }, port, 'team/')).rejects.toThrow(
+      `no secret is tagged ${USER_NAME_TAG}=alice and ${SERVICE_NAME_TAG}=${KEYSPACES} under the name prefix team/; expected`,
+    );
+  });
+
+  it('guesses from an ARN only when the random suffix ends it', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:u/cassandra.amazonaws.com-AbCdEf';
+    expect(guessTarget({ secretId: arn })).toEqual({ secretId: arn, userName: 'u', serviceName: KEYSPACES });
+    expect(guessTarget({ secretId: `${arn}XY` })).toEqual({ secretId: `${arn}XY` });
+  });
+});

@@ -1,0 +1,34 @@
+// Stryker for one mutation target, named by MUTATION_TARGET and MUTATION_FILE (set by
+// scripts/mutation.ts). Stryker 9.x: 10.x needs Node 22. tsconfigFile points nowhere on purpose:
+// TypeScript 7 (native) has no JavaScript API for Stryker's tsconfig step, and the type check
+// stays with `tsc`, so no checker plugin either.
+const target = process.env.MUTATION_TARGET;
+const file = process.env.MUTATION_FILE;
+if (!target || !file)
+  throw new Error('run through `npm run test:mutation` (MUTATION_TARGET/MUTATION_FILE unset)');
+
+// MUTATION_RUNNER=command: a fresh vitest process per mutant. Slow, but the only honest check
+// for code built once and cached (events.ts's lazily built schemas): the vitest runner reuses
+// its modules between mutants, so a schema built under one mutant serves the next ones.
+const fresh = process.env.MUTATION_RUNNER === 'command';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: fresh ? 'command' : 'vitest',
+  commandRunner: { command: 'npx vitest run --config test/mutation/vitest.config.ts' },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  mutate: [file],
+  tsconfigFile: 'test/mutation/no-tsconfig.json',
+  coverageAnalysis: fresh ? 'off' : (process.env.MUTATION_COVERAGE ?? 'perTest'),
+  // The machine is shared; a higher number only slows every run on it.
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+  timeoutMS: 60_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: `reports/mutation/${target}.html` },
+  jsonReporter: { fileName: `reports/mutation/${target}.json` },
+  clearTextReporter: { allowColor: false, logTests: false },
+  tempDirName: '.stryker-tmp',
+  incremental: false,
+  cleanTempDir: true,
+};

@@ -1,0 +1,50 @@
+// The mutation targets: each rules file with the suites aimed at it. A run mutates one target
+// at a time against only its own suites, which keeps a run to minutes on a small machine.
+export interface MutationTarget {
+  /** The file Stryker mutates. */
+  readonly mutate: string;
+  /** The test files whose job is to pin that file's behaviour. */
+  readonly tests: readonly string[];
+  /**
+   * Stryker's coverageAnalysis. 'perTest' runs only the tests that reach a mutant; 'off' runs
+   * them all, for files whose schemas are built once on first use and cached: perTest credits
+   * such code only to the first test that builds it, so its mutants would survive falsely.
+   */
+  readonly coverage: 'perTest' | 'off';
+}
+
+const RULES = ['test/rotation/plan.test.ts', 'test/rotation/scenarios.test.ts'];
+
+export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
+  plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
+  intent: {
+    mutate: 'lambda/rotation/intent.ts',
+    tests: [...RULES, 'test/rotation/intent.test.ts'],
+    coverage: 'perTest',
+  },
+  record: {
+    mutate: 'lambda/rotation/record.ts',
+    tests: [...RULES, 'test/rotation/record.test.ts'],
+    coverage: 'perTest',
+  },
+  targets: {
+    mutate: 'lambda/rotation/targets.ts',
+    tests: [
+      'test/rotation/targets.test.ts',
+      'test/rotation/declared-targets.test.ts',
+      'test/rotation/scenarios.test.ts',
+    ],
+    coverage: 'perTest',
+  },
+  run: {
+    mutate: 'lambda/rotation/run.ts',
+    tests: [
+      'test/rotation/scenarios.test.ts',
+      'test/rotation/declared-targets.test.ts',
+      'test/rotation/run.test.ts',
+    ],
+    coverage: 'perTest',
+  },
+  // Its command schemas are built lazily; its suite runs in a second, so every mutant gets all of it.
+  events: { mutate: 'lambda/events.ts', tests: ['test/events.test.ts'], coverage: 'off' },
+};

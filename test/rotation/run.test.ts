@@ -1,0 +1,245 @@
+// The executor's own contract, beyond the lifecycle rules: what an intent it writes promises,
+// how a run near its deadline defers targets, what a report says in each mode, and how
+// failures of its own bookkeeping are reported. Real SDK clients against the emulator.
+import { describe, expect, it } from 'vitest';
+import { parseIntent } from '../../lambda/rotation/intent.ts';
+import type { TargetReport } from '../../lambda/rotation/model.ts';
+import {
+  BULK_OBSERVATION_THRESHOLD,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DEADLINE_RESERVE_MS,
+  type RunDeps,
+  runRotation,
+} from '../../lambda/rotation/run.ts';
+import { World } from '../support/world.ts';
+
+const KEYSPACES = 'cassandra.amazonaws.com';
+const isStore = (p: Record<string, unknown>) => p.VersionStages === undefined;
+const isIntent = (p: Record<string, unknown>) => p.VersionStages !== undefined;
+
+function deps(w: World, extra: Partial<RunDeps> = {}): RunDeps {
+  return {
+    credentials: w.credentials,
+    secrets: w.secrets,
+    policy: w.policy,
+    now: () => w.now(),
+    log: w.log,
+    ...extra,
+  };
+}
+function only(report: { targets: readonly TargetReport[] }): TargetReport {
+  expect(report.targets).toHaveLength(1);
+  return report.targets[0] as TargetReport;
+}
+
+describe('runRotation', () => {
+  it('keeps its documented defaults', () => {
+    // The benchmark tuned these; a change must be deliberate (docs/OPERATIONS and bench/results.md cite them).
+    expect(DEFAULT_CONCURRENCY).toBe(4);
+    expect(DEFAULT_DEADLINE_RESERVE_MS).toBe(30_000);
+    expect(BULK_OBSERVATION_THRESHOLD).toBe(20);
+  });
+
+  it('writes an intent naming the invocation, what it saw and its Lambda deadline, and marks it ended on failure', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
+    // A clock that stands still, so that every time the run writes is the one it started at.
+    const start = w.now().getTime();
+    const report = await runRotation(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { now: () => new Date(start), requestId: 'req-42', remainingTimeMs: () => 120_000 }),
+    );
+    expect(only(report).outcome).toBe('failed');
+    const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
+    const placeholder = await w.secrets.readCurrent(arn);
+    expect(intent).toStrictEqual({
+      requestId: 'req-42',
+      writtenAt: new Date(start).toISOString(),
+      deadline: new Date(start + 120_000).toISOString(),
+      currentVersionId: placeholder?.versionId,
+      known: [],
+      endedAt: new Date(start).toISOString(),
+    });
+  });
+
+  it('promises Lambda’s 15-minute maximum when there is no Lambda context', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
+    const start = w.now().getTime();
+    await runRotation({ action: 'reconcile', dryRun: false }, deps(w, { now: () => new Date(start) }));
+    const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
+    expect(intent?.deadline).toBe(new Date(start + 15 * 60_000).toISOString());
+    expect(intent?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('names the credential it is about to Reset in an adoption’s intent, and lists what IAM showed', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    await w.run();
+    const first = w.recordedId(arn) as string;
+    w.advanceDays(31);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
+    await w.run();
+    w.emulator.faults.clear();
+    const orphan = w.emulator.iam
+      .credentials({ userName: 'app' })
+      .find((c) => c.ServiceSpecificCredentialId !== first)?.ServiceSpecificCredentialId as string;
+    // The adoption's own store fails too: its intent stays for inspection.
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
+    const failed = only(await w.run());
+    expect(failed.actions.map((a) => a.type)).toEqual(['reset']);
+    const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
+    expect(intent?.credentialId).toBe(orphan);
+    expect([...(intent?.known ?? [])].sort()).toEqual([first, orphan].sort());
+    expect(intent?.endedAt).toBeDefined();
+  });
+
+  it('still reports the failure when marking the intent ended fails too, and says the deadline ends it', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
+    // The first intent write passes; the end mark (and the SDK's retries of it) fail.
+    let intents = 0;
+    w.emulator.faults.add({
+      operation: 'PutSecretValue',
+      kind: 'fail',
+      times: 10,
+      match: (p) => isIntent(p) && ++intents >= 2,
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toMatch(/was issued but not stored: the next run adopts it/);
+    expect(w.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'could not mark the intent ended; the next run waits for its deadline',
+      }),
+    );
+  });
+
+  it('defers every target when less than the reserve is left, and starts them with the reserve left exactly', async () => {
+    const w = new World();
+    const arns = [w.addTarget('a', KEYSPACES), w.addTarget('b', KEYSPACES)];
+    const late = await runRotation(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS - 1 }),
+    );
+    expect(late.targets).toEqual([]);
+    expect([...(late.deferred ?? [])].sort()).toEqual([...arns].sort());
+    expect(w.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'deadline near: targets deferred to the next run',
+        data: { deferred: 2 },
+      }),
+    );
+    expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toEqual([]);
+
+    const inTime = await runRotation(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS }),
+    );
+    expect(inTime.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
+    expect(inTime).not.toHaveProperty('deferred');
+    expect(inTime).not.toHaveProperty('rejected');
+  });
+
+  it('honours its own reserve', async () => {
+    const w = new World();
+    w.addTarget('a', KEYSPACES);
+    const r = await runRotation(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => 5_000, deadlineReserveMs: 1_000 }),
+    );
+    expect(only(r).outcome).toBe('rotated');
+  });
+
+  it('reports the mode, the times and the outcome of a real run', async () => {
+    const w = new World();
+    w.addTarget('a', KEYSPACES);
+    const ticks = [new Date('2026-12-01T00:00:00.000Z'), new Date('2026-12-01T00:00:05.000Z')];
+    let calls = 0;
+    // The first reading of the clock starts the run, the last one finishes it.
+    const now = () => (calls++ === 0 ? (ticks[0] as Date) : (ticks[1] as Date));
+    const r = await runRotation({ action: 'reconcile', dryRun: false }, deps(w, { now }));
+    expect(r).toMatchObject({
+      action: 'reconcile',
+      dryRun: false,
+      startedAt: '2026-12-01T00:00:00.000Z',
+      finishedAt: '2026-12-01T00:00:05.000Z',
+    });
+    const t = only(r);
+    expect(t.outcome).toBe('rotated');
+    expect(t.currentCredentialId).toBe(t.actions.find((a) => a.type === 'store')?.credentialId);
+    expect(t.currentIssuedAt).toBe('2026-12-01T00:00:05.000Z');
+    expect(t.nextDueAt).toBe('2026-12-31T00:00:05.000Z');
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'info', message: 'target changed' }));
+  });
+
+  it('changes nothing and logs no change for a quiet target', async () => {
+    const w = new World();
+    w.addTarget('a', KEYSPACES);
+    await w.run();
+    const logged = w.logs.length;
+    const r = only(await runRotation({ action: 'reconcile', dryRun: false }, deps(w)));
+    expect(r.outcome).toBe('unchanged');
+    expect(r).not.toHaveProperty('reason');
+    expect(w.logs.slice(logged).filter((l) => l.message === 'target changed')).toEqual([]);
+  });
+
+  it('plans an issue in a dry run as create and store of "new", and says what the run would be', async () => {
+    const w = new World();
+    w.addTarget('a', KEYSPACES);
+    const r = await runRotation({ action: 'reconcile', dryRun: true }, deps(w));
+    expect(r.dryRun).toBe(true);
+    expect(only(r)).toMatchObject({
+      outcome: 'planned',
+      actions: [
+        { type: 'create', credentialId: 'new', at: 'planned' },
+        { type: 'store', credentialId: 'new', at: 'planned' },
+      ],
+      currentCredentialId: undefined,
+      nextDueAt: undefined,
+      reason: 'would be rotated: placeholder value, so a first credential is issued',
+    });
+    expect(only(r)).not.toHaveProperty('credentials');
+  });
+
+  it('reports a status run as dry, with no actions, and each credential with its issue time', async () => {
+    const w = new World();
+    const arn = w.addTarget('a', KEYSPACES);
+    await w.run();
+    w.advanceDays(31);
+    const r = await runRotation({ action: 'status' }, deps(w));
+    expect(r.dryRun).toBe(true);
+    const t = only(r);
+    expect(t.outcome).toBe('planned');
+    expect(t.actions).toEqual([]);
+    const id = w.recordedId(arn);
+    expect(t.currentCredentialId).toBe(id);
+    const issued = w.emulator.iam.credentials({ userName: 'a' })[0];
+    expect(t.credentials).toEqual([
+      { id, status: 'Active', issuedAt: issued?.CreateDate.toISOString(), current: true },
+    ]);
+    expect(t.currentIssuedAt).toBe(issued?.CreateDate.toISOString());
+  });
+
+  it('reports a denied Create plainly, with the error’s name', async () => {
+    const w = new World();
+    w.addTarget('a', KEYSPACES);
+    w.emulator.faults.add({
+      operation: 'CreateServiceSpecificCredential',
+      kind: 'fail',
+      times: 10,
+      error: { code: 'AccessDenied', status: 403, message: 'not allowed' },
+    });
+    const r = only(await w.run());
+    expect(r.outcome).toBe('failed');
+    expect(r.actions).toEqual([]);
+    expect(r.reason).toMatch(/AccessDenied/);
+    expect(r.reason).not.toMatch(/issued but not stored/);
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'target failed' }));
+  });
+});
