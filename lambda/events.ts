@@ -248,6 +248,27 @@ function targetOf(data: {
 }
 
 /** Rules about which target fields go together; checked on the raw event so they always report. */
+/**
+ * The fields of a command that names one target (rotate, rollback, revoke): the schema's data
+ * and the target, or a rejection listing every problem found so far and now.
+ */
+function parseTargeted<D extends Parameters<typeof targetOf>[0]>(
+  event: Record<string, unknown>,
+  action: (typeof ACTIONS)[number],
+  schema: {
+    safeParse(value: unknown): { success: true; data: D } | { success: false; error: z.core.$ZodError };
+  },
+  rest: Record<string, unknown>,
+  problems: string[],
+): { data: D; target: TargetRef } {
+  problems.push(...targetProblems(event, action));
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error));
+  const target = parsed.success ? targetOf(parsed.data) : undefined;
+  if (problems.length > 0 || !parsed.success || !target) reject(problems);
+  return { data: parsed.data, target };
+}
+
 function targetProblems(event: Record<string, unknown>, action: (typeof ACTIONS)[number]): string[] {
   const has = (k: string) => Object.hasOwn(event, k);
   if (has('secretId') && (has('userName') || has('serviceName'))) {
@@ -292,38 +313,21 @@ function parseCommand(event: Record<string, unknown>): Command {
     return { action: 'reconcile', dryRun: parsed.data.dryRun ?? false };
   }
   if (action === 'rotate') {
-    problems.push(...targetProblems(event, 'rotate'));
-    const parsed = rotateSchema().safeParse(rest);
-    if (!parsed.success) problems.push(...issuesOf(parsed.error));
-    const target = parsed.success ? targetOf(parsed.data) : undefined;
-    if (problems.length > 0 || !parsed.success || !target) reject(problems);
-    return {
-      action: 'rotate',
-      target,
-      force: parsed.data.force ?? false,
-      dryRun: parsed.data.dryRun ?? false,
-    };
+    const { data, target } = parseTargeted(event, action, rotateSchema(), rest, problems);
+    return { action, target, force: data.force ?? false, dryRun: data.dryRun ?? false };
   }
   if (action === 'rollback') {
-    problems.push(...targetProblems(event, 'rollback'));
-    const parsed = rollbackSchema().safeParse(rest);
-    if (!parsed.success) problems.push(...issuesOf(parsed.error));
-    const target = parsed.success ? targetOf(parsed.data) : undefined;
-    if (problems.length > 0 || !parsed.success || !target) reject(problems);
-    return { action: 'rollback', target, dryRun: parsed.data.dryRun ?? false };
+    const { data, target } = parseTargeted(event, action, rollbackSchema(), rest, problems);
+    return { action, target, dryRun: data.dryRun ?? false };
   }
   if (action === 'revoke') {
-    problems.push(...targetProblems(event, 'revoke'));
-    const parsed = revokeSchema().safeParse(rest);
-    if (!parsed.success) problems.push(...issuesOf(parsed.error));
-    const target = parsed.success ? targetOf(parsed.data) : undefined;
-    if (problems.length > 0 || !parsed.success || !target) reject(problems);
+    const { data, target } = parseTargeted(event, action, revokeSchema(), rest, problems);
     return {
-      action: 'revoke',
+      action,
       target,
-      ...(parsed.data.credentialId !== undefined ? { credentialId: parsed.data.credentialId } : {}),
-      delete: parsed.data.delete ?? false,
-      dryRun: parsed.data.dryRun ?? false,
+      ...(data.credentialId !== undefined ? { credentialId: data.credentialId } : {}),
+      delete: data.delete ?? false,
+      dryRun: data.dryRun ?? false,
     };
   }
   problems.push(...targetProblems(event, 'status'));
