@@ -96,22 +96,27 @@ const text = (name: string, pattern: RegExp, max: number, expected: string) =>
     }),
   );
 
+/** A secret's name or ARN under the field `name`; `expected` says what it must be. */
+const secretIdField = (name: string, expected: string) =>
+  z.string({ error: (iss) => `"${name}" must be a string, got ${quote(iss.input)}` }).check((ctx) => {
+    const v = ctx.value;
+    const valid =
+      v.length <= MAX_SECRET_ID && (v.startsWith('arn:') ? SECRET_ARN.test(v) : SECRET_NAME.test(v));
+    if (!valid) {
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `"${name}" must be ${expected}, got ${quote(v)}`,
+      });
+    }
+  });
+
 const targetFields = () => ({
   secretId: z.optional(
-    z.string({ error: (iss) => `"secretId" must be a string, got ${quote(iss.input)}` }).check((ctx) => {
-      const v = ctx.value;
-      const valid =
-        v.length <= MAX_SECRET_ID && (v.startsWith('arn:') ? SECRET_ARN.test(v) : SECRET_NAME.test(v));
-      if (!valid) {
-        ctx.issues.push({
-          code: 'custom',
-          input: v,
-          message:
-            `"secretId" must be a secret name (1-512 characters of letters, digits and /_+=.@-) ` +
-            `or a Secrets Manager secret ARN, got ${quote(v)}`,
-        });
-      }
-    }),
+    secretIdField(
+      'secretId',
+      'a secret name (1-512 characters of letters, digits and /_+=.@-) or a Secrets Manager secret ARN',
+    ),
   ),
   userName: text(
     'userName',
@@ -345,20 +350,7 @@ const rotationStepSchema = lazily(() =>
         error: (iss) =>
           `"Step" must be one of ${ROTATION_STEPS.map((s) => `"${s}"`).join(', ')}, got ${quote(iss.input)}`,
       }),
-      SecretId: z
-        .string({ error: (iss) => `"SecretId" must be a string, got ${quote(iss.input)}` })
-        .check((ctx) => {
-          const v = ctx.value;
-          const valid =
-            v.length <= MAX_SECRET_ID && (v.startsWith('arn:') ? SECRET_ARN.test(v) : SECRET_NAME.test(v));
-          if (!valid) {
-            ctx.issues.push({
-              code: 'custom',
-              input: v,
-              message: `"SecretId" must be a Secrets Manager secret ARN (or name), got ${quote(v)}`,
-            });
-          }
-        }),
+      SecretId: secretIdField('SecretId', 'a Secrets Manager secret ARN (or name)'),
       ClientRequestToken: z
         .string({ error: (iss) => `"ClientRequestToken" must be a string, got ${quote(iss.input)}` })
         .check((ctx) => {
