@@ -3,7 +3,7 @@
 // AwsSolutions and NIST 800-53 R5, and the Control Tower proactive controls (cfn-guard).
 // `cdk deploy --all` deploys every environment.
 import { pathToFileURL } from 'node:url';
-import { App, type AppProps, Duration, Tags, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
@@ -90,6 +90,15 @@ function rotatorProps(env: RotatorEnvironmentConfig): ServiceCredentialRotatorPr
 }
 
 // Run by the CDK CLI (`node --import tsx infra/app.ts`); importing it (tests) only defines.
+// Synth with the three validation packs takes from half a minute to minutes on a small
+// machine, so it says what it is doing on stderr (the CLI shows it; stdout stays the CLI's).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  createApp().synth();
+  const started = Date.now();
+  const say = (line: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
+  const app = createApp();
+  const stacks = app.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id);
+  say(`synthesising ${stacks.join(', ')} with cdk-nag AwsSolutions, NIST 800-53 R5 and Control Tower rules`);
+  app.synth();
+  say('synthesised and validated');
 }
