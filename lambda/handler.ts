@@ -59,17 +59,18 @@ export interface HandlerDeps {
   readonly metrics?: Metrics | undefined;
 }
 
-const OUTCOMES: readonly Outcome[] = [
-  'unchanged',
-  'rotated',
-  'retired',
-  'recovered',
-  'blocked',
-  'failed',
-  'planned',
-  'rolled-back',
-  'revoked',
-];
+// A record of every Outcome, so that a new outcome fails the type check until it is counted.
+const OUTCOMES = Object.keys({
+  unchanged: true,
+  rotated: true,
+  retired: true,
+  recovered: true,
+  blocked: true,
+  failed: true,
+  planned: true,
+  'rolled-back': true,
+  revoked: true,
+} satisfies Record<Outcome, true>) as Outcome[];
 
 /**
  * The executor's Log over a Powertools Logger (whose variadic signature does not accept an

@@ -271,7 +271,11 @@ const VERB: Record<string, string> = { rotated: 'rotate', retired: 'retire', rec
  * `nextDueAt` is the earliest of the next rotation and the next retirement step of the other
  * credential (the planner's one date). A retirement step always comes first (rotateAfterDays >
  * overlapDays + gracePeriodDays), so with another credential listed `nextDueAt` is its step,
- * and the rotation date needs the policy; without one it is the rotation.
+ * and the rotation date needs the policy; without one it is the rotation. After a rollback the
+ * planner holds the rotation until the rolled-back credential's deletion (gracePeriodDays after
+ * the rollback) at the earliest, and that deletion is then `nextDueAt`: so the rotation is the
+ * later of issue + rotateAfterDays and `nextDueAt` (the former alone, without a rollback).
+ * Without another credential `nextDueAt` is the rotation itself, rollback or not.
  */
 export function nextSteps(
   t: TargetReport,
@@ -282,10 +286,10 @@ export function nextSteps(
   const next = t.nextDueAt ? new Date(t.nextDueAt) : undefined;
   const issued = t.currentIssuedAt ? Date.parse(t.currentIssuedAt) : undefined;
   const rotateAt =
-    policy && issued !== undefined
-      ? new Date(issued + policy.rotateAfterDays * DAY_MS)
-      : others.length === 0
-        ? next
+    others.length === 0 && next
+      ? next
+      : policy && issued !== undefined
+        ? new Date(Math.max(issued + policy.rotateAfterDays * DAY_MS, next?.getTime() ?? 0))
         : undefined;
   const active = others.find((o) => o.status === 'Active');
   const other = active ?? others[0];

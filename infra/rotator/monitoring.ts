@@ -70,6 +70,16 @@ export function createAlarms(scope: Construct, s: AlarmSettings): RotatorAlarms 
       metric: rotatorMetric(METRIC.blockedTargets, { statistic: 'Maximum', period: Duration.hours(1) }),
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     }),
+    // Any credential the service did not accept in a day, `warn` mode included: there the
+    // target rotated anyway and no other alarm fires. A day's Sum, so the alarm stays on
+    // for a day after a failure rather than flapping back at the next quiet run.
+    verificationFailures: alarm('VerificationFailuresAlarm', {
+      ...gtZero,
+      alarmDescription:
+        'A service did not accept a newly issued credential in the last day (any verification mode). See docs/OPERATIONS.md#verificationfailures.',
+      metric: rotatorMetric(METRIC.verificationFailures, { statistic: 'Sum', period: Duration.days(1) }),
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
     // A rotator that stopped (rule disabled, function broken before it reports) emits
     // nothing: missing data is as bad as an old credential, hence BREACHING. Two periods
     // of one run interval each, both breaching, so one late run does not page anyone.
@@ -157,8 +167,9 @@ export function createDashboard(scope: Construct, s: DashboardSettings): cloudwa
           width: 8,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Failed and blocked targets',
+          title: 'Failed and blocked targets; verification failures (right)',
           left: [METRIC.failedTargets, METRIC.blockedTargets, METRIC.targets].map((m) => daily(m, 'Maximum')),
+          right: [daily(METRIC.verificationFailures, 'Sum')],
           width: 8,
         }),
         new cloudwatch.GraphWidget({

@@ -248,6 +248,8 @@ export interface RotatorAlarms {
   readonly failedTargets: cloudwatch.Alarm;
   /** At least one target is blocked: both credential slots hold credentials the secret does not know. */
   readonly blockedTargets: cloudwatch.Alarm;
+  /** A service did not accept a newly issued credential in the last day, whatever the verification mode. */
+  readonly verificationFailures: cloudwatch.Alarm;
   /** The oldest current credential is overdue, or no run has reported for two run intervals. */
   readonly staleCredential: cloudwatch.Alarm;
   /** An invocation failed after all Lambda retries; its event is in the failure queue. */

@@ -299,6 +299,11 @@ export class ServiceCredentialRotator extends Construct {
     return this.metric(METRIC.targets, { statistic: 'Maximum', ...props });
   }
 
+  /** New credentials a service did not accept (any verification mode). @default Sum over 5 minutes */
+  public metricVerificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.verificationFailures, { statistic: 'Sum', ...props });
+  }
+
   /** Age in days of the oldest current credential. @default Maximum over 5 minutes */
   public metricOldestCredentialAgeDays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.oldestCredentialAgeDays, { statistic: 'Maximum', ...props });

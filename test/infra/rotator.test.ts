@@ -358,7 +358,7 @@ describe('ServiceCredentialRotator alarms', () => {
     const { template } = rotatorTemplate({ rotateAfterDays: 30, staleCredentialMarginDays: 3 });
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic') };
     const wired = { AlarmActions: [topic], OKActions: [topic] };
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...wired,
       Namespace: 'AWS/Lambda',
@@ -401,6 +401,25 @@ describe('ServiceCredentialRotator alarms', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
+  });
+
+  it('alarms on any verification failure in a day, so warn-mode failures are seen', () => {
+    const { template, rotator } = rotatorTemplate({});
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic') };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [topic],
+      OKActions: [topic],
+      ...rotatorMetric(METRIC.verificationFailures),
+      Statistic: 'Sum',
+      Period: 86400,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(rotator.alarms.verificationFailures.metric).toMatchObject({
+      metricName: METRIC.verificationFailures,
+    });
   });
 
   it('sizes the stale-credential window from the expected run interval', () => {

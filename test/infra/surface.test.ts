@@ -118,6 +118,7 @@ describe('ServiceCredentialRotator metrics', () => {
     ['metricFailedTargets', 'FailedTargets', 'Maximum'],
     ['metricBlockedTargets', 'BlockedTargets', 'Maximum'],
     ['metricTargets', 'Targets', 'Maximum'],
+    ['metricVerificationFailures', 'VerificationFailures', 'Sum'],
     ['metricOldestCredentialAgeDays', 'OldestCredentialAgeDays', 'Maximum'],
   ] as const)('%s is %s in the rotator namespace, %s by default', (method, name, statistic) => {
     const { rotator } = rotatorIn();
@@ -139,7 +140,7 @@ describe('ServiceCredentialRotator options', () => {
   it('creates no dashboard when asked not to, and keeps the alarms', () => {
     const { template, rotator } = rotatorTemplate({ dashboard: false });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     expect(rotator.dashboard).toBeUndefined();
   });
 

@@ -79,6 +79,30 @@ describe('npm run fleet (scripts/fleet.ts)', () => {
     ]);
   });
 
+  it('after a rollback, shows the date the planner holds the target until, in fleet and invoke alike', async () => {
+    const state = join(dir, 'rollback.json');
+    await run(invoke, 'events/scheduled-rule.json', '--state', state);
+    await run(invoke, 'events/scheduled-rule.json', '--advance', '31d', '--state', state);
+    const rolledBack = await run(invoke, 'events/rollback-target.json', '--advance', '1d', '--state', state);
+    // The planner's own word: "the schedule leaves the target alone until <date>" (rollback + grace).
+    const held = /leaves the target alone until (\S+)Z/.exec(rolledBack.out)?.[1];
+    expect(held).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    const minute = (held as string).slice(0, 16);
+
+    // invoke's table (stderr): the next rotation is the held date, not issue + rotateAfterDays (day 30, past).
+    expect(rolledBack.err).toContain(`next rotation ${minute}`);
+
+    const rows = cells((await run(fleet, '--state', state)).out).slice(1);
+    const keyspaces = rows.find((r) => r[0] === 'app-keyspaces');
+    // The rolled-back credential is deleted on the held date; the rotation waits for it.
+    expect(keyspaces?.slice(5, 7)).toEqual(['Inactive', 'delete']);
+    expect(keyspaces?.[7]).toBe(`${minute.replace('T', ' ')} (in 7d)`);
+
+    // A status a day before that date: nothing due, and the same date.
+    const before = await run(invoke, 'events/status.json', '--advance', '6d', '--state', state);
+    expect(before.err).toContain(`next rotation ${minute}`);
+  });
+
   it('runs the status against an endpoint with --endpoint', async () => {
     const emulator = new AwsEmulator();
     createDemoAccount(emulator);
