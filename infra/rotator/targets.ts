@@ -83,6 +83,6 @@ export function scheduleRotation(
     rotateImmediatelyOnUpdate: false,
   });
   // Secrets Manager checks, when rotation is configured, that it may invoke the function.
-  schedule.addDependency(invokePermission);
+  schedule.addResourceDependency(invokePermission);
   return schedule;
 }

@@ -47,7 +47,7 @@ export function createConsoleTestEvents(
     // Shared with every function's console events in this account/region: never
     // delete it with this stack.
     registry.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    schema.addDependency(registry);
+    schema.addResourceDependency(registry);
   }
 }
 
