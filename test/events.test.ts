@@ -504,8 +504,17 @@ describe('parseEvent at the edges', () => {
       expect.stringMatching(
         /^- \{"action": "rotate", "secretId": .*"userName".*"serviceName".*"force": true$/,
       ),
+      expect.stringMatching(
+        /^- \{"action": "rollback", "secretId": .*"userName".*"serviceName".*previous credential current again$/,
+      ),
+      expect.stringMatching(
+        /^- \{"action": "revoke", "secretId": .*"credentialId": "<id>" \(default: the current one\) and "delete": true$/,
+      ),
       '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
       '- any command above with "dryRun": true (plan and report, change nothing)',
+      expect.stringMatching(
+        /^- a Secrets Manager rotation step: \{"Step": "createSecret" \| "setSecret" \| "testSecret" \| "finishSecret", "SecretId": .*"ClientRequestToken".*, optionally with "RotationToken"$/,
+      ),
     ]);
   });
 
