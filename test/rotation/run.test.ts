@@ -187,7 +187,10 @@ describe('runRotation', () => {
     const r = only(await runRotation({ action: 'reconcile', dryRun: false }, deps(w)));
     expect(r.outcome).toBe('unchanged');
     expect(r).not.toHaveProperty('reason');
+    // Nothing was issued, so the report names no way it was issued.
+    expect(r).not.toHaveProperty('via');
     expect(w.logs.slice(logged).filter((l) => l.message === 'target changed')).toEqual([]);
+    expect(w.logs.slice(logged).filter((l) => l.level !== 'info' && l.level !== 'debug')).toEqual([]);
   });
 
   it('plans an issue in a dry run as create and store of "new", and says what the run would be', async () => {
@@ -335,6 +338,7 @@ describe('runRotation', () => {
         ),
       );
       expect(r.outcome).toBe('rotated');
+      expect(r.via).toBe('direct');
       expect(r.verification).toMatchObject({
         credentialId: r.currentCredentialId,
         mode: v.mode,
