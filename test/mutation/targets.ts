@@ -46,6 +46,8 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       'test/rotation/operator-scenarios.test.ts',
       'test/rotation/protocol.test.ts',
       'test/rotation/verification.test.ts',
+      // Overlapping runs: the claim token and a claimed intent (2-3 s).
+      'test/reliability/overlap.test.ts',
     ],
     coverage: 'perTest',
   },
