@@ -468,6 +468,24 @@ describe('parseEvent at the edges', () => {
     );
   });
 
+  it('names the fields of rollback and revoke: the allowed list, a bad credential id, a flag that is not a boolean', () => {
+    expect(rejectionOf({ action: 'rollback', secretId: 's', Force: true }).message).toContain(
+      'unknown field(s) "Force"; allowed here: "action", "secretId", "userName", "serviceName", "dryRun"',
+    );
+    expect(rejectionOf({ action: 'revoke', secretId: 's', CredentialId: 'x' }).message).toContain(
+      'unknown field(s) "CredentialId" (did you mean "credentialId"?); allowed here: "action", "secretId", "userName", "serviceName", "credentialId", "delete", "dryRun"',
+    );
+    expect(rejectionOf({ action: 'revoke', secretId: 's', credentialId: 'short' }).message).toContain(
+      '"credentialId" must be an IAM service-specific credential id (20-128 letters and digits, as "status" lists them), got "short"',
+    );
+    expect(rejectionOf({ action: 'revoke', secretId: 's', delete: 'yes' }).message).toContain(
+      '"delete" must be true or false, got "yes"',
+    );
+    expect(rejectionOf({ action: 'rollback', secretId: 's', dryRun: 'yes' }).message).toContain(
+      '"dryRun" must be true or false, got "yes"',
+    );
+  });
+
   it('lists exactly five unknown fields without "more"', () => {
     const event = { action: 'reconcile', k0: 0, k1: 1, k2: 2, k3: 3, k4: 4 };
     const { message } = rejectionOf(event);
@@ -504,12 +522,16 @@ describe('parseEvent at the edges', () => {
       expect.stringMatching(
         /^- \{"action": "rotate", "secretId": .*"userName".*"serviceName".*"force": true$/,
       ),
-      expect.stringMatching(/^- \{"action": "rollback", "secretId": .*"userName" and "serviceName"/),
-      expect.stringMatching(/^- \{"action": "revoke", "secretId": .*"credentialId".*"delete": true$/),
+      expect.stringMatching(
+        /^- \{"action": "rollback", "secretId": .*"userName".*"serviceName".*previous credential current again$/,
+      ),
+      expect.stringMatching(
+        /^- \{"action": "revoke", "secretId": .*"credentialId": "<id>" \(default: the current one\) and "delete": true$/,
+      ),
       '- {"action": "status"}, optionally with "secretId", or "userName" and "serviceName"',
       '- any command above with "dryRun": true (plan and report, change nothing)',
       expect.stringMatching(
-        /^- a Secrets Manager rotation step: \{"Step": "createSecret" \| "setSecret" \| "testSecret" \| "finishSecret", "SecretId".*"ClientRequestToken".*"RotationToken"$/,
+        /^- a Secrets Manager rotation step: \{"Step": "createSecret" \| "setSecret" \| "testSecret" \| "finishSecret", "SecretId": .*"ClientRequestToken".*, optionally with "RotationToken"$/,
       ),
     ]);
   });

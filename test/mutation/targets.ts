@@ -42,6 +42,12 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       'test/rotation/scenarios.test.ts',
       'test/rotation/declared-targets.test.ts',
       'test/rotation/run.test.ts',
+      // The run's later paths: rollback and revoke, the Secrets Manager protocol, verification.
+      'test/rotation/operator-scenarios.test.ts',
+      'test/rotation/protocol.test.ts',
+      'test/rotation/verification.test.ts',
+      // Overlapping runs: the claim token and a claimed intent (2-3 s).
+      'test/reliability/overlap.test.ts',
     ],
     coverage: 'perTest',
   },

@@ -11,6 +11,7 @@ import {
   type RunDeps,
   runRotation,
 } from '../../lambda/rotation/run.ts';
+import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
@@ -186,7 +187,10 @@ describe('runRotation', () => {
     const r = only(await runRotation({ action: 'reconcile', dryRun: false }, deps(w)));
     expect(r.outcome).toBe('unchanged');
     expect(r).not.toHaveProperty('reason');
+    // Nothing was issued, so the report names no way it was issued.
+    expect(r).not.toHaveProperty('via');
     expect(w.logs.slice(logged).filter((l) => l.message === 'target changed')).toEqual([]);
+    expect(w.logs.slice(logged).filter((l) => l.level !== 'info' && l.level !== 'debug')).toEqual([]);
   });
 
   it('plans an issue in a dry run as create and store of "new", and says what the run would be', async () => {
@@ -241,5 +245,118 @@ describe('runRotation', () => {
     expect(r.reason).toMatch(/AccessDenied/);
     expect(r.reason).not.toMatch(/issued but not stored/);
     expect(w.logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'target failed' }));
+  });
+  it('enforce: when deleting the refused credential fails too, says so, keeps the recorded one current and leaves the new one to the next run', async () => {
+    const w = new World();
+    const arn = w.addTarget('app', KEYSPACES);
+    const first = only(await w.run());
+    w.advanceDays(31);
+    const refused: Verification = {
+      mode: 'enforce',
+      outcome: 'rejected',
+      reason: 'refused by the edge',
+      attempts: 2,
+    };
+    w.emulator.faults.add({
+      operation: 'DeleteServiceSpecificCredential',
+      kind: 'fail',
+      times: 10,
+      error: { code: 'AccessDenied', status: 403, message: 'not allowed' },
+    });
+
+    const r = only(
+      await runRotation(
+        { action: 'reconcile', dryRun: false },
+        deps(w, { verifyCredential: async () => refused }),
+      ),
+    );
+
+    const newId = r.verification?.credentialId;
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toMatch(
+      new RegExp(
+        `^new credential ${newId} failed verification \\(rejected\\): refused by the edge; deleting it failed too \\(.*AccessDenied.*\\): the next run adopts it and verifies it again; credential ${first.currentCredentialId} stays current`,
+      ),
+    );
+    expect(r.verification).toStrictEqual({
+      credentialId: newId,
+      mode: 'enforce',
+      outcome: 'rejected',
+      reason: 'refused by the edge',
+      attempts: 2,
+    });
+    expect(r.actions.map((a) => a.type)).toEqual(['create']);
+    expect(r.currentCredentialId).toBe(first.currentCredentialId);
+    expect(w.recordedId(arn)).toBe(first.currentCredentialId);
+    expect(
+      w.emulator.iam
+        .credentials({ userName: 'app', serviceName: KEYSPACES })
+        .map((c) => c.ServiceSpecificCredentialId),
+    ).toContain(newId);
+  });
+
+  it('enforce at bootstrap: a refused first credential is deleted, and the report says no credential works until the next run', async () => {
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    const refused: Verification = { mode: 'enforce', outcome: 'rejected', reason: 'no', attempts: 1 };
+
+    const r = only(
+      await runRotation(
+        { action: 'reconcile', dryRun: false },
+        deps(w, { verifyCredential: async () => refused }),
+      ),
+    );
+
+    const newId = r.verification?.credentialId;
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toBe(
+      `new credential ${newId} failed verification (rejected): no; it was deleted and the next run tries again; the target keeps no working credential until then`,
+    );
+    expect(r.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
+      `create ${newId}`,
+      `delete ${newId}`,
+    ]);
+    expect(r.currentCredentialId).toBeUndefined();
+    expect(w.emulator.iam.credentials({ userName: 'app', serviceName: KEYSPACES })).toEqual([]);
+  });
+
+  it('warn stores a refused credential and logs the warning; off and skipped pass without a verified log', async () => {
+    for (const [v, level, message] of [
+      [
+        { mode: 'warn', outcome: 'rejected', reason: 'r', attempts: 1 },
+        'warn',
+        'credential failed verification; stored anyway (verification: warn)',
+      ],
+      [{ mode: 'enforce', outcome: 'skipped', reason: 's', attempts: 0 }, 'info', 'credential verified'],
+    ] as const) {
+      const w = new World();
+      const arn = w.addTarget('app', KEYSPACES);
+      const r = only(
+        await runRotation(
+          { action: 'reconcile', dryRun: false },
+          deps(w, { verifyCredential: async () => v }),
+        ),
+      );
+      expect(r.outcome).toBe('rotated');
+      expect(r.via).toBe('direct');
+      expect(r.verification).toMatchObject({
+        credentialId: r.currentCredentialId,
+        mode: v.mode,
+        outcome: v.outcome,
+      });
+      expect(w.recordedId(arn)).toBe(r.currentCredentialId);
+      expect(w.logs).toContainEqual(expect.objectContaining({ level, message }));
+    }
+    const w = new World();
+    w.addTarget('app', KEYSPACES);
+    const off: Verification = { mode: 'off', outcome: 'skipped', reason: 'off', attempts: 0 };
+    const r = only(
+      await runRotation(
+        { action: 'reconcile', dryRun: false },
+        deps(w, { verifyCredential: async () => off }),
+      ),
+    );
+    expect(r.outcome).toBe('rotated');
+    expect(w.logs.map((l) => l.message)).not.toContain('credential verified');
   });
 });
