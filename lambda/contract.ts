@@ -143,21 +143,32 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
 /** Version of the declared-targets file (lambda/declaration.ts validates and loads it). */
 export const DECLARATION_VERSION = 1;
 
-export interface DeclaredTarget {
+/**
+ * A target's own verification settings (docs/VERIFICATION.md), as the construct's props, the
+ * declaration file and (for tag-discovered targets) the secret's tags carry them.
+ */
+export interface TargetVerificationSettings {
+  /**
+   * Whether the new credential is checked with the service before the old one is retired:
+   * `off`, `warn` (report and go on) or `enforce` (keep the old one, delete the new one).
+   * @default the deployment's (VERIFICATION)
+   */
+  readonly verification?: VerificationMode | undefined;
+  /** CodeCommit: the repository whose refs the probe reads. @default none: nothing is probed */
+  readonly codeCommitRepository?: string | undefined;
+  /** CloudWatch Logs: the canary log group the probe writes one event to. @default none: nothing is probed */
+  readonly canaryLogGroup?: string | undefined;
+  /** CloudWatch Logs: the stream in the canary group (it must exist). @default 'credential-rotator' */
+  readonly canaryLogStream?: string | undefined;
+}
+
+export interface DeclaredTarget extends TargetVerificationSettings {
   /** The secret's name (not its ARN: the name is known before the secret exists). */
   readonly secretName: string;
   readonly userName: string;
   readonly serviceName: string;
   /** A service AWS added after this release: accepted although it is not a known one. */
   readonly allowUnknownService?: boolean | undefined;
-  /** Its verification mode. @default the deployment's (VERIFICATION) */
-  readonly verification?: VerificationMode | undefined;
-  /** CodeCommit: the repository the probe reads refs of (without it, nothing is probed). */
-  readonly codeCommitRepository?: string | undefined;
-  /** CloudWatch Logs: the canary log group the probe writes one event to (without it, nothing is probed). */
-  readonly canaryLogGroup?: string | undefined;
-  /** CloudWatch Logs: the stream in the canary group. @default 'credential-rotator' */
-  readonly canaryLogStream?: string | undefined;
 }
 
 export interface Declaration {

@@ -9,27 +9,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { VerificationMode } from '../../lambda/contract.ts';
+import type { TargetVerificationSettings, VerificationMode } from '../../lambda/contract.ts';
 
 /**
- * Per-target verification settings (docs/VERIFICATION.md), written as the secret's tags
- * (`credential-rotator:verification`, `:codecommit-repository`, `:canary-log-group`,
- * `:canary-log-stream`).
+ * Per-target verification settings (docs/VERIFICATION.md), written into the declaration and
+ * as the secret's tags (`credential-rotator:verification`, `:codecommit-repository`,
+ * `:canary-log-group`, `:canary-log-stream`). Defined once, in the function's contract.
  */
-export interface TargetVerificationProps {
-  /**
-   * Whether the new credential is checked with the service before the old one is retired:
-   * `off`, `warn` (report and go on) or `enforce` (keep the old one, delete the new one).
-   * @default the construct's `verification`
-   */
-  readonly verification?: VerificationMode;
-  /** CodeCommit: the repository whose refs the probe reads. @default none: nothing is probed */
-  readonly codeCommitRepository?: string;
-  /** CloudWatch Logs: the canary log group the probe writes one event to. @default none: nothing is probed */
-  readonly canaryLogGroup?: string;
-  /** CloudWatch Logs: the stream in the canary group (it must exist). @default 'credential-rotator' */
-  readonly canaryLogStream?: string;
-}
+export type TargetVerificationProps = TargetVerificationSettings;
 
 /** One IAM user's credential for one service, kept in one secret. */
 export interface RotationTarget extends TargetVerificationProps {
