@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outputOf, type Ran } from '../support/child.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DOCS = ['README.md', 'docs/LOCAL.md'] as const;
@@ -51,12 +52,6 @@ const EXEMPT: Record<string, string> = {
   'curl -s "https://bedrock-runtime.us-east-1.amazonaws.com/model/$MODEL_ID/converse" -H "Authorization: Bearer $API_KEY" -H \'Content-Type: application/json\' -d \'{"messages":[{"role":"user","content":[{"text":"Hello"}]}]}\'':
     'calls Amazon Bedrock in a real AWS account',
 };
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 type Check = (ran: Ran) => void;
 
@@ -303,22 +298,9 @@ describe('the commands of README.md and docs/LOCAL.md', () => {
   }
 
   function runShell(line: string, env: Record<string, string>): Promise<Ran> {
-    return new Promise((done) => {
-      const child = spawn('bash', ['-o', 'pipefail', '-c', line], {
-        cwd,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.once('close', (code) => done({ code, stdout, stderr }));
-    });
+    return outputOf(
+      spawn('bash', ['-o', 'pipefail', '-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   }
 
   /** A long-running server: started, read until it listens, left running for the lines after it. */

@@ -17,6 +17,7 @@ import { main as demo } from '../../scripts/demo.ts';
 import { main as invoke } from '../../scripts/invoke.ts';
 import { createDemoAccount } from '../../scripts/local.ts';
 import { findLeakedSecrets, lockoutProblems } from '../../verify/index.ts';
+import { outputOf, type Ran } from '../support/child.ts';
 
 describe('npm start (scripts/demo.ts)', () => {
   it('runs the whole timeline with every check passing, and prints no password or API key', async () => {
@@ -115,22 +116,13 @@ describe('npm run invoke (scripts/invoke.ts)', () => {
 });
 
 /** Runs a script as npm would, in a child process; resolves when it exits. */
-function runScript(args: readonly string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+function runScript(args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
+  return outputOf(
+    spawn(process.execPath, ['--import', 'tsx', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 describe('npm run invoke, as a process', () => {
