@@ -16,7 +16,9 @@
 //   alone are looked for;
 // - hex of the secret and its pieces, either case.
 // Encodings are searched for in the decoded views too (base64 that was then URL-encoded).
-// Dependency-free and linear in the text: secrets are ~60-130 characters, messages short.
+// Dependency-free; per character of each view, one Set lookup per pattern length (a dozen or
+// so): secrets are ~60-130 characters and messages short (a 200-character message with a
+// 60-character secret takes well under 2 ms, patterns included).
 import { Buffer } from 'node:buffer';
 
 /**
