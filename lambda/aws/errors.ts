@@ -2,9 +2,10 @@
 // so the executor never looks at SDK error names. Messages are built from the AWS error code,
 // the AWS error message and ids only, never from request parameters. For the calls that write
 // a secret (PutSecretValue's request; Create's and Reset's responses) even AWS's message is
-// withheld: a 400 may echo the request, JSON-escaped or cut anywhere, which no exact-match
-// scrubbing can find. They keep the code, the HTTP status and the request id. A response body
-// that failed to parse is withheld for every call (GetSecretValue's responses carry secrets).
+// withheld: a 400 may echo the request in any form, which no scrubbing can promise to find.
+// They keep the code, the HTTP status and the request id. Any other message is scrubbed of
+// every secret the call knows (../redact.ts). A response body that failed to parse is
+// withheld for every call (GetSecretValue's responses carry secrets).
 import {
   AccessDeniedError,
   AwsCallError,
@@ -17,6 +18,8 @@ import {
   ThrottledError,
   UnsupportedServiceError,
 } from '../errors.ts';
+import { redact } from '../redact.ts';
+import type { CredentialRecord } from '../rotation/model.ts';
 
 type AwsErrorClass = new (
   operation: string,
@@ -55,7 +58,6 @@ export const SECRET_CARRYING_OPERATIONS: ReadonlySet<string> = new Set([
   'PutSecretValue',
 ]);
 
-const REDACTED = '[redacted]';
 const UNPARSEABLE = 'the response could not be parsed (body withheld: it may carry a secret)';
 
 export interface TranslateOptions {
@@ -168,12 +170,41 @@ function describe(error: unknown, sensitive: readonly (string | undefined)[]): A
   return { code, message, httpStatus, cause };
 }
 
+/** The fields of a credential record (docs/DESIGN.md "Secret value") that hold the secret. */
+const RECORD_SECRET_FIELDS = ['password', 'apiKey'] as const satisfies readonly (keyof CredentialRecord)[];
+
+/**
+ * Removes every secret the call knows, in every encoding and piece ../redact.ts covers. A
+ * serialized credential record goes whole (its ids, names and dates are innocent, so not by
+ * piece) and the password or API key inside it goes in every form and every piece; any other
+ * value is treated as a secret itself.
+ */
 function scrub(message: string, sensitive: readonly (string | undefined)[]): string {
-  let result = message;
+  const secrets: string[] = [];
+  const wholes: string[] = [];
   for (const value of sensitive) {
-    if (value) result = result.split(value).join(REDACTED);
+    if (!value) continue;
+    const inside = secretsOfRecord(value);
+    if (inside.length > 0) wholes.push(value);
+    secrets.push(...(inside.length > 0 ? inside : [value]));
   }
-  return result;
+  return redact(message, secrets, wholes);
+}
+
+/** The password or API key of a serialized credential record; none if `value` is not one. */
+function secretsOfRecord(value: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const record = parsed as Record<string, unknown>;
+  return RECORD_SECRET_FIELDS.flatMap((field) => {
+    const secret = record[field];
+    return typeof secret === 'string' && secret.length > 0 ? [secret] : [];
+  });
 }
 
 /** A request id as AWS forms them; anything else is not repeated. */

@@ -20,6 +20,7 @@ export class BedrockProbe implements CredentialProbe {
       {
         method: 'GET',
         headers: { authorization: `Bearer ${input.credential.secret}`, accept: 'application/json' },
+        credential: input.credential,
       },
       this.options,
     );

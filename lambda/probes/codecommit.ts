@@ -30,6 +30,7 @@ export class CodeCommitProbe implements CredentialProbe {
           authorization: `Basic ${Buffer.from(`${serviceUserName}:${secret}`).toString('base64')}`,
           'user-agent': 'git/2.45.0 service-credential-rotator',
         },
+        credential: input.credential,
       },
       this.options,
     );

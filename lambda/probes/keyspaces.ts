@@ -5,7 +5,14 @@
 // 0x2100 unauthorized -> denied, socket/TLS errors -> unreachable.
 import { isIP } from 'node:net';
 import { DEFAULT_PROBE_TIMEOUT_MS, describeNetworkError } from './https.ts';
-import { type CredentialProbe, type ProbeInput, type ProbeResult, redactSecret, result } from './probe.ts';
+import {
+  type CredentialProbe,
+  type ProbeCredential,
+  type ProbeInput,
+  type ProbeResult,
+  redactSecret,
+  result,
+} from './probe.ts';
 
 /** CQL native protocol error codes (the spec's "Error codes" section). */
 export const CQL_BAD_CREDENTIALS = 0x0100;
@@ -61,7 +68,7 @@ export class KeyspacesProbe implements CredentialProbe {
       const version = rs.first()?.get('release_version');
       return result('verified', `${where} accepted the credential (release_version ${String(version)})`);
     } catch (err) {
-      return redacted(classifyCqlError(err, where), input);
+      return redacted(classifyCqlError(err, where, input.credential), input);
     } finally {
       await client.shutdown().catch(() => undefined);
     }
@@ -90,7 +97,8 @@ function causes(err: unknown): unknown[] {
   return [err];
 }
 
-export function classifyCqlError(err: unknown, where: string): ProbeResult {
+/** A failure's reason; a message without a code is redacted, then cut (describeNetworkError). */
+export function classifyCqlError(err: unknown, where: string, credential: ProbeCredential): ProbeResult {
   const all = causes(err);
   const codes = all.map(cqlCode);
   if (codes.includes(CQL_UNAUTHORIZED)) {
@@ -106,5 +114,8 @@ export function classifyCqlError(err: unknown, where: string): ProbeResult {
   if (code !== undefined) {
     return result('unreachable', `${where} answered CQL error 0x${code.toString(16).padStart(4, '0')}`);
   }
-  return result('unreachable', `${where}: ${[...new Set(all.map(describeNetworkError))].join(', ')}`);
+  return result(
+    'unreachable',
+    `${where}: ${[...new Set(all.map((e) => describeNetworkError(e, credential)))].join(', ')}`,
+  );
 }

@@ -43,6 +43,7 @@ export class LogsProbe implements CredentialProbe {
           timestamp: (this.options.now ?? Date.now)(),
           message: 'service-credential-rotator: credential verification',
         }),
+        credential: input.credential,
       },
       this.options,
     );

@@ -1,6 +1,7 @@
 // The verification port: does a freshly issued credential work with the service itself (not
 // only "IAM lists it Active")? One probe per service behind one interface; results carry a
 // reason in our own words that never contains the password or API key.
+import { type Redacted, redact } from '../redact.ts';
 
 /** The credential under test: a service user name + password, or an API key (secret only). */
 export interface ProbeCredential {
@@ -57,25 +58,14 @@ export const result = (outcome: ProbeOutcome, reason: string, attempts = 1): Pro
 });
 
 /**
- * Removes a secret from text, in the forms an error message could carry it: as is,
- * JSON-escaped, URL-encoded, and inside a Basic `user:password` token. Defence in depth: the
- * probes build their reasons from codes and their own words, but a library's message may
- * quote a request.
+ * Removes the credential from text in every form ../redact.ts covers (every encoding, any
+ * piece of 12 characters or more), and the Basic `user:password` token whole. Defence in
+ * depth: the probes build their reasons from codes and their own words, but a library's
+ * message may quote a request. Cut the result (cutRedacted), never the input.
  */
-export function redactSecret(text: string, credential: ProbeCredential): string {
-  const { secret } = credential;
-  if (secret.length === 0) return text;
-  const forms = new Set([
-    secret,
-    JSON.stringify(secret).slice(1, -1),
-    encodeURIComponent(secret),
-    encodeURIComponent(secret).replace(/%20/g, '+'),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(`${credential.serviceUserName ?? ''}:${secret}`).toString('base64'),
-  ]);
-  let out = text;
-  for (const form of forms) if (form.length > 0) out = out.split(form).join('[redacted]');
-  return out;
+export function redactSecret(text: string, credential: ProbeCredential): Redacted {
+  const { serviceUserName, secret } = credential;
+  return redact(text, [secret], serviceUserName ? [`${serviceUserName}:${secret}`] : []);
 }
 
 /** AWS region names as they appear in endpoints, e.g. `us-east-1`, `us-gov-west-1`. */

@@ -2,10 +2,12 @@
 // the target's mode (its own, else the deployment's), turns the issued credential into a
 // ProbeInput, rides out propagation with RetryingProbe, and never throws: a probe that cannot
 // even run (bad input, an unexpected library error) is an `unreachable` verdict whose reason
-// has passed through redactSecret.
+// has passed through redactSecret, then been cut short.
 import type { IssuedCredential, Target } from '../rotation/model.ts';
 import type { Verification, VerificationMode, VerifyCredential } from '../rotation/verification.ts';
 import type { CredentialProbe, ProbeCredential, ProbeInput } from './probe.ts';
+import { cutRedacted } from '../redact.ts';
+import { MAX_DESCRIPTION_CHARS } from './https.ts';
 import { redactSecret, result } from './probe.ts';
 import { DEFAULT_RETRY_POLICY, RetryingProbe, type RetryPolicy, type RetryTiming } from './retry.ts';
 
@@ -47,7 +49,11 @@ export function createVerifier(options: VerifierOptions): VerifyCredential {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return {
-        ...result('unreachable', `the probe could not run: ${redactSecret(message, credential)}`),
+        // Redacted whole, then cut: a cut first could leave a piece too short to match.
+        ...result(
+          'unreachable',
+          `the probe could not run: ${cutRedacted(redactSecret(message, credential), MAX_DESCRIPTION_CHARS)}`,
+        ),
         mode,
       };
     }

@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError, SECRET_CARRYING_OPERATIONS, translateAwsError } from '../../lambda/aws/errors.ts';
 import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
@@ -24,6 +25,7 @@ import {
   ThrottledError,
   UnsupportedServiceError,
 } from '../../lambda/errors.ts';
+import { ENCODINGS, leaksIn, leakyMessage } from '../support/secret-forms.ts';
 
 const metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
@@ -343,5 +345,68 @@ describe('errors of calls that carry a secret', () => {
 
     expect(translated).toBeInstanceOf(NoSuchUserError);
     expect(translated.message).not.toContain('alice cannot be found');
+  });
+});
+
+describe('errors without an HTTP status (Node kept its own text)', () => {
+  // Node's text names what it was doing; a library in between may quote the request it sent,
+  // in any encoding, or cut it anywhere. Every secret the call knows goes: the record whole,
+  // the password or API key inside it in every form and every piece of 12+ characters.
+  const recordOf = (secret: { password?: string; apiKey?: string }) =>
+    JSON.stringify({
+      credentialId: 'ACCAEXAMPLE123456789',
+      userName: 'app',
+      serviceName: 'cassandra.amazonaws.com',
+      issuedAt: '2026-12-04T08:00:00.000Z',
+      ...(secret.password ? { username: 'app-at-123456789012', password: secret.password } : {}),
+      ...(secret.apiKey ? { apiKey: secret.apiKey, alias: 'app-key' } : {}),
+    });
+  const lost = (text: string) =>
+    Object.assign(new Error(`socket hang up while writing ${text}`), { code: 'ECONNRESET' });
+  const password = 'Zx9/+aLongPasswordThatMust+NotLeak/=AbCdEfGhIjKlMnOpQrStUvWx';
+
+  it.each(Object.keys(ENCODINGS))('removes the password %s', (name) => {
+    const encode = ENCODINGS[name] as (s: string) => string;
+    const translated = translateAwsError('PutSecretValue', lost(encode(password)), {
+      subject: 'secret s1',
+      sensitive: [recordOf({ password })],
+    });
+
+    expect(leaksIn(describeForScan(translated), password), translated.message).toEqual([]);
+    expect(translated.message).toMatch(
+      /^PutSecretValue failed: ECONNRESET: socket hang up while writing .*\[redacted\]/,
+    );
+    expect(translated.httpStatus).toBeUndefined();
+  });
+
+  it('removes a piece of the password quoted inside the record, cut short', () => {
+    const record = recordOf({ password });
+    const translated = translateAwsError('PutSecretValue', lost(record.slice(0, record.length - 20)), {
+      sensitive: [record],
+    });
+
+    expect(leaksIn(describeForScan(translated), password)).toEqual([]);
+    // The record's innocent parts (ids, names) stay: only the secret and its pieces go.
+    expect(translated.message).toContain('"serviceName":"cassandra.amazonaws.com"');
+  });
+
+  it('property: no encoding or piece of a random password or API key survives', () => {
+    fc.assert(
+      fc.property(leakyMessage, fc.boolean(), ({ secret, message }, isKey) => {
+        const record = recordOf(isKey ? { apiKey: secret } : { password: secret });
+        const translated = translateAwsError('PutSecretValue', lost(message), { sensitive: [record] });
+        expect(leaksIn(describeForScan(translated), secret)).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps text without a secret as Node wrote it', () => {
+    const error = Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' });
+
+    const translated = translateAwsError('PutSecretValue', error, { sensitive: [recordOf({ password })] });
+
+    expect(translated.message).toBe('PutSecretValue failed: ETIMEDOUT: connect ETIMEDOUT 10.0.0.1:443');
+    expect(translated.cause).toBe(error);
   });
 });
