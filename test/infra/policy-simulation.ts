@@ -225,8 +225,9 @@ export async function decide(request: Request): Promise<Decision> {
     {},
   );
   if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
-  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
-  const ignored = result.result.ignoredContextKeys ?? [];
+  // "*" (actions with no resource type, e.g. ec2:Describe*) gives one result per resource type.
+  const results = result.resultType === 'single' ? [result.result] : result.results;
+  const ignored = results.flatMap((r) => r.ignoredContextKeys ?? []);
   if (ignored.length > 0) {
     throw new Error(`the simulator ignored context keys ${ignored.join(', ')} for ${request.action}`);
   }
