@@ -153,7 +153,7 @@ export function secretPolicy(template: CfnTemplate, secretLogicalId: string): Po
   const id = logicalIdOf(
     template,
     'AWS::SecretsManager::ResourcePolicy',
-    (r) => (r.Properties?.SecretId as { Ref?: string }).Ref === secretLogicalId,
+    (r) => (r.Properties?.SecretId as { Ref?: string } | undefined)?.Ref === secretLogicalId,
   );
   return resolve(template, template.Resources[id]?.Properties?.ResourcePolicy) as PolicyDocument;
 }
