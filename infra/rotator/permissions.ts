@@ -33,6 +33,9 @@ export const DENIED_OUTSIDE_DEPLOYED_SECRETS = [
   'secretsmanager:UntagResource',
   'secretsmanager:RotateSecret',
   'secretsmanager:CancelRotateSecret',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
 ];
 
 const CREDENTIAL_WRITE_ACTIONS = [

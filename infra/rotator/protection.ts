@@ -23,8 +23,8 @@ export const VALUE_WRITE_ACTIONS = [
 ];
 
 /**
- * Changes to the secret itself: its policy, settings (description, key), deletion and
- * restoration, and switching rotation off. Only the deployment (CloudFormation) makes them;
+ * Changes to the secret itself: its settings (description, key), deletion and restoration,
+ * switching rotation off, and replication. Only the deployment (CloudFormation) makes them;
  * the account's root user may replace or delete the policy (break glass, docs/SECURITY.md).
  */
 export const SECRET_MANAGEMENT_ACTIONS = [
@@ -32,6 +32,10 @@ export const SECRET_MANAGEMENT_ACTIONS = [
   'secretsmanager:DeleteSecret',
   'secretsmanager:RestoreSecret',
   'secretsmanager:CancelRotateSecret',
+  // Replication copies the secret to other regions (with a key the caller picks there).
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
 ];
 export const POLICY_ACTIONS = ['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'];
 

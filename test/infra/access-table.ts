@@ -140,6 +140,7 @@ export const ACCESS_TABLE: readonly AccessRow[] = [
       ['secretsmanager:DeleteSecret', 'SecretChangedOnlyByDeployment', true],
       ['secretsmanager:UpdateSecret', 'SecretChangedOnlyByDeployment', true],
       ['secretsmanager:CancelRotateSecret', 'SecretChangedOnlyByDeployment', true],
+      ['secretsmanager:ReplicateSecretToRegions', 'SecretChangedOnlyByDeployment', true],
     ] as const
   ).map(
     ([action, why, attack]): AccessRow => ({
