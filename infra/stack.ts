@@ -21,6 +21,7 @@ export interface RotatorStackProps extends StackProps {
 export const INTERFACE_ENDPOINT_SERVICES = [
   'secretsmanager',
   'events',
+  'cloudformation',
   'cassandra',
   'git-codecommit',
   'bedrock',
