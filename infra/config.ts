@@ -4,6 +4,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { VERIFICATION_MODES } from '../lambda/contract.ts';
+import { INTERFACE_ENDPOINT_SERVICES } from './stack.ts';
 
 export const CONTEXT_KEY = 'credentialRotator';
 
@@ -67,6 +68,8 @@ const environmentSchema = z.strictObject({
       securityGroupIds: z
         .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
         .min(1),
+      /** Interface endpoints to create in the subnets (no NAT path needed for these services). */
+      interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINT_SERVICES)).optional(),
     })
     .optional(),
   /** An EventBridge schedule expression: `rate(...)` or `cron(...)`. */

@@ -76,6 +76,13 @@ export const ENV = {
   maxCredentialAgeDays: 'MAX_CREDENTIAL_AGE_DAYS',
   declaredTargetsFile: 'DECLARED_TARGETS_FILE',
   verification: 'VERIFICATION',
+  /**
+   * The deploying CloudFormation stack's id (its ARN, set by the construct). With a declared
+   * target's `logicalId` it names the secret the stack created: CloudFormation tags what it
+   * creates with `aws:cloudformation:stack-id` and `aws:cloudformation:logical-id`, and
+   * DescribeStackResource resolves the pair to the secret's ARN (docs/SECURITY.md).
+   */
+  deploymentStackId: 'DEPLOYMENT_STACK_ID',
 } as const;
 
 /**
@@ -169,6 +176,12 @@ export interface DeclaredTarget extends TargetVerificationSettings {
   readonly serviceName: string;
   /** A service AWS added after this release: accepted although it is not a known one. */
   readonly allowUnknownService?: boolean | undefined;
+  /**
+   * The secret's logical id in the deploying stack (`DEPLOYMENT_STACK_ID`): with the stack id
+   * it identifies the secret the deployment created, which a secret recreated under the same
+   * name is not. @default none (declarations written before it existed)
+   */
+  readonly logicalId?: string | undefined;
 }
 
 export interface Declaration {

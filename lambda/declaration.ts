@@ -46,6 +46,8 @@ const SERVICE_NAME =
 const REPOSITORY_NAME = /^[\w.-]{1,100}$/;
 const LOG_GROUP_NAME = /^[\w./#-]{1,512}$/;
 const LOG_STREAM_NAME = /^[^:*]{1,512}$/;
+// CloudFormation's logical ids: alphanumeric, at most 255 characters.
+const LOGICAL_ID = /^[A-Za-z0-9]{1,255}$/;
 
 const field = (pattern: RegExp, expected: string) =>
   z.string({ error: `must be ${expected}` }).check(z.regex(pattern, { error: `must be ${expected}` }));
@@ -67,6 +69,7 @@ const targetSchema = z.strictObject({
     field(LOG_GROUP_NAME, 'a log group name (1-512 characters of letters, digits and ._-/#)'),
   ),
   canaryLogStream: z.optional(field(LOG_STREAM_NAME, 'a log stream name (1-512 characters, no : or *)')),
+  logicalId: z.optional(field(LOGICAL_ID, 'a CloudFormation logical id (1-255 letters and digits)')),
 });
 
 const declarationSchema = z.strictObject({

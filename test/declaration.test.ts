@@ -62,6 +62,16 @@ describe('parseDeclaration', () => {
     );
   });
 
+  it("carries a target's optional CloudFormation logical id, and refuses one that is not alphanumeric", () => {
+    const withId = { ...alice, logicalId: 'RotatorSecretalicecassandraamazonawscomC4FCEF15' };
+    expect(parseDeclaration({ version: 1, targets: [withId] }).bySecretName.get(alice.secretName)).toEqual(
+      withId,
+    );
+    expect(() =>
+      parseDeclaration({ version: 1, targets: [{ ...alice, logicalId: 'Rotator/Secret' }] }),
+    ).toThrow(/targets\[0\].*logicalId must be a CloudFormation logical id/);
+  });
+
   it('refuses a secret declared twice', () => {
     const twice = { ...bob, secretName: alice.secretName };
     expect(() => parseDeclaration({ version: 1, targets: [alice, twice] })).toThrow(

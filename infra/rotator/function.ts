@@ -2,7 +2,7 @@
 // build time), role, log group and environment; the failure queues; the schedule.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type Config, toEnvironment } from '../../lambda/contract.ts';
+import { type Config, ENV, toEnvironment } from '../../lambda/contract.ts';
 import { POWERTOOLS_ENVIRONMENT } from '../../lambda/telemetry.ts';
 
 /**
@@ -73,7 +73,8 @@ export function createFunction(
     );
   }
   // An explicit role with inline statements only (no AWS managed policies): every
-  // permission (permissions.ts) is scoped to this construct's own resources.
+  // permission (permissions.ts) is scoped to this construct's own resources, but for the
+  // few actions AWS defines no resource for (listing secrets; in a VPC, managing ENIs).
   const role = new iam.Role(scope, 'FunctionRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: 'service-credential-rotator: rotates the configured service-specific credentials',
@@ -107,7 +108,12 @@ export function createFunction(
     retryAttempts: 2,
     maxEventAge: Duration.hours(6),
     onFailure: new QueueFailureDestination(s.failureQueue),
-    environment: { ...toEnvironment(s.config), ...POWERTOOLS_ENVIRONMENT },
+    environment: {
+      ...toEnvironment(s.config),
+      ...POWERTOOLS_ENVIRONMENT,
+      // The stack that created the declared secrets (with their logical ids in the declaration).
+      [ENV.deploymentStackId]: Stack.of(scope).stackId,
+    },
     vpc: s.network?.vpc,
     vpcSubnets: s.network?.vpcSubnets,
     securityGroups: s.network?.securityGroups,
@@ -119,14 +125,9 @@ export function createFunction(
       'alarmed), which records the error as well as the event; a dead-letter queue would add a ' +
       'second, poorer copy.',
   });
-  if (s.network) {
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'Only with VPC placement: Lambda needs ec2:Create/Describe/DeleteNetworkInterface to attach the ' +
-        "function to its subnets; AWS maintains this policy for exactly that, and it grants nothing on the rotator's data.",
-    });
-  } else {
+  // In a VPC: the explicit role gets no AWSLambdaVPCAccessExecutionRole from CDK (only roles
+  // it creates do); the ENI permissions are granted in permissions.ts (AttachToVpc).
+  if (!s.network) {
     const reason =
       'No VPC configured (vpc / cdk.json vpc): the function only calls AWS APIs (IAM, Secrets ' +
       'Manager, EventBridge, SQS) over TLS with SigV4 and serves no inbound traffic. IAM has no ' +

@@ -1,7 +1,8 @@
 // The function's permissions: exactly the configured users' credentials (per service, with
-// IAM's service-name condition), exactly the managed secrets, discovery, the key (only via
-// the services that use it), the failure queue and the event bus. Statements that name
-// targets grow with addTarget(), so a target added after construction is covered too.
+// IAM's service-name condition), exactly the managed secrets (and an explicit deny of every
+// other secret's value and writes), discovery, the key (only via the services that use it),
+// the failure queue and the event bus. Statements that name targets grow with addTarget(),
+// so a target added after construction is covered too.
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +11,32 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ManagedTarget } from './props.ts';
+
+/**
+ * What the role may never do to a secret the stack did not deploy, whatever that secret's
+ * resource policy grants: a look-alike (a deployed secret force-deleted and recreated under
+ * its name, with its tags, and a policy granting this role) has another ARN, because Secrets
+ * Manager appends a random suffix to every new secret's ARN. An explicit deny in the identity
+ * policy beats an allow in a resource policy. GetSecretValue too: a value the rotator did not
+ * write must not steer what it does to a user's credentials.
+ */
+export const DENIED_OUTSIDE_DEPLOYED_SECRETS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+];
 
 const CREDENTIAL_WRITE_ACTIONS = [
   'iam:CreateServiceSpecificCredential',
@@ -23,12 +50,29 @@ export interface PermissionSettings {
   readonly encryptionKey?: kms.IKey | undefined;
   readonly bulkCredentialListing: boolean;
   readonly tracing: boolean;
+  /** The function runs in a VPC: Lambda creates its network interfaces with this role. */
+  readonly vpc?: boolean | undefined;
 }
+
+/**
+ * What Lambda does with the function's role to attach it to a VPC: the actions of the AWS
+ * managed AWSLambdaVPCAccessExecutionRole without its logs:* on every log group. Lambda's
+ * guide says DescribeNetworkInterfaces (and so the set) works only on all resources.
+ */
+export const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 export class RotatorPermissions {
   private readonly stack: Stack;
   private readonly listCredentials: iam.PolicyStatement;
   private readonly manageSecrets: iam.PolicyStatement;
+  private readonly denyOtherSecrets: iam.PolicyStatement;
   /** Per service: its statement and the users (path + name) it names already. */
   private readonly manageCredentials = new Map<
     string,
@@ -60,10 +104,25 @@ export class RotatorPermissions {
         'secretsmanager:RotateSecret',
       ],
     });
+    this.denyOtherSecrets = new iam.PolicyStatement({
+      sid: 'NothingOnSecretsNotDeployed',
+      effect: iam.Effect.DENY,
+      actions: DENIED_OUTSIDE_DEPLOYED_SECRETS,
+    });
     // The statements in the order they always had, so existing deployments see no change.
     for (const t of initialTargets) this.addTarget(t);
     role.addToPolicy(this.manageSecrets);
+    role.addToPolicy(this.denyOtherSecrets);
     this.allowDiscovery();
+    if (s.vpc) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'AttachToVpc',
+          actions: NETWORK_INTERFACE_ACTIONS,
+          resources: ['*'],
+        }),
+      );
+    }
     if (s.encryptionKey) this.allowKeyViaServices(s.encryptionKey);
   }
 
@@ -94,7 +153,23 @@ export class RotatorPermissions {
       manage.users.add(user);
       manage.statement.addResources(this.userArn(user));
     }
+    // Ref of a secret is its full ARN, random suffix included (never a name pattern).
     this.manageSecrets.addResources(t.secret.secretArn);
+    this.denyOtherSecrets.addNotResources(t.secret.secretArn);
+  }
+
+  /**
+   * Lets the function resolve a declared target's logical id to its secret's ARN in this
+   * stack (CloudFormation's DescribeStackResource), the identity an attacker cannot recreate.
+   */
+  public allowDescribingOwnStack(): void {
+    this.s.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeOwnStack',
+        actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStackResources'],
+        resources: [this.stack.stackId],
+      }),
+    );
   }
 
   /**
@@ -187,6 +262,12 @@ export class RotatorPermissions {
         'GetSecretValue allows, which only the managed secrets grant.' +
         (this.s.tracing
           ? ' With tracing, Lambda adds xray:PutTraceSegments/PutTelemetryRecords, which also have no resource type.'
+          : '') +
+        (this.s.vpc
+          ? " In a VPC, Lambda manages the function's network interfaces with this role: " +
+            'ec2:DescribeNetworkInterfaces works only on "*" (Lambda developer guide, VPC execution ' +
+            'role permissions), so the ENI actions (AttachToVpc) take "*"; they are the actions of ' +
+            'AWSLambdaVPCAccessExecutionRole without its logs:* on every log group.'
           : ''),
     });
   }

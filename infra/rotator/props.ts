@@ -98,16 +98,25 @@ export interface ServiceCredentialRotatorProps {
    */
   readonly maxCredentialAgeDays?: number;
   /**
-   * Principals (ARN patterns) through which CloudFormation deploys: the only ones allowed to
-   * change the rotator's tags (`credential-rotator:*`) on the secrets, besides CloudFormation
-   * acting with the caller's own credentials (aws:CalledVia).
-   * @default the CDK bootstrap's execution role, `cdk-*-cfn-exec-role-<account>-<region>`
+   * The exact ARNs of the principals through which CloudFormation deploys this stack: the only
+   * ones (besides the rotator's role for the value) allowed to write a secret's value or staging
+   * labels, change its settings, policy or rotator tags (`credential-rotator:*`), or delete it
+   * (the secret's resource policy, docs/SECURITY.md). Compared exactly (`aws:PrincipalArn`
+   * StringEquals): a value with a wildcard is refused, because whoever may create a role
+   * matching a pattern could then change the secrets. Since issue 18 these are exact ARNs, no
+   * longer patterns, and CloudFormation acting with a caller's own credentials (aws:CalledVia)
+   * is no longer excepted; a stack whose synthesizer is not the DefaultStackSynthesizer must set it.
+   * @default the CloudFormation execution role of the stack's DefaultStackSynthesizer
+   * (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`, or its `cloudFormationExecutionRole`)
    */
   readonly deploymentPrincipalArns?: readonly string[];
   /**
-   * Run the function in this VPC. It then needs a route to IAM (no VPC endpoint in most
-   * regions: a NAT gateway) and to Secrets Manager, EventBridge, SQS and CloudWatch (VPC
-   * endpoints or NAT); see docs/OPERATIONS.md.
+   * Run the function in this VPC. Its role then gets the network-interface actions Lambda
+   * attaches it with (the actions of AWSLambdaVPCAccessExecutionRole, inline; the managed
+   * policy is not attached). It needs a route to IAM (no VPC endpoint in most regions: a NAT
+   * gateway) and to Secrets Manager and EventBridge (VPC endpoints or NAT), and to the probes'
+   * services when verification is on; see docs/SECURITY.md "VPC placement". An `ec2.IVpc`
+   * from `Vpc.fromVpcAttributes` with explicit `vpcSubnets` keeps synth offline (no lookup).
    * @default not in a VPC
    */
   readonly vpc?: ec2.IVpc;

@@ -2,7 +2,7 @@
 // secret per target, a least-privilege role, failure queues, alarms, a dashboard and
 // (optionally) the Lambda console's test events. Each concern lives in its own module;
 // this class wires them and offers the CDK-style surface (addTarget, grantRead, metric...).
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,6 +23,7 @@ import { RotatorPermissions } from './permissions.ts';
 import {
   allowEventBridgeToUseKey,
   allowLogsToUseKey,
+  checkedDeploymentPrincipalArns,
   defaultDeploymentPrincipalArns,
   fenceSecret,
   limitGrantsToAwsResources,
@@ -88,7 +89,9 @@ export class ServiceCredentialRotator extends Construct {
     const alarmEmail = checkedEmail(props.alarmEmail);
     this.encryptionKey = props.encryptionKey;
     this.secretRemovalPolicy = props.secretRemovalPolicy ?? RemovalPolicy.RETAIN;
-    this.deploymentPrincipalArns = props.deploymentPrincipalArns ?? defaultDeploymentPrincipalArns(this);
+    this.deploymentPrincipalArns = props.deploymentPrincipalArns
+      ? checkedDeploymentPrincipalArns(props.deploymentPrincipalArns)
+      : defaultDeploymentPrincipalArns(this);
     const initial = props.targets.map((t) => this.createTarget(t));
     // Best effort: an imported key's policy is its owner's (docs/OPERATIONS.md lists the statements).
     if (this.encryptionKey) {
@@ -140,6 +143,8 @@ export class ServiceCredentialRotator extends Construct {
         ...(t.codeCommitRepository ? { codeCommitRepository: t.codeCommitRepository } : {}),
         ...(t.canaryLogGroup ? { canaryLogGroup: t.canaryLogGroup } : {}),
         ...(t.canaryLogStream ? { canaryLogStream: t.canaryLogStream } : {}),
+        // With DEPLOYMENT_STACK_ID: the secret this stack created, not one recreated by name.
+        logicalId: Stack.of(this).resolve((t.secret.node.defaultChild as CfnResource).logicalId) as string,
       })),
     );
     this.permissions = new RotatorPermissions(
@@ -148,14 +153,26 @@ export class ServiceCredentialRotator extends Construct {
         encryptionKey: this.encryptionKey,
         bulkCredentialListing: props.bulkCredentialListing ?? false,
         tracing,
+        vpc: props.vpc !== undefined,
       },
       initial,
     );
     this.permissions.allowStartingRotation(this, fn);
-    // Secrets Manager invokes the function for the rotation steps of this account's secrets.
+    this.permissions.allowDescribingOwnStack();
+    // Secrets Manager invokes the function for the rotation steps of this account's secrets
+    // under the prefix: it sends the secret's ARN as aws:SourceArn (docs/AWS-BEHAVIOUR.md).
+    // A pattern, not one permission per secret: Lambda's function policy holds 20 KB, too
+    // little for one statement per target. A look-alike under the prefix may still name the
+    // function; its role is denied every write to a secret the stack did not deploy.
     fn.addPermission('SecretsManagerRotation', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
+      sourceArn: Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${this.prefix}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
     });
     this.rotationFunction = fn;
     this.rotateAfterDays = policy.rotateAfterDays;

@@ -4,7 +4,7 @@
 // VPC placement, and the three validation packs run by the app.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { App, Stack } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -116,36 +116,93 @@ describe('secret resource policies', () => {
     return policy.Properties.ResourcePolicy.Statement;
   }
 
-  it('deny reading to all but the rotator and the declared readers, and tag changes to all but the deployment', () => {
+  it('deny reading to all but the rotator and readers; writes, settings, policy and rotator tags to all but the rotator and the deployment', () => {
     const template = templateOf(
       appWith({ targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com', readers: [READER] }] }),
     );
-    const [read, tags] = policyOf(template, 'Secretappcassandra');
-    expect(read).toMatchObject({
-      Sid: 'ReadOnlyByRotatorAndDeclaredReaders',
+    const statements = policyOf(template, 'Secretappcassandra');
+    const rotator = { 'Fn::GetAtt': [expect.stringMatching(/^RotatorFunctionRole/), 'Arn'] };
+    // The deployment, exactly: the bootstrap's CloudFormation execution role of this stack.
+    const deployment = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`,
+        ],
+      ],
+    };
+    const root = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:root`]],
+    };
+    const deny = (Sid: string, Action: unknown, principals: unknown[], extra = {}) => ({
+      Sid,
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: 'secretsmanager:GetSecretValue',
-      Condition: {
-        StringNotEquals: {
-          'aws:PrincipalArn': [
-            { 'Fn::GetAtt': [expect.stringMatching(/^RotatorFunctionRole/), 'Arn'] },
-            READER,
-          ],
+      Action,
+      Resource: '*',
+      Condition: { ...extra, StringNotEquals: { 'aws:PrincipalArn': principals } },
+    });
+    expect(statements).toEqual([
+      deny('ReadOnlyByRotatorAndDeclaredReaders', 'secretsmanager:GetSecretValue', [rotator, READER]),
+      deny(
+        'RotatorTagsOnlyByDeployment',
+        ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+        [deployment],
+        {
+          'ForAnyValue:StringLike': { 'aws:TagKeys': ['credential-rotator:*'] },
         },
-      },
+      ),
+      deny(
+        'ValueWrittenOnlyByRotatorAndDeployment',
+        ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        [rotator, deployment],
+      ),
+      deny(
+        'SecretChangedOnlyByDeployment',
+        [
+          'secretsmanager:UpdateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:CancelRotateSecret',
+          'secretsmanager:ReplicateSecretToRegions',
+          'secretsmanager:RemoveRegionsFromReplication',
+          'secretsmanager:StopReplicationToReplica',
+        ],
+        [deployment],
+      ),
+      deny(
+        'PolicyChangedOnlyByDeploymentOrRoot',
+        ['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
+        [deployment, root],
+      ),
+    ]);
+    // No name pattern and no CloudFormation-called-via exception (anyone may create a stack).
+    expect(JSON.stringify(statements)).not.toMatch(/cdk-\*|StringNotLike|CalledVia/);
+  });
+
+  it('takes exact deployment principals and refuses patterns; other synthesizers must name them', () => {
+    const deployer = `arn:aws:iam::${ACCOUNT}:role/deployer`;
+    const { stack } = newStack();
+    new ServiceCredentialRotator(stack, 'Rotator', { targets: TARGETS, deploymentPrincipalArns: [deployer] });
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain(`"${deployer}"`);
+    const other = newStack();
+    expect(
+      () =>
+        new ServiceCredentialRotator(other.stack, 'Rotator', {
+          targets: TARGETS,
+          deploymentPrincipalArns: [`arn:aws:iam::${ACCOUNT}:role/cdk-*-cfn-exec-role-${ACCOUNT}-${REGION}`],
+        }),
+    ).toThrow(/deploymentPrincipalArns\[0\] must be the exact ARN of an IAM role or user \(no wildcards/);
+    const app = new App({ context: SKIP_BUNDLING, outdir: tempOutdir() });
+    const legacy = new Stack(app, 'Legacy', {
+      env: { account: ACCOUNT, region: REGION },
+      synthesizer: new CliCredentialsStackSynthesizer(),
     });
-    expect(JSON.stringify(read)).toMatch(/RotatorFunctionRole/);
-    expect(tags).toMatchObject({
-      Sid: 'RotatorTagsOnlyByDeployment',
-      Effect: 'Deny',
-      Action: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
-      Condition: {
-        'ForAnyValue:StringLike': { 'aws:TagKeys': ['credential-rotator:*'] },
-        'ForAllValues:StringNotEquals': { 'aws:CalledVia': ['cloudformation.amazonaws.com'] },
-      },
-    });
-    expect(JSON.stringify(tags)).toContain(`:iam::${ACCOUNT}:role/cdk-*-cfn-exec-role-${ACCOUNT}-${REGION}`);
+    expect(() => new ServiceCredentialRotator(legacy, 'Rotator', { targets: TARGETS })).toThrow(
+      /deploymentPrincipalArns is required with the stack's synthesizer \(CliCredentialsStackSynthesizer\)/,
+    );
   });
 
   it('grantRead after construction, also for a target added later, adds the reader to that secret only', () => {
@@ -180,20 +237,33 @@ describe('declared targets shipped with the function', () => {
     rotator.addTarget({ userName: 'late', serviceName: 'sts.amazonaws.com', allowUnknownService: true });
     const { json, template } = declaredTargets(app, stack);
     const declared = parseDeclaration(json);
+    // Each entry names its secret's logical id in the stack (the secret the stack created).
+    const logicalIdOf = (name: string) =>
+      Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(
+        ([, r]) => (r as { Properties: { Name: string } }).Properties.Name === name,
+      )?.[0];
     expect([...declared.bySecretName.values()]).toEqual([
-      ...TARGETS.map((t) => ({ ...t, secretName: `service-credentials/${t.userName}/${t.serviceName}` })),
+      ...TARGETS.map((t) => {
+        const secretName = `service-credentials/${t.userName}/${t.serviceName}`;
+        return { ...t, secretName, logicalId: logicalIdOf(secretName) };
+      }),
       {
         userName: 'late',
         serviceName: 'sts.amazonaws.com',
         secretName: 'service-credentials/late/sts.amazonaws.com',
         allowUnknownService: true,
+        logicalId: logicalIdOf('service-credentials/late/sts.amazonaws.com'),
       },
     ]);
+    expect([...declared.bySecretName.values()].every((t) => /^RotatorSecret/.test(t.logicalId ?? ''))).toBe(
+      true,
+    );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Layers: [{ Ref: Match.stringLikeRegexp('^RotatorDeclaredTargets') }],
       Environment: {
         Variables: Match.objectLike({
           DECLARED_TARGETS_FILE: '/opt/credential-rotator/declared-targets.json',
+          DEPLOYMENT_STACK_ID: { Ref: 'AWS::StackId' },
         }),
       },
     });
