@@ -11,7 +11,7 @@ import type { Config } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport } from '../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../lambda/rotation/record.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import { countdown, fakeLambdaContext } from '../verify/index.ts';
 
 export const KEYSPACES = 'cassandra.amazonaws.com';

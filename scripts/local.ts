@@ -20,8 +20,8 @@ import {
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
-import { runRotation } from '../lambda/rotation/run.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { runCommand } from '../lambda/dispatch.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import type { VerifyCredential } from '../lambda/rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../verify/index.ts';
@@ -172,7 +172,7 @@ export function createLocalHandler(
     // The executor unchanged; only its report is kept, which a throwing handler loses.
     run: async (command, deps) => {
       last = undefined;
-      last = await runRotation(command, deps);
+      last = await runCommand(command, deps);
       return last;
     },
   });

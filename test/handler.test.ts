@@ -11,7 +11,7 @@ import { ConfigError, InvalidEventError, RunFailedError } from '../lambda/errors
 import { createHandler, type HandlerDeps } from '../lambda/handler.ts';
 import type { Command } from '../lambda/rotation/commands.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import type { RunDeps } from '../lambda/rotation/run.ts';
+import type { RunDeps } from '../lambda/rotation/deps.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
 import { fakeLambdaContext } from '../verify/index.ts';

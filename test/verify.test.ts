@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../emulator/index.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import {
   CHECKS,
   countdown,

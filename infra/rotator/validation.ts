@@ -15,7 +15,7 @@ import type {
   ServiceCredentialRotatorProps,
   TargetVerificationProps,
 } from './props.ts';
-import { validateServiceName } from '../../lambda/rotation/services.ts';
+import { validateServiceName } from '../../lambda/contract.ts';
 
 // IAM's user-name pattern, minus the comma: the name is also a tag value, and tag values
 // accept letters, digits, spaces and `_.:/=+-@` only.

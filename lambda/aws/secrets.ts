@@ -19,7 +19,7 @@ import {
 import { type AwsCallError, IntentClaimedError } from '../errors.ts';
 import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
-import { USER_NAME_TAG } from '../rotation/services.ts';
+import { USER_NAME_TAG } from '../contract.ts';
 import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
 import type { RotationState, SecretSummary, SecretsPort } from './ports.ts';
 

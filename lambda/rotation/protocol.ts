@@ -28,16 +28,11 @@ import type {
 } from './model.ts';
 import { planTarget } from './plan.ts';
 import { parseRecord } from './record.ts';
-import {
-  describeError,
-  ExecutionError,
-  execute,
-  type Invocation,
-  ignoreMissing,
-  observe,
-  type RunDeps,
-  recordedId,
-} from './run.ts';
+import type { Invocation, RunDeps } from './deps.ts';
+import { ExecutionError, execute, ignoreMissing } from './execute.ts';
+import { sameFunction } from './handoff.ts';
+import { observe } from './observe.ts';
+import { describeError, recordedId } from './report.ts';
 import { findTarget } from './targets.ts';
 
 type RotationStepCommand = Extract<Command, { action: 'rotation-step' }>;
@@ -60,25 +55,6 @@ const CURRENT = 'AWSCURRENT';
  */
 export function rotationRequestId(token: string): string {
   return `rotation-${token}`;
-}
-
-/** Lambda ARNs name the same function whatever qualifier (version, alias) they carry. */
-export function sameFunction(a: string, b: string): boolean {
-  const unqualified = (arn: string) => arn.split(':').slice(0, 7).join(':');
-  return unqualified(a) === unqualified(b);
-}
-
-/** The version of a rotation Secrets Manager has started and not finished, if any. */
-export function rotationInProgress(target: Target): string | undefined {
-  const r = target.rotation;
-  return r?.enabled && r.pendingVersionId ? r.pendingVersionId : undefined;
-}
-
-/** Whether the target's rotation is on in Secrets Manager with this function. */
-export function rotatesThroughSecretsManager(target: Target, deps: RunDeps): boolean {
-  const r = target.rotation;
-  if (!r?.enabled || !r.functionArn || !deps.secrets.rotateSecret) return false;
-  return deps.functionArn === undefined || sameFunction(r.functionArn, deps.functionArn);
 }
 
 export async function runRotationStep(command: RotationStepCommand, deps: RunDeps): Promise<RunReport> {

@@ -9,7 +9,7 @@ import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, loadConfig } from '../../lambda/config.ts';
 import { ConfigError, InvalidEventError, RunFailedError } from '../../lambda/errors.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import { INTENT_STAGE } from '../../lambda/rotation/intent.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import { discover, findTarget, guessTarget } from '../../lambda/rotation/targets.ts';
 import { parseDeclaration } from '../../lambda/declaration.ts';
 

@@ -12,8 +12,9 @@ import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/plan.ts';
-import { type Log, runRotation } from '../../lambda/rotation/run.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
+import type { Log } from '../../lambda/rotation/deps.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import {
   describeForScan,
@@ -157,7 +158,7 @@ export class World {
     this.forced =
       ((command.action === 'rotate' && command.force) || command.action === 'revoke') && !command.dryRun;
     try {
-      const report = await runRotation(command, {
+      const report = await runCommand(command, {
         credentials: this.credentials,
         secrets: this.secrets,
         policy: this.policy,
