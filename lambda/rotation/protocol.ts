@@ -26,7 +26,7 @@ import type {
   Target,
   TargetReport,
 } from './model.ts';
-import { planTarget } from './plan.ts';
+import { planIssue, planRetirement } from './phases.ts';
 import { parseRecord } from './record.ts';
 import type { Invocation, RunDeps } from './deps.ts';
 import { ExecutionError, execute, ignoreMissing } from './execute.ts';
@@ -34,6 +34,7 @@ import { sameFunction } from './handoff.ts';
 import { observe } from './observe.ts';
 import { describeError, recordedId } from './report.ts';
 import { findTarget } from './targets.ts';
+import { passed } from './verification.ts';
 
 type RotationStepCommand = Extract<Command, { action: 'rotation-step' }>;
 type Base = Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>;
@@ -236,26 +237,12 @@ async function createSecret(
     };
   }
   const observed = await observe(target, deps);
-  const request = { rotate: true, force: false, requestId: rotationRequestId(token) };
-  const plan = planTarget(observed, deps.policy, deps.now(), request);
-  const issueAt = plan.actions.findIndex((a) => a.type === 'issue' || a.type === 'adopt');
-  if (plan.outcome === 'failed' || plan.outcome === 'blocked' || issueAt < 0) {
-    // Typically both slots taken and one still in its grace period: deleting it early is what
-    // a manual rotate with "force" is for, never a rotation step.
-    throw new RotatorError(`no credential can be issued: ${plan.reason ?? `the target is ${plan.outcome}`}`);
-  }
-  // Rule 1's due retirements and the issue (or the adoption of what an earlier attempt issued);
-  // retiring the current credential is finishSecret's, once AWSCURRENT has moved.
-  const { taken } = await execute(
-    observed,
-    plan.actions.slice(0, issueAt + 1),
-    invocationOf(token, deps),
-    deps,
-    {
-      write: (value) => ports.storePending(target.secretId, token, value),
-      reported: false,
-    },
-  );
+  const plan = planIssue(observed, deps.policy, deps.now(), rotationRequestId(token));
+  if (plan.outcome === 'failed') throw new RotatorError(plan.reason ?? 'no credential can be issued');
+  const { taken } = await execute(observed, plan.actions, invocationOf(token, deps), deps, {
+    write: (value) => ports.storePending(target.secretId, token, value),
+    reported: false,
+  });
   const issued = taken.findLast((a) => a.type === 'create' || a.type === 'reset');
   return {
     ...base,
@@ -305,7 +292,7 @@ async function testSecret(
       serviceCredentialSecret: record.apiKey,
     };
     const verification = await deps.verifyCredential(target, issued);
-    const works = verification.outcome === 'verified' || verification.outcome === 'skipped';
+    const works = passed(verification.outcome);
     if (!works && verification.mode === 'enforce') {
       await abandon(target, token, record.credentialId, ports, deps, verification.reason);
     }
@@ -393,10 +380,9 @@ async function finishSecret(
   // Rule 1 on the replaced credential, now that the new one is current (also on a repeated
   // finishSecret, so a crash right after the move is completed here).
   const observed = await observe(target, deps);
-  const plan = planTarget(observed, deps.policy, deps.now());
-  const retire = plan.actions.filter((a) => a.type === 'deactivate' || a.type === 'delete');
+  const plan = planRetirement(observed, deps.policy, deps.now());
   try {
-    const result = await execute(observed, retire, invocationOf(token, deps), deps);
+    const result = await execute(observed, plan.actions, invocationOf(token, deps), deps);
     taken.push(...result.taken);
   } catch (error) {
     throw new ExecutionError(

@@ -27,6 +27,7 @@ import { MAX_INVOCATION_MS } from './intent.ts';
 import type { ActionTaken, RejectedSecret, RunReport, Target, TargetReport } from './model.ts';
 import { findAndObserve, observe, observeInBulk, type Prefetched } from './observe.ts';
 import { type OperatorRequest, planOperator } from './operator.ts';
+import { phasesOf } from './phases.ts';
 import { planTarget, type RotationRequest } from './plan.ts';
 import { describeFailure, reportPlan } from './report.ts';
 import { VERIFICATION_RESERVE_MS } from './verification.ts';
@@ -148,14 +149,14 @@ async function processTarget(
       ? planOperator(observed, deps.policy, deps.now(), operator)
       : planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
-    const issues = plan.actions.findIndex((a) => a.type === 'issue');
+    const { before, issue } = phasesOf(plan);
     if (
-      issues >= 0 &&
+      issue?.type === 'issue' &&
       !request.rotate &&
       rotatesThroughSecretsManager(target, deps) &&
       hasUsableRecord(observed)
     ) {
-      return await startInSecretsManager(base, observed, plan.actions.slice(0, issues), invocation, deps);
+      return await startInSecretsManager(base, observed, before, invocation, deps);
     }
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
