@@ -12,7 +12,7 @@ import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport } from '../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../lambda/rotation/record.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
-import { countdown, fakeLambdaContext } from '../verify/index.ts';
+import { countdown, fakeLambdaContext } from '../invariants/index.ts';
 
 export const KEYSPACES = 'cassandra.amazonaws.com';
 

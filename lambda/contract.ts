@@ -143,7 +143,7 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
   return policy;
 }
 
-/** Version of the declared-targets file (lambda/declaration.ts validates and loads it). */
+/** Version of the declared-targets file (lambda/declared-targets.ts validates and loads it). */
 export const DECLARATION_VERSION = 1;
 
 /**

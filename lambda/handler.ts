@@ -17,7 +17,7 @@ import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
-import { type DeclaredTargets, loadDeclaration } from './declaration.ts';
+import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
 import { ServiceProbes } from './probes/index.ts';

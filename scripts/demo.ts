@@ -35,7 +35,7 @@ import {
   viewTargets,
   isMainModule,
 } from './local.ts';
-import { atRestProblems, fakeLambdaContext, findLeakedSecrets, targetSecrets } from '../verify/index.ts';
+import { atRestProblems, fakeLambdaContext, findLeakedSecrets, targetSecrets } from '../invariants/index.ts';
 
 const EVENTS_DIR = new URL('../events/', import.meta.url);
 

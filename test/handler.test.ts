@@ -14,7 +14,7 @@ import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import type { RunDeps } from '../lambda/rotation/deps.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
-import { fakeLambdaContext } from '../verify/index.ts';
+import { fakeLambdaContext } from '../invariants/index.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const PASSWORD = 'handlerFixturePassword0123456789abcdefghijklmnopqrstuvwxyzAB+/=';

@@ -1,7 +1,7 @@
 // What a run needs from outside (the two ports, the policy, the clock, the log) and its
 // defaults: shared by the run (run.ts) and the rotation steps (protocol.ts).
 import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
-import type { DeclaredTargets } from '../declaration.ts';
+import type { DeclaredTargets } from '../declared-targets.ts';
 import type { Policy } from './model.ts';
 import type { VerifyCredential } from './verification.ts';
 

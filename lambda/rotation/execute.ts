@@ -21,6 +21,24 @@ export class ExecutionError extends Error {
   }
 }
 
+/** Where an issued or adopted credential's record goes, and whether the run verifies it. */
+export interface ExecuteOptions {
+  /**
+   * Where the record goes. @default `current`: a new AWSCURRENT version (storeCurrent), counted
+   * as a `store` action. `pending`: Secrets Manager's createSecret stores it under AWSPENDING
+   * (AWSCURRENT does not move, so no `store` action is reported).
+   */
+  readonly recordTo?:
+    | { readonly stage: 'current' }
+    | { readonly stage: 'pending'; readonly write: (value: string) => Promise<string> }
+    | undefined;
+  /**
+   * Whether a new credential is checked with the service before it is stored (deps.verifyCredential).
+   * @default true; createSecret passes false: its testSecret step verifies
+   */
+  readonly verify?: boolean | undefined;
+}
+
 /**
  * Carries out a plan in order; stops at the first failure, keeping what was done. Before a
  * Create or a Reset it writes the intent; when the run fails after that, it says on its way
@@ -31,15 +49,7 @@ export async function execute(
   actions: readonly PlannedAction[],
   invocation: Invocation,
   deps: RunDeps,
-  /**
-   * Where an issued or adopted credential's record goes. @default a new AWSCURRENT version
-   * (storeCurrent); a rotation's createSecret stores it under AWSPENDING instead. `reported`
-   * says whether the store counts as a `store` action (AWSCURRENT moved).
-   */
-  store: { write: (value: string) => Promise<string>; reported: boolean } = {
-    write: (value) => deps.secrets.storeCurrent(observed.target.secretId, value),
-    reported: true,
-  },
+  options: ExecuteOptions = {},
 ): Promise<{
   taken: ActionTaken[];
   currentCredentialId: string | undefined;
@@ -47,6 +57,11 @@ export async function execute(
 }> {
   const { credentials, secrets } = deps;
   const { userName, serviceName, secretId } = observed.target;
+  const recordTo = options.recordTo ?? { stage: 'current' };
+  const verifies = options.verify ?? true;
+  const toCurrent = recordTo.stage === 'current';
+  const writeRecord = (value: string) =>
+    recordTo.stage === 'pending' ? recordTo.write(value) : secrets.storeCurrent(secretId, value);
   const taken: ActionTaken[] = [];
   const did = (type: ActionTaken['type'], credentialId: string) =>
     taken.push({ type, credentialId, at: deps.now().toISOString() });
@@ -80,10 +95,9 @@ export async function execute(
             credentialAgeDays(serviceName, deps.policy),
           );
           did('create', issued.id);
-          // A rotation's createSecret stores under AWSPENDING: its testSecret step verifies.
-          if (store.reported) verification = await verifyIssued(observed, issued, deps, did);
-          await store.write(serializeRecord(recordFromIssued(issued)));
-          if (store.reported) did('store', issued.id);
+          if (verifies) verification = await verifyIssued(observed, issued, deps, did);
+          await writeRecord(serializeRecord(recordFromIssued(issued)));
+          if (toCurrent) did('store', issued.id);
           currentCredentialId = issued.id;
           break;
         }
@@ -91,10 +105,9 @@ export async function execute(
           await declare(`adopt ${action.credentialId}`, action.credentialId);
           const issued = await credentials.resetCredential(userName, action.credentialId);
           did('reset', issued.id);
-          // A rotation's createSecret stores under AWSPENDING: its testSecret step verifies.
-          if (store.reported) verification = await verifyIssued(observed, issued, deps, did);
-          await store.write(serializeRecord(recordFromIssued(issued)));
-          if (store.reported) did('store', issued.id);
+          if (verifies) verification = await verifyIssued(observed, issued, deps, did);
+          await writeRecord(serializeRecord(recordFromIssued(issued)));
+          if (toCurrent) did('store', issued.id);
           currentCredentialId = issued.id;
           break;
         }

@@ -6,7 +6,7 @@ import type { RunDeps } from './deps.ts';
 import type { Credential, CurrentVersion, ObservedTarget, Target } from './model.ts';
 import { mayNeedIntent } from './plan.ts';
 import { describeError } from './report.ts';
-import { findTarget, guessTarget } from './targets.ts';
+import { findTarget, guessTarget } from './discovery.ts';
 
 /** What bulk observation already knows about a target; the rest is read per target. */
 export interface Prefetched {

@@ -33,7 +33,7 @@ import { ExecutionError, execute, ignoreMissing } from './execute.ts';
 import { sameFunction } from './handoff.ts';
 import { observe } from './observe.ts';
 import { describeError, recordedId } from './report.ts';
-import { findTarget } from './targets.ts';
+import { findTarget } from './discovery.ts';
 import { passed } from './verification.ts';
 
 type RotationStepCommand = Extract<Command, { action: 'rotation-step' }>;
@@ -240,8 +240,9 @@ async function createSecret(
   const plan = planIssue(observed, deps.policy, deps.now(), rotationRequestId(token));
   if (plan.outcome === 'failed') throw new RotatorError(plan.reason ?? 'no credential can be issued');
   const { taken } = await execute(observed, plan.actions, invocationOf(token, deps), deps, {
-    write: (value) => ports.storePending(target.secretId, token, value),
-    reported: false,
+    recordTo: { stage: 'pending', write: (value) => ports.storePending(target.secretId, token, value) },
+    // testSecret verifies, once the record is under AWSPENDING.
+    verify: false,
   });
   const issued = taken.findLast((a) => a.type === 'create' || a.type === 'reset');
   return {

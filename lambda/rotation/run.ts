@@ -31,7 +31,7 @@ import { phasesOf } from './phases.ts';
 import { planTarget, type RotationRequest } from './plan.ts';
 import { describeFailure, reportPlan } from './report.ts';
 import { VERIFICATION_RESERVE_MS } from './verification.ts';
-import { discover } from './targets.ts';
+import { discover } from './discovery.ts';
 
 /** Every command but Secrets Manager's rotation steps (protocol.ts takes those). */
 export type RunCommand = Exclude<Command, { action: 'rotation-step' }>;

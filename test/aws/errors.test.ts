@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError, SECRET_CARRYING_OPERATIONS, translateAwsError } from '../../lambda/aws/errors.ts';
-import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
+import { describeForScan, findLeakedSecrets } from '../../invariants/index.ts';
 import {
   AccessDeniedError,
   AwsCallError,

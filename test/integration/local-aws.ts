@@ -13,7 +13,7 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
 } from '../../scripts/local.ts';
-import { atRestProblems, writeCalls } from '../../verify/index.ts';
+import { atRestProblems, writeCalls } from '../../invariants/index.ts';
 
 const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 

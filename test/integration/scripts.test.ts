@@ -16,7 +16,7 @@ import { DAY_MS } from '../../lambda/rotation/plan.ts';
 import { main as demo } from '../../scripts/demo.ts';
 import { main as invoke } from '../../scripts/invoke.ts';
 import { createDemoAccount } from '../../scripts/local.ts';
-import { findLeakedSecrets, lockoutProblems } from '../../verify/index.ts';
+import { findLeakedSecrets, lockoutProblems } from '../../invariants/index.ts';
 import { outputOf, type Ran } from '../support/child.ts';
 
 describe('npm start (scripts/demo.ts)', () => {

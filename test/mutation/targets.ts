@@ -41,10 +41,10 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     tests: [...RULES, 'test/rotation/record.test.ts'],
     coverage: 'perTest',
   },
-  targets: {
-    mutate: 'lambda/rotation/targets.ts',
+  discovery: {
+    mutate: 'lambda/rotation/discovery.ts',
     tests: [
-      'test/rotation/targets.test.ts',
+      'test/rotation/discovery.test.ts',
       'test/rotation/declared-targets.test.ts',
       'test/rotation/scenarios.test.ts',
     ],

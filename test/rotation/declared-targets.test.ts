@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { type DeclaredTarget, parseDeclaration, serializeDeclaration } from '../../lambda/declaration.ts';
+import {
+  type DeclaredTarget,
+  parseDeclaration,
+  serializeDeclaration,
+} from '../../lambda/declared-targets.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
 import type { Command, TargetRef } from '../../lambda/rotation/commands.ts';
 import type { RunReport, TargetReport } from '../../lambda/rotation/model.ts';

@@ -12,7 +12,7 @@ import { RotationStepRejectedError, RunFailedError } from '../../lambda/errors.t
 import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import type { VerifyCredential } from '../../lambda/rotation/verification.ts';
-import { fakeLambdaContext } from '../../verify/index.ts';
+import { fakeLambdaContext } from '../../invariants/index.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
 

@@ -11,7 +11,7 @@ import type { RunReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
 import type { Context } from 'aws-lambda';
-import { fakeLambdaContext } from '../../verify/index.ts';
+import { fakeLambdaContext } from '../../invariants/index.ts';
 import type { World } from './world.ts';
 
 export interface Invocation {

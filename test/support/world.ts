@@ -25,7 +25,7 @@ import {
   type StrayOptions,
   strayProblems,
   writeCalls,
-} from '../../verify/index.ts';
+} from '../../invariants/index.ts';
 
 export const DEFAULT_TEST_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
