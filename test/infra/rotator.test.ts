@@ -563,7 +563,7 @@ describe('ServiceCredentialRotator props validation', () => {
     [
       'a service name not like <x>.amazonaws.com',
       { targets: [{ userName: 'u', serviceName: 'cassandra' }] },
-      /<service>\.amazonaws\.com.*got "cassandra"/,
+      /serviceName must be a service name like "cassandra\.amazonaws\.com".*got "cassandra"/,
     ],
     [
       'an upper-case service name',

@@ -188,12 +188,14 @@ const EVENT_ROWS: Row[] = [
   {
     name: 'a userName with a NUL and a newline',
     event: { action: 'rotate', userName: 'app\u0000\nadmin', serviceName: KEYSPACES },
-    error: /"userName" must be an IAM user name \(1-64 characters of letters, digits and \+=,\.@_-\)/,
+    error:
+      /"userName" must be an IAM user name usable as a tag value \(1-64 characters of letters, digits and \+=\.@_-\)/,
   },
   {
     name: 'a serviceName without .amazonaws.com',
     event: { action: 'rotate', userName: 'app', serviceName: 'cassandra' },
-    error: /"serviceName" must be a service name like "cassandra\.amazonaws\.com", got "cassandra"/,
+    error:
+      /"serviceName" must be a service name like "cassandra\.amazonaws\.com" \(at most 128 characters[^)]*\), got "cassandra"/,
   },
   {
     name: 'a numeric secretId',
