@@ -31,7 +31,7 @@ export function phasesOf(plan: Plan): PlanPhases {
  * what a manual rotate with "force" is for, never a rotation step.
  */
 export function planIssue(observed: ObservedTarget, policy: Policy, now: Date, requestId: string): Plan {
-  const plan = planTarget(observed, policy, now, { rotate: true, force: false, requestId });
+  const plan = planTarget(observed, policy, now, { command: 'rotate', force: false, requestId });
   const { before, issue } = phasesOf(plan);
   if (plan.outcome === 'failed' || plan.outcome === 'blocked' || issue === undefined) {
     return {

@@ -5,6 +5,7 @@
 // Words: C is the credential AWSCURRENT records (the "current" one), O any other
 // credential IAM lists for the target. IAM allows two per user and service, Inactive
 // and Expired included.
+import { isManual, type LifecycleRequest } from './commands.ts';
 import { parseIntent } from './intent.ts';
 import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
 import { parseRecord } from './record.ts';
@@ -34,18 +35,6 @@ export type PlannedAction =
    */
   | { readonly type: 'restore'; readonly credentialId: string; readonly rolledBackAt: Date };
 
-export interface RotationRequest {
-  /** A manual `rotate`: issue a new credential whatever the current one's age. */
-  readonly rotate: boolean;
-  /** With `rotate`: delete another credential early when both slots are taken. */
-  readonly force: boolean;
-  /**
-   * The invocation planning. An intent of its own request id was written by an earlier attempt
-   * of the same invocation (Lambda retries keep the id), which has therefore ended.
-   */
-  readonly requestId?: string | undefined;
-}
-
 export interface Plan {
   /** What the run achieves if every action succeeds. */
   readonly outcome: Exclude<Outcome, 'planned'>;
@@ -61,13 +50,13 @@ export interface Plan {
   readonly nextDueAt?: Date | undefined;
 }
 
-const NO_REQUEST: RotationRequest = { rotate: false, force: false };
+const SCHEDULE: LifecycleRequest = { command: 'reconcile' };
 
 export function planTarget(
   observed: ObservedTarget,
   policy: Policy,
   now: Date,
-  request: RotationRequest = NO_REQUEST,
+  request: LifecycleRequest = SCHEDULE,
 ): Plan {
   const record = parseRecord(observed.current?.value, observed.target);
   if (record.kind === 'foreign') {
@@ -90,7 +79,7 @@ export function planTarget(
       const youngest = newest(orphans);
       const deadline = new Date(intent.deadline);
       return {
-        outcome: request.rotate ? 'blocked' : 'unchanged',
+        outcome: isManual(request) ? 'blocked' : 'unchanged',
         actions: [],
         reason:
           `credential ${youngest.id} was issued by invocation ${intent.requestId}, which may still be running ` +
@@ -134,7 +123,7 @@ export function planTarget(
     const retire = others.flatMap((o) =>
       retireActions(o, o.status, clock.retireFrom, clock.retirePolicy, now),
     );
-    const due = request.rotate || now.getTime() >= clock.rotateAt.getTime();
+    const due = request.command === 'rotate' || now.getTime() >= clock.rotateAt.getTime();
     if (!due) {
       return {
         outcome: retire.length > 0 ? 'retired' : 'unchanged',
@@ -170,7 +159,7 @@ export function planTarget(
     ? rest.flatMap((o) => retireActions(o, o.status, recorded.createdAt, policy, now))
     : [];
   const left = afterActions(rest, before).filter((o) => o.status !== 'Deleted');
-  if (recorded && recorded.status === 'Inactive' && left.length + 1 >= CREDENTIAL_SLOTS && !request.force) {
+  if (recorded && recorded.status === 'Inactive' && left.length + 1 >= CREDENTIAL_SLOTS && !forced(request)) {
     // Someone switched the current credential off by hand and no slot is free to rotate:
     // switching it back on is the only way to end the lockout without deleting anything early.
     return {
@@ -260,12 +249,17 @@ function ownOrphans(
 }
 
 /** Whether the invocation that wrote the intent can no longer be running. */
-function intentEnded(intent: Intent, now: Date, request: RotationRequest): boolean {
+function intentEnded(intent: Intent, now: Date, request: LifecycleRequest): boolean {
   return (
     intent.endedAt !== undefined ||
     intent.requestId === request.requestId ||
     now.getTime() >= Date.parse(intent.deadline)
   );
+}
+
+/** A manual rotate with "force": true. */
+function forced(request: LifecycleRequest): boolean {
+  return request.command === 'rotate' && request.force;
 }
 
 /** Rule 2 on the state rule 1 left: free a slot (or block), issue, then retire the rest. */
@@ -275,7 +269,7 @@ function rotate(args: {
   before: readonly PlannedAction[];
   policy: Policy;
   now: Date;
-  request: RotationRequest;
+  request: LifecycleRequest;
   why?: string;
 }): Plan {
   const { current, others, before, policy, now, request } = args;
@@ -283,7 +277,7 @@ function rotate(args: {
   const excess = remaining.length + (current ? 1 : 0) - (CREDENTIAL_SLOTS - 1);
   const early: PlannedAction[] = [];
   if (excess > 0) {
-    if (!request.force) {
+    if (!forced(request)) {
       const ids = remaining.map((o) => `${o.credential.id} (${o.status})`).join(', ');
       const known = current ? `${current.id} (current) and ` : '';
       return {

@@ -6,7 +6,7 @@
 // steps are not run here: the handler sends them to protocol.ts.
 import { randomUUID } from 'node:crypto';
 import { IntentClaimedError, VerificationFailedError } from '../errors.ts';
-import type { Command } from './commands.ts';
+import { type Command, isManual, type TargetRequest } from './commands.ts';
 import { mapBounded } from './concurrency.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -26,9 +26,9 @@ import {
 import { MAX_INVOCATION_MS } from './intent.ts';
 import type { ActionTaken, RejectedSecret, RunReport, Target, TargetReport } from './model.ts';
 import { findAndObserve, observe, observeInBulk, type Prefetched } from './observe.ts';
-import { type OperatorRequest, planOperator } from './operator.ts';
+import { planOperator } from './operator.ts';
 import { phasesOf } from './phases.ts';
-import { planTarget, type RotationRequest } from './plan.ts';
+import { planTarget } from './plan.ts';
 import { describeFailure, reportPlan } from './report.ts';
 import { VERIFICATION_RESERVE_MS } from './verification.ts';
 import { discover } from './discovery.ts';
@@ -40,12 +40,7 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   const startedAt = deps.now();
   const mode: Mode = command.action === 'status' ? 'status' : command.dryRun ? 'dryRun' : 'apply';
   const requestId = deps.requestId ?? randomUUID();
-  // Rollback and revoke are manual changes too: an intent another run claimed blocks them.
-  const request: RotationRequest =
-    command.action === 'rotate'
-      ? { rotate: true, force: command.force, requestId }
-      : { rotate: command.action === 'rollback' || command.action === 'revoke', force: false, requestId };
-  const operator = operatorRequestOf(command);
+  const request = requestOf(command, requestId);
   // Until when this invocation can run: what every intent it writes promises.
   const deadline = new Date(startedAt.getTime() + (deps.remainingTimeMs?.() ?? MAX_INVOCATION_MS));
   const invocation: Invocation = { requestId, deadline };
@@ -82,15 +77,7 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
       deferred.push(target.secretId);
       return undefined;
     }
-    return processTarget(
-      target,
-      mode,
-      request,
-      invocation,
-      deps,
-      observations?.get(target.secretId),
-      operator,
-    );
+    return processTarget(target, mode, request, invocation, deps, observations?.get(target.secretId));
   });
   for (const r of done) if (r) reports.push(r);
   if (deferred.length > 0) {
@@ -107,22 +94,28 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   };
 }
 
-function operatorRequestOf(command: RunCommand): OperatorRequest | undefined {
-  if (command.action === 'rollback') return { kind: 'rollback' };
-  if (command.action === 'revoke') {
-    return { kind: 'revoke', credentialId: command.credentialId, delete: command.delete };
+/** The command as the planners take it: one request shape per command. */
+function requestOf(command: RunCommand, requestId: string): TargetRequest {
+  switch (command.action) {
+    case 'reconcile':
+    case 'status':
+      return { command: 'reconcile', requestId };
+    case 'rotate':
+      return { command: 'rotate', force: command.force, requestId };
+    case 'rollback':
+      return { command: 'rollback', requestId };
+    case 'revoke':
+      return { command: 'revoke', credentialId: command.credentialId, delete: command.delete, requestId };
   }
-  return undefined;
 }
 
 async function processTarget(
   target: Target,
   mode: Mode,
-  request: RotationRequest,
+  request: TargetRequest,
   invocation: Invocation,
   deps: RunDeps,
   prefetched: Prefetched | undefined,
-  operator?: OperatorRequest | undefined,
 ): Promise<TargetReport> {
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
   let taken: ActionTaken[] = [];
@@ -138,21 +131,22 @@ async function processTarget(
       deps.log.info('target left to secrets manager', { ...base, reason });
       return {
         ...base,
-        outcome: request.rotate ? 'blocked' : 'unchanged',
+        outcome: isManual(request) ? 'blocked' : 'unchanged',
         actions: [],
         via: 'secrets-manager',
         reason,
       };
     }
-    const observed = await observe(target, deps, prefetched, operator?.kind === 'rollback');
-    const plan = operator
-      ? planOperator(observed, deps.policy, deps.now(), operator)
-      : planTarget(observed, deps.policy, deps.now(), request);
+    const observed = await observe(target, deps, prefetched, request.command === 'rollback');
+    const plan =
+      request.command === 'rollback' || request.command === 'revoke'
+        ? planOperator(observed, deps.policy, deps.now(), request)
+        : planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
     const { before, issue } = phasesOf(plan);
     if (
       issue?.type === 'issue' &&
-      !request.rotate &&
+      request.command === 'reconcile' &&
       rotatesThroughSecretsManager(target, deps) &&
       hasUsableRecord(observed)
     ) {
@@ -184,7 +178,7 @@ async function processTarget(
       // Another run, started from the same state, does this step: nothing was written here.
       const reason = 'another run is doing the same step right now; it completes it';
       deps.log.warn('target left to another run', { ...base, reason, actions: partial });
-      const outcome = request.rotate ? 'blocked' : partial.length > 0 ? 'retired' : 'unchanged';
+      const outcome = isManual(request) ? 'blocked' : partial.length > 0 ? 'retired' : 'unchanged';
       return { ...base, outcome, actions: partial, reason };
     }
     const reason = describeFailure(cause, partial);

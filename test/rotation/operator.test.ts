@@ -15,9 +15,9 @@ const target = {
   userName: 'alice',
   serviceName: 'cassandra.amazonaws.com',
 };
-const ROLLBACK = { kind: 'rollback' } as const;
+const ROLLBACK = { command: 'rollback' } as const;
 const revoke = (credentialId?: string, del = false) =>
-  ({ kind: 'revoke', credentialId, delete: del }) as const;
+  ({ command: 'revoke', credentialId, delete: del }) as const;
 
 function cred(id: string, day: number, status: Credential['status'] = 'Active'): Credential {
   return { id, userName: 'alice', serviceName: 'cassandra.amazonaws.com', status, createdAt: at(day) };
@@ -125,10 +125,12 @@ describe('after a rollback, the scheduled planner', () => {
   });
 
   it('rotates at once on a manual rotate (forced while the rolled-back credential holds its slot)', () => {
-    expect(planTarget(rolledBack, POLICY, at(32), { rotate: true, force: false }).reason).toMatch(
+    expect(planTarget(rolledBack, POLICY, at(32), { command: 'rotate', force: false }).reason).toMatch(
       /"force": true/,
     );
-    expect(planTarget(rolledBack, POLICY, at(32), { rotate: true, force: true }).outcome).toBe('rotated');
+    expect(planTarget(rolledBack, POLICY, at(32), { command: 'rotate', force: true }).outcome).toBe(
+      'rotated',
+    );
   });
 
   it('switches the rolled-back credential off at once if an interrupted rollback left it Active', () => {
