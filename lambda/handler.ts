@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './aws/clients.ts';
 import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
-import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
@@ -34,7 +34,7 @@ export interface HandlerDeps {
   /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
   readonly config: Config;
   readonly credentials: CredentialsPort;
-  readonly secrets: SecretsPort;
+  readonly secrets: SecretsPort & SecretRotationPort;
   /** The clock for the whole run (lifecycle times and the credential-age metric). */
   readonly now: () => Date;
   /**

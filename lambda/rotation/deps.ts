@@ -1,6 +1,6 @@
 // What a run needs from outside (the two ports, the policy, the clock, the log) and its
 // defaults: shared by the run (run.ts) and the rotation steps (protocol.ts).
-import type { CredentialsPort, SecretsPort } from '../aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../aws/ports.ts';
 import type { DeclaredTargets } from '../declared-targets.ts';
 import type { Policy } from './model.ts';
 import type { VerifyCredential } from './verification.ts';
@@ -15,7 +15,8 @@ export interface Log {
 
 export interface RunDeps {
   readonly credentials: CredentialsPort;
-  readonly secrets: SecretsPort;
+  /** Secrets Manager: the secrets, and their rotation (the hand-off and the four steps). */
+  readonly secrets: SecretsPort & SecretRotationPort;
   readonly policy: Policy;
   readonly secretNamePrefix?: string | undefined;
   /** The deployment's declared targets (declaration.ts); absent: tags alone decide. */

@@ -22,7 +22,7 @@ export function rotationInProgress(target: Target): string | undefined {
 /** Whether the target's rotation is on in Secrets Manager with this function. */
 export function rotatesThroughSecretsManager(target: Target, deps: RunDeps): boolean {
   const r = target.rotation;
-  if (!r?.enabled || !r.functionArn || !deps.secrets.rotateSecret) return false;
+  if (!r?.enabled || !r.functionArn) return false;
   return deps.functionArn === undefined || sameFunction(r.functionArn, deps.functionArn);
 }
 
@@ -48,9 +48,7 @@ export async function startInSecretsManager(
   const outcome = taken.length > 0 ? 'retired' : 'unchanged';
   let reason: string;
   try {
-    const versionId = await (deps.secrets.rotateSecret as NonNullable<typeof deps.secrets.rotateSecret>)(
-      observed.target.secretId,
-    );
+    const versionId = await deps.secrets.rotateSecret(observed.target.secretId);
     reason = `due for rotation: started in Secrets Manager (version ${versionId}); its four steps issue the new credential`;
   } catch (error) {
     if (!(error instanceof RotationInProgressError)) throw new ExecutionError(taken, error);

@@ -24,7 +24,7 @@ export async function observe(
   const [current, credentials, previous] = await Promise.all([
     prefetched.current ? prefetched.current.value : deps.secrets.readCurrent(target.secretId),
     prefetched.credentials ?? deps.credentials.listCredentials(target.userName, target.serviceName),
-    withPrevious ? deps.secrets.readPrevious?.(target.secretId) : undefined,
+    withPrevious ? deps.secrets.readPrevious(target.secretId) : undefined,
   ]);
   const observed: ObservedTarget = { target, current, credentials, ...(previous ? { previous } : {}) };
   // The intent's value matters only for an Active credential the secret does not record (rare).
@@ -43,13 +43,12 @@ export async function observeInBulk(
   deps: RunDeps,
 ): Promise<Map<string, Prefetched> | undefined> {
   const { credentials, secrets } = deps;
-  const listAll = deps.bulkCredentialListing ? credentials.listAllCredentials?.bind(credentials) : undefined;
-  const readMany = secrets.readCurrentMany?.bind(secrets);
-  if (!listAll && !readMany) return undefined;
+  const listAll = deps.bulkCredentialListing ? credentials.listAllCredentials.bind(credentials) : undefined;
+  const readMany = secrets.readCurrentMany.bind(secrets);
   const services = [...new Set(targets.map((t) => t.serviceName))];
   const [lists, values] = await Promise.all([
     listAll ? settle(Promise.all(services.map((s) => listAll(s))), deps) : undefined,
-    readMany ? settle(readMany(targets.map((t) => t.secretId)), deps) : undefined,
+    settle(readMany(targets.map((t) => t.secretId)), deps),
   ]);
   const byTarget = new Map<string, Credential[]>();
   if (lists) {

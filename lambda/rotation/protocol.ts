@@ -38,12 +38,7 @@ import { passed } from './verification.ts';
 
 type RotationStepCommand = Extract<Command, { action: 'rotation-step' }>;
 type Base = Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>;
-type RotationPorts = Required<
-  Pick<
-    RunDeps['secrets'],
-    'describeRotation' | 'readVersion' | 'storePending' | 'moveCurrent' | 'removePending'
-  >
->;
+type RotationPorts = RunDeps['secrets'];
 
 const PENDING = 'AWSPENDING';
 const CURRENT = 'AWSCURRENT';
@@ -60,7 +55,7 @@ export function rotationRequestId(token: string): string {
 
 export async function runRotationStep(command: RotationStepCommand, deps: RunDeps): Promise<RunReport> {
   const startedAt = deps.now();
-  const ports = rotationPorts(deps);
+  const ports = deps.secrets;
   const { target, rotation } = await checkManaged(command, ports, deps);
   const base: Base = {
     secretId: target.secretId,
@@ -132,22 +127,6 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
     startedAt: startedAt.toISOString(),
     finishedAt: deps.now().toISOString(),
     targets: [{ ...report, via: 'secrets-manager' }],
-  };
-}
-
-function rotationPorts(deps: RunDeps): RotationPorts {
-  const s = deps.secrets;
-  if (!s.describeRotation || !s.readVersion || !s.storePending || !s.moveCurrent || !s.removePending) {
-    throw new RotatorError(
-      'this Secrets Manager port cannot take rotation steps (it lacks the rotation calls)',
-    );
-  }
-  return {
-    describeRotation: s.describeRotation.bind(s),
-    readVersion: s.readVersion.bind(s),
-    storePending: s.storePending.bind(s),
-    moveCurrent: s.moveCurrent.bind(s),
-    removePending: s.removePending.bind(s),
   };
 }
 

@@ -24,6 +24,8 @@ function portWith(secrets: SecretSummary[]): SecretsPort {
       return s;
     },
     readCurrent: async () => undefined,
+    readPrevious: async () => undefined,
+    readCurrentMany: async () => new Map(),
     readIntent: async () => undefined,
     storeCurrent: async () => {
       throw new Error('discovery must not write');
