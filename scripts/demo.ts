@@ -17,7 +17,7 @@ import { ServiceProbes } from '../lambda/probes/index.ts';
 import { createVerifier } from '../lambda/probes/verifier.ts';
 import { RunFailedError } from '../lambda/errors.ts';
 import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
 
 /** Lambda retries a failed asynchronous invocation about a minute later. */
 const RETRY_AFTER_MS = 60_000;

@@ -19,7 +19,7 @@ import {
 } from '../lambda/contract.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
 import { runCommand } from '../lambda/dispatch.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import type { VerifyCredential } from '../lambda/rotation/verification.ts';

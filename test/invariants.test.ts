@@ -2,7 +2,7 @@
 // secret. (Every other test layer relies on these checks passing only when the invariant holds.)
 import { describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../emulator/index.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import {
   CHECKS,

@@ -7,16 +7,8 @@
 // nothing is written. The executor (run.ts) carries the plans out like any other.
 import type { OperatorRequest } from './commands.ts';
 import type { Credential, ObservedTarget, Policy } from './model.ts';
-import {
-  afterActions,
-  isUsable,
-  lifecycleClock,
-  nextDue,
-  type Plan,
-  type PlannedAction,
-  retireActions,
-  statusAt,
-} from './plan.ts';
+import { lifecycleClock, type Plan, type PlannedAction } from './plan.ts';
+import { afterActions, isUsable, nextDue, retireActions, statusAt } from './retirement.ts';
 import { parseRecord } from './record.ts';
 
 export function planOperator(

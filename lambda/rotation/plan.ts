@@ -9,8 +9,19 @@ import { isManual, type LifecycleRequest } from './commands.ts';
 import { parseIntent } from './intent.ts';
 import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
 import { parseRecord } from './record.ts';
-
-export const DAY_MS = 86_400_000;
+import {
+  afterActions,
+  asIs,
+  byCreatedAt,
+  days,
+  isUsable,
+  newest,
+  nextDue,
+  type Other,
+  type RetireAction,
+  retireActions,
+  statusAt,
+} from './retirement.ts';
 
 /**
  * IAM's CreateDate has whole seconds: a credential issued 0.7 s after an intent was written may
@@ -27,8 +38,8 @@ export type PlannedAction =
   | { readonly type: 'adopt'; readonly credentialId: string }
   /** Switch the recorded current credential back on (deactivated by hand, no slot to rotate). */
   | { readonly type: 'activate'; readonly credentialId: string }
-  | { readonly type: 'deactivate'; readonly credentialId: string }
-  | { readonly type: 'delete'; readonly credentialId: string; readonly early?: boolean }
+  /** Rule 1: switch off or delete another credential (retirement.ts). */
+  | RetireAction
   /**
    * A rollback: store the credential's record from AWSPREVIOUS as the new AWSCURRENT version,
    * stamped `rolledBackAt` (operator.ts).
@@ -311,96 +322,4 @@ function rotate(args: {
     currentIssuedAt: now,
     nextDueAt: nextDue(now, afterActions(replaced, retire), policy),
   };
-}
-
-/**
- * Rule 1 for one other credential O, given issued(C): deactivate once the overlap is over,
- * delete once the grace period after that is over too (both in one run when both are due,
- * so that a second run has nothing left to do).
- */
-export function retireActions(
-  o: Credential,
-  status: OtherStatus,
-  issuedAt: Date,
-  policy: Policy,
-  now: Date,
-): PlannedAction[] {
-  if (status === 'Deleted') return [];
-  const t = now.getTime();
-  const deactivateAt = issuedAt.getTime() + days(policy.overlapDays);
-  const deleteAt = deactivateAt + days(policy.gracePeriodDays);
-  const actions: PlannedAction[] = [];
-  let active = status === 'Active';
-  if (active && t >= deactivateAt) {
-    actions.push({ type: 'deactivate', credentialId: o.id });
-    active = false;
-  }
-  if (!active && t >= deleteAt) actions.push({ type: 'delete', credentialId: o.id });
-  return actions;
-}
-
-/** The earliest future time at which rule 1 or 2 has something to do. */
-export function nextDue(
-  issuedAt: Date,
-  others: readonly Other[],
-  policy: Policy,
-  rotateAt = new Date(issuedAt.getTime() + days(policy.rotateAfterDays)),
-): Date {
-  const deactivateAt = issuedAt.getTime() + days(policy.overlapDays);
-  const deleteAt = deactivateAt + days(policy.gracePeriodDays);
-  let next = rotateAt.getTime();
-  for (const o of others) {
-    if (o.status === 'Deleted') continue;
-    next = Math.min(next, o.status === 'Active' ? deactivateAt : deleteAt);
-  }
-  return new Date(next);
-}
-
-/** An other credential with the status it has once the planned actions are done. */
-export type OtherStatus = Credential['status'] | 'Deleted';
-export interface Other {
-  readonly credential: Credential;
-  readonly status: OtherStatus;
-}
-
-function asIs(c: Credential): Other {
-  return { credential: c, status: c.status };
-}
-
-export function afterActions(
-  cs: readonly (Credential | Other)[],
-  actions: readonly PlannedAction[],
-): Other[] {
-  return cs.map((c) => {
-    const o = 'credential' in c ? c : asIs(c);
-    let status = o.status;
-    for (const a of actions) {
-      if (!('credentialId' in a) || a.credentialId !== o.credential.id) continue;
-      if (a.type === 'deactivate') status = 'Inactive';
-      if (a.type === 'delete') status = 'Deleted';
-    }
-    return { credential: o.credential, status };
-  });
-}
-
-export function isUsable(c: Credential, now: Date): boolean {
-  return c.status === 'Active' && !(c.expiresAt && c.expiresAt.getTime() <= now.getTime());
-}
-
-export function statusAt(c: Credential, now: Date): string {
-  return c.status === 'Active' && c.expiresAt && c.expiresAt.getTime() <= now.getTime()
-    ? 'Expired'
-    : c.status;
-}
-
-function newest(cs: readonly Credential[]): Credential {
-  return [...cs].sort(byCreatedAt).at(-1) as Credential;
-}
-
-function byCreatedAt(a: Credential, b: Credential): number {
-  return a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
-}
-
-function days(n: number): number {
-  return n * DAY_MS;
 }

@@ -3,7 +3,7 @@
 // production (createClients() + adapters + createHandler) with the emulator's clock.
 import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import {
   createDemoAccount,
   createLocalHandler,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { main as demo } from '../../scripts/demo.ts';
 import { main as invoke } from '../../scripts/invoke.ts';
 import { createDemoAccount } from '../../scripts/local.ts';

@@ -31,6 +31,11 @@ const RUN_SUITES = [
 
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
+  retirement: {
+    mutate: 'lambda/rotation/retirement.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    coverage: 'perTest',
+  },
   intent: {
     mutate: 'lambda/rotation/intent.ts',
     tests: [...RULES, 'test/rotation/intent.test.ts'],

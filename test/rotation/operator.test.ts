@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import { planOperator } from '../../lambda/rotation/operator.ts';
-import { DAY_MS, planTarget } from '../../lambda/rotation/plan.ts';
+import { planTarget } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
 const at = (days: number) => new Date(T0 + days * DAY_MS);

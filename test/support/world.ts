@@ -11,7 +11,7 @@ import type { CredentialsPort } from '../../lambda/aws/ports.ts';
 import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import type { Log } from '../../lambda/rotation/deps.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
