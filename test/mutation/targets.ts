@@ -63,6 +63,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   report: { mutate: 'lambda/rotation/report.ts', tests: RUN_SUITES, coverage: 'perTest' },
   concurrency: { mutate: 'lambda/rotation/concurrency.ts', tests: RUN_SUITES, coverage: 'perTest' },
   phases: { mutate: 'lambda/rotation/phases.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  'step-checks': { mutate: 'lambda/rotation/step-checks.ts', tests: RUN_SUITES, coverage: 'perTest' },
   protocol: { mutate: 'lambda/rotation/protocol.ts', tests: RUN_SUITES, coverage: 'perTest' },
   dispatch: {
     mutate: 'lambda/dispatch.ts',
