@@ -1,7 +1,7 @@
 // The four run-time figures of issue #6, each measured through the real handler and the real
 // SDK over HTTP against the emulator. Cold start (figure 5) lives in coldstart.ts.
 import type { CallRecord } from '../emulator/index.ts';
-import type { CredentialsPort, SecretsPort } from '../lambda/aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../lambda/aws/ports.ts';
 import { BenchWorld, countByOperation, KEYSPACES, median } from './harness.ts';
 import { checkInvariants, type InvariantResult } from './invariants.ts';
 
@@ -122,26 +122,18 @@ export interface SteadyStateFigure {
   readonly stretch: number;
 }
 
-/** Removes the optional bulk reads: the executor then observes target by target. */
-function withoutBulk(ports: { credentials: CredentialsPort; secrets: SecretsPort }) {
+/**
+ * No bulk reads: the AllUsers listing stays off (bulkCredentialListing false) and the batch
+ * read answers nothing without a call, so the executor observes target by target.
+ */
+function withoutBulk(ports: { credentials: CredentialsPort; secrets: SecretsPort & SecretRotationPort }) {
   const { credentials, secrets } = ports;
   return {
-    credentials: {
-      listCredentials: (u: string, s: string) => credentials.listCredentials(u, s),
-      createCredential: (u: string, s: string, a?: number) => credentials.createCredential(u, s, a),
-      resetCredential: (u: string, id: string) => credentials.resetCredential(u, id),
-      setCredentialStatus: (u: string, id: string, st: 'Active' | 'Inactive') =>
-        credentials.setCredentialStatus(u, id, st),
-      deleteCredential: (u: string, id: string) => credentials.deleteCredential(u, id),
-    } satisfies CredentialsPort,
-    secrets: {
-      listTargetSecrets: (p?: string) => secrets.listTargetSecrets(p),
-      describeSecret: (id: string) => secrets.describeSecret(id),
-      readCurrent: (id: string) => secrets.readCurrent(id),
-      readIntent: (id: string) => secrets.readIntent(id),
-      storeCurrent: (id: string, v: string) => secrets.storeCurrent(id, v),
-      writeIntent: (id: string, v: string, claim?: string) => secrets.writeIntent(id, v, claim),
-    } satisfies SecretsPort,
+    credentials,
+    secrets: new Proxy(secrets, {
+      get: (target, key, receiver) =>
+        key === 'readCurrentMany' ? async () => new Map<string, never>() : Reflect.get(target, key, receiver),
+    }),
   };
 }
 

@@ -5,14 +5,14 @@
 import { AwsEmulator, type AwsEmulatorOptions, type CallRecord } from '../emulator/index.ts';
 import { createClients } from '../lambda/aws/clients.ts';
 import { IamCredentials, toIssuedCredential } from '../lambda/aws/iam.ts';
-import type { CredentialsPort, SecretsPort } from '../lambda/aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../lambda/aws/ports.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import type { Config } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport } from '../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../lambda/rotation/record.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
-import { countdown, fakeLambdaContext } from '../verify/index.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
+import { countdown, fakeLambdaContext } from '../invariants/index.ts';
 
 export const KEYSPACES = 'cassandra.amazonaws.com';
 
@@ -45,10 +45,13 @@ export interface BenchWorldOptions {
   readonly emulator?: AwsEmulatorOptions;
   /** The opt-in AllUsers IAM listing (BULK_CREDENTIAL_LISTING). @default false, as deployed */
   readonly bulkCredentialListing?: boolean;
-  /** Replace the adapters (e.g. strip the optional bulk reads to measure the fallback). */
-  readonly wrapPorts?: (ports: { credentials: CredentialsPort; secrets: SecretsPort }) => {
+  /** Replace the adapters (e.g. answer the bulk reads with nothing to measure the fallback). */
+  readonly wrapPorts?: (ports: {
     credentials: CredentialsPort;
-    secrets: SecretsPort;
+    secrets: SecretsPort & SecretRotationPort;
+  }) => {
+    credentials: CredentialsPort;
+    secrets: SecretsPort & SecretRotationPort;
   };
 }
 
@@ -83,7 +86,7 @@ export class BenchWorld {
     const clients = createClients();
     const ports = {
       credentials: new IamCredentials(clients.iam) as CredentialsPort,
-      secrets: new SecretsStore(clients.secrets) as SecretsPort,
+      secrets: new SecretsStore(clients.secrets) as SecretsPort & SecretRotationPort,
     };
     const { credentials, secrets } = this.options.wrapPorts?.(ports) ?? ports;
     const config: Config = {

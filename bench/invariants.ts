@@ -11,7 +11,7 @@ import {
   type Problem,
   targetSecrets,
   writeCalls,
-} from '../verify/index.ts';
+} from '../invariants/index.ts';
 import { type BenchWorld, captured, POLICY } from './harness.ts';
 
 export interface InvariantResult {

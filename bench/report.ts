@@ -8,7 +8,7 @@ import type {
   FleetFigure,
   SteadyStateFigure,
 } from './figures.ts';
-import { DEFAULT_DEADLINE_RESERVE_MS } from '../lambda/rotation/run.ts';
+import { DEFAULT_DEADLINE_RESERVE_MS } from '../lambda/rotation/deps.ts';
 import type { InvariantResult } from './invariants.ts';
 
 interface Results {

@@ -7,6 +7,9 @@ import { ConfigError } from './errors.ts';
 import type { Policy, VerificationMode } from './rotation/model.ts';
 import { validateMaxCredentialAgeDays } from './rotation/services.ts';
 
+// The service table's check, for the construct: it imports the function's modules only through here.
+export { KNOWN_SERVICES, validateServiceName } from './rotation/services.ts';
+
 /** Tags that make a secret a target. */
 export const USER_NAME_TAG = 'credential-rotator:user-name';
 export const SERVICE_NAME_TAG = 'credential-rotator:service-name';
@@ -147,7 +150,7 @@ export function validatePolicy(policy: Policy, names: PolicyNames = PROP_NAMES):
   return policy;
 }
 
-/** Version of the declared-targets file (lambda/declaration.ts validates and loads it). */
+/** Version of the declared-targets file (lambda/declared-targets.ts validates and loads it). */
 export const DECLARATION_VERSION = 1;
 
 /**

@@ -7,6 +7,7 @@
 // entry put ~70 KB more zod in the bundle and ~20 ms on the cold start (bench/coldstart.ts).
 import * as z from 'zod/mini';
 import { InvalidEventError } from './errors.ts';
+import { type NameRule, SECRET_NAME, SERVICE_NAME, USER_NAME } from './naming.ts';
 import { type Command, ROTATION_STEPS, type TargetRef } from './rotation/commands.ts';
 
 /** Events larger than this (serialized JSON, UTF-8 bytes) are rejected unread. */
@@ -25,19 +26,16 @@ export const ACCEPTED_EVENTS = [
   '- a Secrets Manager rotation step: {"Step": "createSecret" | "setSecret" | "testSecret" | "finishSecret", "SecretId": "<secret ARN>", "ClientRequestToken": "<32-64 characters>"}, optionally with "RotationToken"',
 ].join('\n');
 
-// IAM user names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
-// IAM names services by their endpoint host: cassandra.amazonaws.com, codecommit.amazonaws.com...
-const SERVICE_NAME =
-  /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.amazonaws\.com$/;
-const MAX_SERVICE_NAME = 128;
-// Secrets Manager: a name (1-512 of [A-Za-z0-9/_+=.@-]) or a full ARN; SecretId is at most 2048.
-const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+// User, service and secret names follow naming.ts, the rules the construct checks too.
+// Secrets Manager: a name or a full ARN; SecretId is at most 2048.
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const MAX_SECRET_ID = 2048;
 
 // IAM's ServiceSpecificCredentialId: 20-128 word characters.
-const CREDENTIAL_ID = /^\w{20,128}$/;
+const CREDENTIAL_ID: NameRule = {
+  test: (v) => /^\w{20,128}$/.test(v),
+  expected: 'an IAM service-specific credential id (20-128 letters and digits, as "status" lists them)',
+};
 
 const ACTIONS = ['reconcile', 'rotate', 'rollback', 'revoke', 'status'] as const;
 /** The fields Secrets Manager sends a rotation function (RotationToken only across accounts). */
@@ -83,14 +81,14 @@ function lazily<T>(build: () => T): () => T {
 const flag = (name: string) =>
   z.optional(z.boolean({ error: (iss) => `"${name}" must be true or false, got ${quote(iss.input)}` }));
 
-const text = (name: string, pattern: RegExp, max: number, expected: string) =>
+const text = (name: string, rule: NameRule) =>
   z.optional(
     z.string({ error: (iss) => `"${name}" must be a string, got ${quote(iss.input)}` }).check((ctx) => {
-      if (ctx.value.length > max || !pattern.test(ctx.value)) {
+      if (!rule.test(ctx.value)) {
         ctx.issues.push({
           code: 'custom',
           input: ctx.value,
-          message: `"${name}" must be ${expected}, got ${quote(ctx.value)}`,
+          message: `"${name}" must be ${rule.expected}, got ${quote(ctx.value)}`,
         });
       }
     }),
@@ -118,18 +116,8 @@ const targetFields = () => ({
       'a secret name (1-512 characters of letters, digits and /_+=.@-) or a Secrets Manager secret ARN',
     ),
   ),
-  userName: text(
-    'userName',
-    USER_NAME,
-    64,
-    'an IAM user name (1-64 characters of letters, digits and +=,.@_-)',
-  ),
-  serviceName: text(
-    'serviceName',
-    SERVICE_NAME,
-    MAX_SERVICE_NAME,
-    'a service name like "cassandra.amazonaws.com"',
-  ),
+  userName: text('userName', USER_NAME),
+  serviceName: text('serviceName', SERVICE_NAME),
 });
 
 const unknownKeys = (allowed: readonly string[]) => (iss: { code?: string; keys?: string[] }) => {
@@ -165,12 +153,7 @@ const revokeSchema = lazily(() =>
     {
       action: z.literal('revoke'),
       ...targetFields(),
-      credentialId: text(
-        'credentialId',
-        CREDENTIAL_ID,
-        128,
-        'an IAM service-specific credential id (20-128 letters and digits, as "status" lists them)',
-      ),
+      credentialId: text('credentialId', CREDENTIAL_ID),
       delete: flag('delete'),
       dryRun: flag('dryRun'),
     },

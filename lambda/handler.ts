@@ -13,19 +13,20 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './aws/clients.ts';
 import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
-import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
-import { type DeclaredTargets, loadDeclaration } from './declaration.ts';
+import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
 import { ServiceProbes } from './probes/index.ts';
 import { createVerifier } from './probes/verifier.ts';
+import { runCommand } from './dispatch.ts';
 import { manualCommandEvent, manualCommandOf, notify } from './notify.ts';
 import type { Command } from './rotation/commands.ts';
 import type { Outcome, RunReport } from './rotation/model.ts';
-import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
+import type { Log, RunDeps } from './rotation/deps.ts';
 import type { VerifyCredential } from './rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
 
@@ -33,7 +34,7 @@ export interface HandlerDeps {
   /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
   readonly config: Config;
   readonly credentials: CredentialsPort;
-  readonly secrets: SecretsPort;
+  readonly secrets: SecretsPort & SecretRotationPort;
   /** The clock for the whole run (lifecycle times and the credential-age metric). */
   readonly now: () => Date;
   /**
@@ -46,7 +47,7 @@ export interface HandlerDeps {
    * @default none here; the Lambda entry point builds one from `config.verification`
    */
   readonly verifyCredential?: VerifyCredential | undefined;
-  /** The executor. @default runRotation */
+  /** The executor. @default runCommand */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
    * Where transition events go.
@@ -137,7 +138,7 @@ function publishOnDemand(eventBusName: string): PublishEvents {
 /** The handler with its dependencies injected: for tests and local runs. */
 export function createHandler(deps: HandlerDeps) {
   const { config, credentials, secrets, now } = deps;
-  const run = deps.run ?? runRotation;
+  const run = deps.run ?? runCommand;
   const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
   const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   const log = logOf(logger);

@@ -7,7 +7,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
 import type { Command, TargetRef } from './rotation/commands.ts';
 import type { RunReport, TargetReport } from './rotation/model.ts';
-import type { Log } from './rotation/run.ts';
+import type { Log } from './rotation/deps.ts';
 import { passed } from './rotation/verification.ts';
 import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
 

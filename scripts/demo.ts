@@ -17,7 +17,7 @@ import { ServiceProbes } from '../lambda/probes/index.ts';
 import { createVerifier } from '../lambda/probes/verifier.ts';
 import { RunFailedError } from '../lambda/errors.ts';
 import type { Outcome, RunReport } from '../lambda/rotation/model.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
 
 /** Lambda retries a failed asynchronous invocation about a minute later. */
 const RETRY_AFTER_MS = 60_000;
@@ -35,7 +35,7 @@ import {
   viewTargets,
   isMainModule,
 } from './local.ts';
-import { atRestProblems, fakeLambdaContext, findLeakedSecrets, targetSecrets } from '../verify/index.ts';
+import { atRestProblems, fakeLambdaContext, findLeakedSecrets, targetSecrets } from '../invariants/index.ts';
 
 const EVENTS_DIR = new URL('../events/', import.meta.url);
 

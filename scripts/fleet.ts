@@ -13,7 +13,7 @@ import './preflight.ts';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
 import { isMainModule, nextSteps } from './local.ts';
 

@@ -2,7 +2,7 @@
 // integration tests): a demo account, pointing the SDK at a local emulator the standard way
 // (endpoint environment variables, no special code path), a handler built exactly as the
 // production one is but with the emulator's virtual clock, and a read-only view of the
-// emulator's state (the checks are verify/'s). Nothing here prints a password or API key.
+// emulator's state (the checks are invariants/'s). Nothing here prints a password or API key.
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -19,12 +19,12 @@ import {
 } from '../lambda/contract.ts';
 import { createHandler } from '../lambda/handler.ts';
 import type { Policy, RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
-import { runRotation } from '../lambda/rotation/run.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
+import { runCommand } from '../lambda/dispatch.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import type { VerifyCredential } from '../lambda/rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
-import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../verify/index.ts';
+import { countdown, fakeLambdaContext, recordedId, tagOf, targetSecrets } from '../invariants/index.ts';
 
 /**
  * Whether the module at `moduleUrl` is the script node was started with (not imported by a
@@ -172,7 +172,7 @@ export function createLocalHandler(
     // The executor unchanged; only its report is kept, which a throwing handler loses.
     run: async (command, deps) => {
       last = undefined;
-      last = await runRotation(command, deps);
+      last = await runCommand(command, deps);
       return last;
     },
   });

@@ -9,7 +9,7 @@ import { vi } from 'vitest';
 import { DEFAULT_POLICY } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
 import { AUDIT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
-import { fakeLambdaContext as lambdaContext } from '../verify/index.ts';
+import { fakeLambdaContext as lambdaContext } from '../invariants/index.ts';
 import { handlerFor } from './support/handler.ts';
 import { World } from './support/world.ts';
 

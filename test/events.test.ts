@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../lambda/errors.ts';
 import { ACCEPTED_EVENTS, MAX_EVENT_BYTES, parseEvent, quote } from '../lambda/events.ts';
+import { SERVICE_NAME, USER_NAME } from '../lambda/naming.ts';
 import type { Command } from '../lambda/rotation/commands.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
 
@@ -54,14 +55,14 @@ describe('parseEvent', () => {
         'rotate by user and service, forced dry run',
         {
           action: 'rotate',
-          userName: 'ci+bot=1,a.b@c-d_e',
+          userName: 'ci+bot=1.a.b@c-d_e',
           serviceName: 'codecommit.amazonaws.com',
           force: true,
           dryRun: true,
         },
         {
           action: 'rotate',
-          target: { userName: 'ci+bot=1,a.b@c-d_e', serviceName: 'codecommit.amazonaws.com' },
+          target: { userName: 'ci+bot=1.a.b@c-d_e', serviceName: 'codecommit.amazonaws.com' },
           force: true,
           dryRun: true,
         },
@@ -188,7 +189,13 @@ describe('parseEvent', () => {
       [
         'a user name over 64 characters',
         { action: 'rotate', userName: 'u'.repeat(65), serviceName: 'cassandra.amazonaws.com' },
-        ['"userName" must be an IAM user name (1-64'],
+        ['"userName" must be an IAM user name usable as a tag value (1-64'],
+      ],
+      [
+        // Secrets Manager tag values take no comma, and the user name is a tag value.
+        'a user name with a comma',
+        { action: 'rotate', userName: 'ci,bot', serviceName: 'cassandra.amazonaws.com' },
+        ['"userName" must be an IAM user name usable as a tag value', '"ci,bot"'],
       ],
       [
         'a service name that is not an AWS service host',
@@ -343,7 +350,7 @@ describe('parseEvent at the edges', () => {
     ['129 characters', `${'a'.repeat(115)}.amazonaws.com`],
   ])('rejects a service name with %s', (_, serviceName) => {
     expect(rejectionOf(statusOf('u', serviceName)).message).toContain(
-      `"serviceName" must be a service name like "cassandra.amazonaws.com", got ${JSON.stringify(serviceName).slice(0, 60)}`,
+      `"serviceName" must be ${SERVICE_NAME.expected}, got ${JSON.stringify(serviceName).slice(0, 60)}`,
     );
   });
 
@@ -362,7 +369,7 @@ describe('parseEvent at the edges', () => {
     ['no character', ''],
   ])('rejects a user name with %s', (_, userName) => {
     expect(rejectionOf(statusOf(userName, 'cassandra.amazonaws.com')).message).toContain(
-      '"userName" must be an IAM user name (1-64 characters of letters, digits and +=,.@_-), got "',
+      `"userName" must be ${USER_NAME.expected}, got "`,
     );
   });
 

@@ -5,16 +5,16 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { BusEvent } from '../lambda/aws/eventbridge.ts';
-import type { CredentialsPort, SecretsPort } from '../lambda/aws/ports.ts';
+import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../lambda/aws/ports.ts';
 import { type Config, DEFAULT_POLICY } from '../lambda/config.ts';
 import { ConfigError, InvalidEventError, RunFailedError } from '../lambda/errors.ts';
 import { createHandler, type HandlerDeps } from '../lambda/handler.ts';
 import type { Command } from '../lambda/rotation/commands.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import type { RunDeps } from '../lambda/rotation/run.ts';
+import type { RunDeps } from '../lambda/rotation/deps.ts';
 import { EVENT_DETAIL_TYPE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 import { SAMPLE_EVENT_COMMANDS } from './support/sample-events.ts';
-import { fakeLambdaContext } from '../verify/index.ts';
+import { fakeLambdaContext } from '../invariants/index.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const PASSWORD = 'handlerFixturePassword0123456789abcdefghijklmnopqrstuvwxyzAB+/=';
@@ -36,6 +36,10 @@ const context = (remainingMs?: number) => fakeLambdaContext({ remainingMs, awsRe
 function fakePorts() {
   const calls: string[] = [];
   const credentials: CredentialsPort = {
+    listAllCredentials: async () => {
+      calls.push('listAllCredentials');
+      return [];
+    },
     listCredentials: async (userName) => {
       calls.push('listCredentials');
       return [
@@ -77,7 +81,16 @@ function fakePorts() {
       calls.push('deleteCredential');
     },
   };
-  const secrets: SecretsPort = {
+  const secrets: SecretsPort & SecretRotationPort = {
+    ...rotationNotUsed(calls),
+    readPrevious: async () => {
+      calls.push('readPrevious');
+      return undefined;
+    },
+    readCurrentMany: async () => {
+      calls.push('readCurrentMany');
+      return new Map();
+    },
     listTargetSecrets: async () => {
       calls.push('listTargetSecrets');
       return [];
@@ -108,6 +121,22 @@ function fakePorts() {
     },
   };
   return { calls, credentials, secrets };
+}
+
+/** These tests send no rotation step and start no rotation: a call is recorded and refused. */
+function rotationNotUsed(calls: string[]): SecretRotationPort {
+  const refuse = (name: string) => async (): Promise<never> => {
+    calls.push(name);
+    throw new Error(`${name} is not used by the handler tests`);
+  };
+  return {
+    describeRotation: refuse('describeRotation'),
+    rotateSecret: refuse('rotateSecret'),
+    readVersion: refuse('readVersion'),
+    storePending: refuse('storePending'),
+    moveCurrent: refuse('moveCurrent'),
+    removePending: refuse('removePending'),
+  };
 }
 
 function target(name: string, overrides: Partial<TargetReport> = {}): TargetReport {

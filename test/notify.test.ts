@@ -6,7 +6,7 @@ import { createEventPublisher, PUT_EVENTS_BATCH_SIZE } from '../lambda/aws/event
 import { AwsCallError } from '../lambda/errors.ts';
 import { notify, recordMetrics, transitionsOf } from '../lambda/notify.ts';
 import type { ActionTaken, RunReport, TargetReport } from '../lambda/rotation/model.ts';
-import type { Log } from '../lambda/rotation/run.ts';
+import type { Log } from '../lambda/rotation/deps.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/telemetry.ts';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');

@@ -1,5 +1,5 @@
 // Ships the declared targets with the function: the construct writes the declaration file
-// (format: lambda/declaration.ts) into a Lambda layer, mounted at DECLARED_TARGETS_PATH. A
+// (format: lambda/declared-targets.ts) into a Lambda layer, mounted at DECLARED_TARGETS_PATH. A
 // layer, not an environment variable, because Lambda's environment holds 4 KB in all.
 // The layer is made at synth (an aspect), after every addTarget(): an asset's content is
 // fixed the moment the asset is created.

@@ -15,14 +15,17 @@ import type {
   ServiceCredentialRotatorProps,
   TargetVerificationProps,
 } from './props.ts';
-import { validateServiceName } from '../../lambda/rotation/services.ts';
+import { validateServiceName } from '../../lambda/contract.ts';
+import {
+  nameProblem,
+  SECRET_NAME,
+  SECRET_NAME_PREFIX,
+  SERVICE_NAME,
+  USER_NAME,
+} from '../../lambda/naming.ts';
 
 // IAM's user-name pattern, minus the comma: the name is also a tag value, and tag values
 // accept letters, digits, spaces and `_.:/=+-@` only.
-const USER_NAME = /^[A-Za-z0-9_+=.@-]{1,64}$/;
-const SERVICE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/;
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]*$/;
 const READER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7e]{1,512}$/;
 const USER_PATH = /^(\/|\/[\x21-\x7e]{1,510}\/)$/;
 // Secrets Manager appends `-` + 6 characters to build the ARN; a name that already ends
@@ -30,11 +33,8 @@ const USER_PATH = /^(\/|\/[\x21-\x7e]{1,510}\/)$/;
 const ARN_SUFFIX_LIKE = /-[A-Za-z0-9]{6}$/;
 
 export function checkedPrefix(prefix: string): string {
-  if (!SECRET_PREFIX.test(prefix)) {
-    throw new Error(
-      `secretNamePrefix may only contain letters, digits and /_+=.@-, got ${JSON.stringify(prefix)}`,
-    );
-  }
+  const problem = nameProblem(SECRET_NAME_PREFIX, prefix);
+  if (problem) throw new Error(`secretNamePrefix ${problem}`);
   return prefix;
 }
 
@@ -81,15 +81,12 @@ export function checkedTarget(
   if (Token.isUnresolved(t.userName) || Token.isUnresolved(t.serviceName)) {
     throw new Error(`${where}: userName and serviceName must be plain strings, not tokens`);
   }
-  if (!USER_NAME.test(t.userName)) {
-    throw new Error(
-      `${where}.userName must be 1-64 letters, digits or _+=.@- (an IAM user name usable as a tag value), got ${JSON.stringify(t.userName)}`,
-    );
-  }
-  if (!SERVICE_NAME.test(t.serviceName)) {
-    throw new Error(
-      `${where}.serviceName must look like <service>.amazonaws.com in lower case, got ${JSON.stringify(t.serviceName)}`,
-    );
+  for (const [field, rule] of [
+    ['userName', USER_NAME],
+    ['serviceName', SERVICE_NAME],
+  ] as const) {
+    const problem = nameProblem(rule, t[field]);
+    if (problem) throw new Error(`${where}.${field} ${problem}`);
   }
   validateServiceName(t.serviceName, { allowUnknownService: t.allowUnknownService, where });
   for (const [i, reader] of (t.readers ?? []).entries()) {
@@ -104,9 +101,11 @@ export function checkedTarget(
     throw new Error(`${where}.userPath must be "/" or "/<path>/", got ${JSON.stringify(userPath)}`);
   }
   const secretName = t.secretName ?? defaultSecretName(t.userName, t.serviceName, prefix);
-  if (!SECRET_NAME.test(secretName) || ARN_SUFFIX_LIKE.test(secretName)) {
+  const secretProblem = nameProblem(SECRET_NAME, secretName);
+  if (secretProblem) throw new Error(`${where}.secretName ${secretProblem}`);
+  if (ARN_SUFFIX_LIKE.test(secretName)) {
     throw new Error(
-      `${where}.secretName must be 1-512 letters, digits or /_+=.@- and not end in "-" plus 6 characters, got ${JSON.stringify(secretName)}`,
+      `${where}.secretName must not end in "-" plus 6 characters (it makes partial ARNs ambiguous), got ${JSON.stringify(secretName)}`,
     );
   }
   if (!secretName.startsWith(prefix)) {

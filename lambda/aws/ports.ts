@@ -1,5 +1,7 @@
-// The two ports the executor talks to. Adapters (iam.ts, secrets.ts) implement them with
-// the AWS SDK; tests may implement them directly. Every method translates AWS errors into
+// The ports the executor talks to: IAM's credentials, Secrets Manager's secrets, and Secrets
+// Manager's rotation (the hand-off and the four steps). Adapters (iam.ts, secrets.ts) implement
+// them with the AWS SDK; tests may implement them directly. Every method is required: a run
+// never checks what a port can do. Every method translates AWS errors into
 // the typed errors of ../errors.ts and never puts a secret into an error message.
 import type { Credential, CurrentVersion, IssuedCredential, SecretRotation } from '../rotation/model.ts';
 
@@ -7,11 +9,12 @@ export interface CredentialsPort {
   /** All credentials of (user, service), every status. Pages by Marker by hand (no SDK paginator). */
   listCredentials(userName: string, serviceName: string): Promise<Credential[]>;
   /**
-   * Bulk observation at fleet scale (optional): every credential of every user, every status,
-   * for one service or, when omitted, all services (ListServiceSpecificCredentials with
-   * `AllUsers`, paged by Marker; one call per 1000 credentials instead of one per target).
+   * Bulk observation at fleet scale: every credential of every user, every status, for one
+   * service or, when omitted, all services (ListServiceSpecificCredentials with `AllUsers`,
+   * paged by Marker; one call per 1000 credentials instead of one per target). Used only with
+   * RunDeps.bulkCredentialListing (it needs IAM List on user/*).
    */
-  listAllCredentials?(serviceName?: string): Promise<Credential[]>;
+  listAllCredentials(serviceName?: string): Promise<Credential[]>;
   /**
    * Issue a new credential. `ageDays` sets CredentialAgeDays (only for services that
    * support expiry). Never retried by the caller: Create has no idempotency token.
@@ -64,11 +67,8 @@ export interface SecretsPort {
   describeSecret(secretId: string): Promise<SecretSummary>;
   /** The AWSCURRENT version, or undefined when the secret has none yet. */
   readCurrent(secretId: string): Promise<CurrentVersion | undefined>;
-  /**
-   * The AWSPREVIOUS version (what a rollback restores), or undefined when there is none.
-   * Optional: only the rollback command reads it.
-   */
-  readPrevious?(secretId: string): Promise<CurrentVersion | undefined>;
+  /** The AWSPREVIOUS version (what a rollback restores), or undefined when there is none. */
+  readPrevious(secretId: string): Promise<CurrentVersion | undefined>;
   /** The rotator's intent version (staging label INTENT_STAGE), or undefined when there is none. */
   readIntent(secretId: string): Promise<CurrentVersion | undefined>;
   /**
@@ -82,34 +82,35 @@ export interface SecretsPort {
   /** Store a new AWSCURRENT version (the old one becomes AWSPREVIOUS). Returns the VersionId. */
   storeCurrent(secretId: string, value: string): Promise<string>;
   /**
-   * Bulk observation at fleet scale (optional): the AWSCURRENT versions of many secrets
+   * Bulk observation at fleet scale: the AWSCURRENT versions of many secrets
    * (BatchGetSecretValue, 20 a call). Keyed by the id asked for; each maps to its version,
    * to undefined when it has none yet, or to the typed error reported for that secret.
    * A failure of a whole batch call is thrown.
    */
-  readCurrentMany?(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
+  readCurrentMany(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
+}
 
-  // The rotation-function protocol's calls (optional: fakes of the scheduled run need none).
-
+/** Secrets Manager's rotation: the run's hand-off (RotateSecret) and the four steps' calls. */
+export interface SecretRotationPort {
   /** Rotation configuration, dates and labels of one secret (DescribeSecret). */
-  describeRotation?(secretId: string): Promise<RotationState>;
+  describeRotation(secretId: string): Promise<RotationState>;
   /**
    * Starts a rotation in Secrets Manager (RotateSecret with the configured function) and
    * returns the new version's id; throws RotationInProgressError while one is unfinished.
    */
-  rotateSecret?(secretId: string): Promise<string>;
+  rotateSecret(secretId: string): Promise<string>;
   /**
    * One version by id (and, if given, only while it carries `stage`); undefined when it has
    * no value (the empty version RotateSecret creates) or does not carry the stage.
    */
-  readVersion?(secretId: string, versionId: string, stage?: string): Promise<CurrentVersion | undefined>;
+  readVersion(secretId: string, versionId: string, stage?: string): Promise<CurrentVersion | undefined>;
   /**
    * Stores `value` as the AWSPENDING version with id `token` (PutSecretValue with that
    * ClientRequestToken): fills the version RotateSecret made; the same call again is a no-op.
    */
-  storePending?(secretId: string, token: string, value: string): Promise<string>;
+  storePending(secretId: string, token: string, value: string): Promise<string>;
   /** Moves AWSCURRENT to `versionId` from `fromVersionId` (the old one becomes AWSPREVIOUS). */
-  moveCurrent?(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
+  moveCurrent(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
   /** Removes AWSPENDING from `versionId` (a rotation abandoned: the next one starts clean). */
-  removePending?(secretId: string, versionId: string): Promise<void>;
+  removePending(secretId: string, versionId: string): Promise<void>;
 }

@@ -19,9 +19,9 @@ import {
 import { type AwsCallError, IntentClaimedError } from '../errors.ts';
 import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
-import { USER_NAME_TAG } from '../rotation/services.ts';
+import { USER_NAME_TAG } from '../contract.ts';
 import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
-import type { RotationState, SecretSummary, SecretsPort } from './ports.ts';
+import type { RotationState, SecretRotationPort, SecretSummary, SecretsPort } from './ports.ts';
 
 /** ListSecrets' largest page. */
 const PAGE_SIZE = 100;
@@ -32,7 +32,7 @@ const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
 
-export class SecretsStore implements SecretsPort {
+export class SecretsStore implements SecretsPort, SecretRotationPort {
   readonly #sm: SecretsManagerClient;
 
   constructor(secrets: SecretsManagerClient) {

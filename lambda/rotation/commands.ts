@@ -43,3 +43,30 @@ export type Command =
 /** The four steps of Secrets Manager's rotation-function protocol, in the order it calls them. */
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/**
+ * What a command asks of one target: one shape per command, the one the planners take
+ * (plan.ts's planTarget for reconcile and rotate, operator.ts's planOperator for rollback and
+ * revoke). `status` plans what the schedule would do, so it asks `reconcile`. `requestId` is
+ * the invocation planning: an intent of its own request id was written by an earlier attempt
+ * of the same invocation (Lambda retries keep the id), which has therefore ended.
+ */
+export type TargetRequest =
+  /** The schedule: what is due. */
+  (
+    | { readonly command: 'reconcile' }
+    /** A new credential now, whatever the current one's age; `force` deletes another early when both slots are taken. */
+    | { readonly command: 'rotate'; readonly force: boolean }
+    | { readonly command: 'rollback' }
+    | { readonly command: 'revoke'; readonly credentialId?: string | undefined; readonly delete: boolean }
+  ) & { readonly requestId?: string | undefined };
+
+/** The lifecycle's requests (planTarget). */
+export type LifecycleRequest = Extract<TargetRequest, { command: 'reconcile' | 'rotate' }>;
+/** The operator's repairs (planOperator). */
+export type OperatorRequest = Extract<TargetRequest, { command: 'rollback' | 'revoke' }>;
+
+/** A change an operator asked for: an intent another run claimed blocks it (not the schedule). */
+export function isManual(request: TargetRequest): boolean {
+  return request.command !== 'reconcile';
+}

@@ -5,22 +5,11 @@
 //              current one), and with "delete" delete it now, the one exception to I3.
 // A command that cannot be carried out safely is refused with the reason and no actions, so
 // nothing is written. The executor (run.ts) carries the plans out like any other.
+import type { OperatorRequest } from './commands.ts';
 import type { Credential, ObservedTarget, Policy } from './model.ts';
-import {
-  afterActions,
-  isUsable,
-  lifecycleClock,
-  nextDue,
-  type Plan,
-  type PlannedAction,
-  retireActions,
-  statusAt,
-} from './plan.ts';
+import { lifecycleClock, type Plan, type PlannedAction } from './plan.ts';
+import { afterActions, isUsable, nextDue, retireActions, statusAt } from './retirement.ts';
 import { parseRecord } from './record.ts';
-
-export type OperatorRequest =
-  | { readonly kind: 'rollback' }
-  | { readonly kind: 'revoke'; readonly credentialId?: string | undefined; readonly delete: boolean };
 
 export function planOperator(
   observed: ObservedTarget,
@@ -28,7 +17,7 @@ export function planOperator(
   now: Date,
   request: OperatorRequest,
 ): Plan {
-  return request.kind === 'rollback'
+  return request.command === 'rollback'
     ? planRollback(observed, policy, now)
     : planRevoke(observed, policy, now, request);
 }

@@ -5,11 +5,23 @@
 // Words: C is the credential AWSCURRENT records (the "current" one), O any other
 // credential IAM lists for the target. IAM allows two per user and service, Inactive
 // and Expired included.
+import { isManual, type LifecycleRequest } from './commands.ts';
 import { parseIntent } from './intent.ts';
 import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
 import { parseRecord } from './record.ts';
-
-export const DAY_MS = 86_400_000;
+import {
+  afterActions,
+  asIs,
+  byCreatedAt,
+  days,
+  isUsable,
+  newest,
+  nextDue,
+  type Other,
+  type RetireAction,
+  retireActions,
+  statusAt,
+} from './retirement.ts';
 
 /**
  * IAM's CreateDate has whole seconds: a credential issued 0.7 s after an intent was written may
@@ -26,25 +38,13 @@ export type PlannedAction =
   | { readonly type: 'adopt'; readonly credentialId: string }
   /** Switch the recorded current credential back on (deactivated by hand, no slot to rotate). */
   | { readonly type: 'activate'; readonly credentialId: string }
-  | { readonly type: 'deactivate'; readonly credentialId: string }
-  | { readonly type: 'delete'; readonly credentialId: string; readonly early?: boolean }
+  /** Rule 1: switch off or delete another credential (retirement.ts). */
+  | RetireAction
   /**
    * A rollback: store the credential's record from AWSPREVIOUS as the new AWSCURRENT version,
    * stamped `rolledBackAt` (operator.ts).
    */
   | { readonly type: 'restore'; readonly credentialId: string; readonly rolledBackAt: Date };
-
-export interface RotationRequest {
-  /** A manual `rotate`: issue a new credential whatever the current one's age. */
-  readonly rotate: boolean;
-  /** With `rotate`: delete another credential early when both slots are taken. */
-  readonly force: boolean;
-  /**
-   * The invocation planning. An intent of its own request id was written by an earlier attempt
-   * of the same invocation (Lambda retries keep the id), which has therefore ended.
-   */
-  readonly requestId?: string | undefined;
-}
 
 export interface Plan {
   /** What the run achieves if every action succeeds. */
@@ -61,13 +61,13 @@ export interface Plan {
   readonly nextDueAt?: Date | undefined;
 }
 
-const NO_REQUEST: RotationRequest = { rotate: false, force: false };
+const SCHEDULE: LifecycleRequest = { command: 'reconcile' };
 
 export function planTarget(
   observed: ObservedTarget,
   policy: Policy,
   now: Date,
-  request: RotationRequest = NO_REQUEST,
+  request: LifecycleRequest = SCHEDULE,
 ): Plan {
   const record = parseRecord(observed.current?.value, observed.target);
   if (record.kind === 'foreign') {
@@ -90,7 +90,7 @@ export function planTarget(
       const youngest = newest(orphans);
       const deadline = new Date(intent.deadline);
       return {
-        outcome: request.rotate ? 'blocked' : 'unchanged',
+        outcome: isManual(request) ? 'blocked' : 'unchanged',
         actions: [],
         reason:
           `credential ${youngest.id} was issued by invocation ${intent.requestId}, which may still be running ` +
@@ -134,7 +134,7 @@ export function planTarget(
     const retire = others.flatMap((o) =>
       retireActions(o, o.status, clock.retireFrom, clock.retirePolicy, now),
     );
-    const due = request.rotate || now.getTime() >= clock.rotateAt.getTime();
+    const due = request.command === 'rotate' || now.getTime() >= clock.rotateAt.getTime();
     if (!due) {
       return {
         outcome: retire.length > 0 ? 'retired' : 'unchanged',
@@ -170,7 +170,7 @@ export function planTarget(
     ? rest.flatMap((o) => retireActions(o, o.status, recorded.createdAt, policy, now))
     : [];
   const left = afterActions(rest, before).filter((o) => o.status !== 'Deleted');
-  if (recorded && recorded.status === 'Inactive' && left.length + 1 >= CREDENTIAL_SLOTS && !request.force) {
+  if (recorded && recorded.status === 'Inactive' && left.length + 1 >= CREDENTIAL_SLOTS && !forced(request)) {
     // Someone switched the current credential off by hand and no slot is free to rotate:
     // switching it back on is the only way to end the lockout without deleting anything early.
     return {
@@ -260,12 +260,17 @@ function ownOrphans(
 }
 
 /** Whether the invocation that wrote the intent can no longer be running. */
-function intentEnded(intent: Intent, now: Date, request: RotationRequest): boolean {
+function intentEnded(intent: Intent, now: Date, request: LifecycleRequest): boolean {
   return (
     intent.endedAt !== undefined ||
     intent.requestId === request.requestId ||
     now.getTime() >= Date.parse(intent.deadline)
   );
+}
+
+/** A manual rotate with "force": true. */
+function forced(request: LifecycleRequest): boolean {
+  return request.command === 'rotate' && request.force;
 }
 
 /** Rule 2 on the state rule 1 left: free a slot (or block), issue, then retire the rest. */
@@ -275,7 +280,7 @@ function rotate(args: {
   before: readonly PlannedAction[];
   policy: Policy;
   now: Date;
-  request: RotationRequest;
+  request: LifecycleRequest;
   why?: string;
 }): Plan {
   const { current, others, before, policy, now, request } = args;
@@ -283,7 +288,7 @@ function rotate(args: {
   const excess = remaining.length + (current ? 1 : 0) - (CREDENTIAL_SLOTS - 1);
   const early: PlannedAction[] = [];
   if (excess > 0) {
-    if (!request.force) {
+    if (!forced(request)) {
       const ids = remaining.map((o) => `${o.credential.id} (${o.status})`).join(', ');
       const known = current ? `${current.id} (current) and ` : '';
       return {
@@ -317,96 +322,4 @@ function rotate(args: {
     currentIssuedAt: now,
     nextDueAt: nextDue(now, afterActions(replaced, retire), policy),
   };
-}
-
-/**
- * Rule 1 for one other credential O, given issued(C): deactivate once the overlap is over,
- * delete once the grace period after that is over too (both in one run when both are due,
- * so that a second run has nothing left to do).
- */
-export function retireActions(
-  o: Credential,
-  status: OtherStatus,
-  issuedAt: Date,
-  policy: Policy,
-  now: Date,
-): PlannedAction[] {
-  if (status === 'Deleted') return [];
-  const t = now.getTime();
-  const deactivateAt = issuedAt.getTime() + days(policy.overlapDays);
-  const deleteAt = deactivateAt + days(policy.gracePeriodDays);
-  const actions: PlannedAction[] = [];
-  let active = status === 'Active';
-  if (active && t >= deactivateAt) {
-    actions.push({ type: 'deactivate', credentialId: o.id });
-    active = false;
-  }
-  if (!active && t >= deleteAt) actions.push({ type: 'delete', credentialId: o.id });
-  return actions;
-}
-
-/** The earliest future time at which rule 1 or 2 has something to do. */
-export function nextDue(
-  issuedAt: Date,
-  others: readonly Other[],
-  policy: Policy,
-  rotateAt = new Date(issuedAt.getTime() + days(policy.rotateAfterDays)),
-): Date {
-  const deactivateAt = issuedAt.getTime() + days(policy.overlapDays);
-  const deleteAt = deactivateAt + days(policy.gracePeriodDays);
-  let next = rotateAt.getTime();
-  for (const o of others) {
-    if (o.status === 'Deleted') continue;
-    next = Math.min(next, o.status === 'Active' ? deactivateAt : deleteAt);
-  }
-  return new Date(next);
-}
-
-/** An other credential with the status it has once the planned actions are done. */
-export type OtherStatus = Credential['status'] | 'Deleted';
-export interface Other {
-  readonly credential: Credential;
-  readonly status: OtherStatus;
-}
-
-function asIs(c: Credential): Other {
-  return { credential: c, status: c.status };
-}
-
-export function afterActions(
-  cs: readonly (Credential | Other)[],
-  actions: readonly PlannedAction[],
-): Other[] {
-  return cs.map((c) => {
-    const o = 'credential' in c ? c : asIs(c);
-    let status = o.status;
-    for (const a of actions) {
-      if (!('credentialId' in a) || a.credentialId !== o.credential.id) continue;
-      if (a.type === 'deactivate') status = 'Inactive';
-      if (a.type === 'delete') status = 'Deleted';
-    }
-    return { credential: o.credential, status };
-  });
-}
-
-export function isUsable(c: Credential, now: Date): boolean {
-  return c.status === 'Active' && !(c.expiresAt && c.expiresAt.getTime() <= now.getTime());
-}
-
-export function statusAt(c: Credential, now: Date): string {
-  return c.status === 'Active' && c.expiresAt && c.expiresAt.getTime() <= now.getTime()
-    ? 'Expired'
-    : c.status;
-}
-
-function newest(cs: readonly Credential[]): Credential {
-  return [...cs].sort(byCreatedAt).at(-1) as Credential;
-}
-
-function byCreatedAt(a: Credential, b: Credential): number {
-  return a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
-}
-
-function days(n: number): number {
-  return n * DAY_MS;
 }

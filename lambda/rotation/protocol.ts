@@ -10,80 +10,30 @@
 // Every step may be repeated (Secrets Manager retries the whole rotation after a failure) or
 // follow a crash: each starts from what IAM and Secrets Manager hold, like the run does.
 import type { RotationState } from '../aws/ports.ts';
-import {
-  RotationStepRejectedError,
-  RotatorError,
-  TargetConfigError,
-  TargetNotFoundError,
-} from '../errors.ts';
-import type { Command } from './commands.ts';
-import { MAX_INVOCATION_MS } from './intent.ts';
-import type {
-  ActionTaken,
-  CredentialRecord,
-  IssuedCredential,
-  RunReport,
-  Target,
-  TargetReport,
-} from './model.ts';
-import { planTarget } from './plan.ts';
+import { RotatorError } from '../errors.ts';
+import type { ActionTaken, IssuedCredential, RunReport, Target, TargetReport } from './model.ts';
+import { planIssue, planRetirement } from './phases.ts';
 import { parseRecord } from './record.ts';
+import type { RunDeps } from './deps.ts';
+import { ExecutionError, execute, ignoreMissing } from './execute.ts';
+import { observe } from './observe.ts';
+import { describeError, recordedId } from './report.ts';
 import {
-  describeError,
-  ExecutionError,
-  execute,
-  type Invocation,
-  ignoreMissing,
-  observe,
-  type RunDeps,
-  recordedId,
-} from './run.ts';
-import { findTarget } from './targets.ts';
+  CURRENT,
+  checkManaged,
+  invocationOf,
+  pendingRecord,
+  type RotationPorts,
+  type RotationStepCommand,
+  rotationRequestId,
+} from './step-checks.ts';
+import { passed } from './verification.ts';
 
-type RotationStepCommand = Extract<Command, { action: 'rotation-step' }>;
 type Base = Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>;
-type RotationPorts = Required<
-  Pick<
-    RunDeps['secrets'],
-    'describeRotation' | 'readVersion' | 'storePending' | 'moveCurrent' | 'removePending'
-  >
->;
-
-const PENDING = 'AWSPENDING';
-const CURRENT = 'AWSCURRENT';
-
-/**
- * The request id written into createSecret's intent. Secrets Manager invokes one step at a
- * time and the function runs one invocation at a time (reserved concurrency 1), so when
- * createSecret runs again for a token, the attempt that wrote this intent has ended: the
- * credential it left unstored is adopted at once, not after the intent's deadline.
- */
-export function rotationRequestId(token: string): string {
-  return `rotation-${token}`;
-}
-
-/** Lambda ARNs name the same function whatever qualifier (version, alias) they carry. */
-export function sameFunction(a: string, b: string): boolean {
-  const unqualified = (arn: string) => arn.split(':').slice(0, 7).join(':');
-  return unqualified(a) === unqualified(b);
-}
-
-/** The version of a rotation Secrets Manager has started and not finished, if any. */
-export function rotationInProgress(target: Target): string | undefined {
-  const r = target.rotation;
-  return r?.enabled && r.pendingVersionId ? r.pendingVersionId : undefined;
-}
-
-/** Whether the target's rotation is on in Secrets Manager with this function. */
-export function rotatesThroughSecretsManager(target: Target, deps: RunDeps): boolean {
-  const r = target.rotation;
-  if (!r?.enabled || !r.functionArn || !deps.secrets.rotateSecret) return false;
-  return deps.functionArn === undefined || sameFunction(r.functionArn, deps.functionArn);
-}
 
 export async function runRotationStep(command: RotationStepCommand, deps: RunDeps): Promise<RunReport> {
   const startedAt = deps.now();
-  const ports = rotationPorts(deps);
+  const ports = deps.secrets;
   const { target, rotation } = await checkManaged(command, ports, deps);
   const base: Base = {
     secretId: target.secretId,
@@ -158,91 +108,6 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
   };
 }
 
-function rotationPorts(deps: RunDeps): RotationPorts {
-  const s = deps.secrets;
-  if (!s.describeRotation || !s.readVersion || !s.storePending || !s.moveCurrent || !s.removePending) {
-    throw new RotatorError(
-      'this Secrets Manager port cannot take rotation steps (it lacks the rotation calls)',
-    );
-  }
-  return {
-    describeRotation: s.describeRotation.bind(s),
-    readVersion: s.readVersion.bind(s),
-    storePending: s.storePending.bind(s),
-    moveCurrent: s.moveCurrent.bind(s),
-    removePending: s.removePending.bind(s),
-  };
-}
-
-/**
- * The secret must be one of this function's targets (declared, when there is a declaration),
- * its rotation must name this function, and the token must be a version of this rotation.
- * Otherwise the step is refused before anything is written.
- */
-async function checkManaged(
-  command: RotationStepCommand,
-  ports: RotationPorts,
-  deps: RunDeps,
-): Promise<{ target: Target; rotation: RotationState }> {
-  const refuse = (why: string, cause?: unknown): never => {
-    throw new RotationStepRejectedError(
-      `${command.step} for secret ${command.secretId} rejected, nothing written: ${why}`,
-      cause === undefined ? undefined : { cause },
-    );
-  };
-  let target: Target | undefined;
-  try {
-    target = await findTarget(
-      { secretId: command.secretId },
-      deps.secrets,
-      deps.secretNamePrefix,
-      deps.declaredTargets,
-    );
-  } catch (error) {
-    if (error instanceof TargetNotFoundError || error instanceof TargetConfigError) {
-      refuse(`this function does not manage it (${error.message})`, error);
-    }
-    throw error;
-  }
-  const managed = target as Target;
-  const rotation = await ports.describeRotation(managed.secretId);
-  if (!rotation.functionArn) refuse('its rotation is not configured in Secrets Manager');
-  const functionArn = rotation.functionArn as string;
-  if (deps.functionArn !== undefined && !sameFunction(functionArn, deps.functionArn)) {
-    refuse(`its rotation function is ${functionArn}, not this function (${deps.functionArn})`);
-  }
-  const stages = rotation.versionStages[command.token];
-  if (!stages) refuse(`it has no version ${command.token} (RotateSecret creates the rotation's version)`);
-  if (!stages?.includes(PENDING) && !stages?.includes(CURRENT)) {
-    refuse(`version ${command.token} is neither AWSPENDING nor AWSCURRENT: it is not this rotation's`);
-  }
-  return { target: managed, rotation };
-}
-
-function invocationOf(token: string, deps: RunDeps): Invocation {
-  return {
-    requestId: rotationRequestId(token),
-    deadline: new Date(deps.now().getTime() + (deps.remainingTimeMs?.() ?? MAX_INVOCATION_MS)),
-  };
-}
-
-/** The credential record under AWSPENDING for `token`, undefined while the version is empty. */
-async function pendingRecord(
-  target: Target,
-  token: string,
-  ports: RotationPorts,
-): Promise<CredentialRecord | undefined> {
-  const pending = await ports.readVersion(target.secretId, token, PENDING);
-  if (pending?.value === undefined) return undefined;
-  const parsed = parseRecord(pending.value, target);
-  if (parsed.kind !== 'valid') {
-    throw new RotatorError(
-      `version ${token} holds something other than a credential record of ${target.userName}/${target.serviceName}: not used, not overwritten`,
-    );
-  }
-  return parsed.record;
-}
-
 async function createSecret(
   base: Base,
   target: Target,
@@ -260,26 +125,13 @@ async function createSecret(
     };
   }
   const observed = await observe(target, deps);
-  const request = { rotate: true, force: false, requestId: rotationRequestId(token) };
-  const plan = planTarget(observed, deps.policy, deps.now(), request);
-  const issueAt = plan.actions.findIndex((a) => a.type === 'issue' || a.type === 'adopt');
-  if (plan.outcome === 'failed' || plan.outcome === 'blocked' || issueAt < 0) {
-    // Typically both slots taken and one still in its grace period: deleting it early is what
-    // a manual rotate with "force" is for, never a rotation step.
-    throw new RotatorError(`no credential can be issued: ${plan.reason ?? `the target is ${plan.outcome}`}`);
-  }
-  // Rule 1's due retirements and the issue (or the adoption of what an earlier attempt issued);
-  // retiring the current credential is finishSecret's, once AWSCURRENT has moved.
-  const { taken } = await execute(
-    observed,
-    plan.actions.slice(0, issueAt + 1),
-    invocationOf(token, deps),
-    deps,
-    {
-      write: (value) => ports.storePending(target.secretId, token, value),
-      reported: false,
-    },
-  );
+  const plan = planIssue(observed, deps.policy, deps.now(), rotationRequestId(token));
+  if (plan.outcome === 'failed') throw new RotatorError(plan.reason ?? 'no credential can be issued');
+  const { taken } = await execute(observed, plan.actions, invocationOf(token, deps), deps, {
+    recordTo: { stage: 'pending', write: (value) => ports.storePending(target.secretId, token, value) },
+    // testSecret verifies, once the record is under AWSPENDING.
+    verify: false,
+  });
   const issued = taken.findLast((a) => a.type === 'create' || a.type === 'reset');
   return {
     ...base,
@@ -329,7 +181,7 @@ async function testSecret(
       serviceCredentialSecret: record.apiKey,
     };
     const verification = await deps.verifyCredential(target, issued);
-    const works = verification.outcome === 'verified' || verification.outcome === 'skipped';
+    const works = passed(verification.outcome);
     if (!works && verification.mode === 'enforce') {
       await abandon(target, token, record.credentialId, ports, deps, verification.reason);
     }
@@ -417,10 +269,9 @@ async function finishSecret(
   // Rule 1 on the replaced credential, now that the new one is current (also on a repeated
   // finishSecret, so a crash right after the move is completed here).
   const observed = await observe(target, deps);
-  const plan = planTarget(observed, deps.policy, deps.now());
-  const retire = plan.actions.filter((a) => a.type === 'deactivate' || a.type === 'delete');
+  const plan = planRetirement(observed, deps.policy, deps.now());
   try {
-    const result = await execute(observed, retire, invocationOf(token, deps), deps);
+    const result = await execute(observed, plan.actions, invocationOf(token, deps), deps);
     taken.push(...result.taken);
   } catch (error) {
     throw new ExecutionError(

@@ -4,9 +4,6 @@
 // issued with an expiry (IAM's CredentialAgeDays).
 import { ConfigError } from '../errors.ts';
 
-// The tags and the naming rule belong to the contract with the construct (../contract.ts).
-export { DEFAULT_SECRET_NAME_PREFIX, SERVICE_NAME_TAG, USER_NAME_TAG } from '../contract.ts';
-
 export interface ServiceInfo {
   /** A short human name for logs and dashboards. */
   readonly label: string;

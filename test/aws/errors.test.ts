@@ -13,7 +13,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError, SECRET_CARRYING_OPERATIONS, translateAwsError } from '../../lambda/aws/errors.ts';
-import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
+import { describeForScan, findLeakedSecrets } from '../../invariants/index.ts';
 import {
   AccessDeniedError,
   AwsCallError,

@@ -22,7 +22,7 @@ import {
   ThrottledError,
 } from '../../lambda/errors.ts';
 import { INTENT_STAGE } from '../../lambda/rotation/intent.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 
 const smMock = mockClient(SecretsManagerClient);
 const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
 import { ServiceCredentialRotator, TEST_EVENT_REGISTRY } from '../../infra/rotator/index.ts';
 import {
@@ -564,7 +564,7 @@ describe('ServiceCredentialRotator props validation', () => {
     [
       'a service name not like <x>.amazonaws.com',
       { targets: [{ userName: 'u', serviceName: 'cassandra' }] },
-      /<service>\.amazonaws\.com.*got "cassandra"/,
+      /serviceName must be a service name like "cassandra\.amazonaws\.com".*got "cassandra"/,
     ],
     [
       'an upper-case service name',

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
 import { CONTEXT_KEY } from '../../infra/config.ts';
 import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
-import { parseDeclaration } from '../../lambda/declaration.ts';
+import { parseDeclaration } from '../../lambda/declared-targets.ts';
 import { ACCOUNT, newStack, REGION, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

@@ -5,7 +5,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.ts';
 import { CODECOMMIT_REPOSITORY_TAG, ENV, VERIFICATION_TAG } from '../../lambda/contract.ts';
-import { verificationFromTags } from '../../lambda/rotation/targets.ts';
+import { verificationFromTags } from '../../lambda/rotation/discovery.ts';
 import { rotatorTemplate } from './helpers.ts';
 
 function functionEnvironment(

@@ -1,7 +1,7 @@
 // The whole lifecycle through the real SDK over real HTTP: bootstrap, a quiet day, rotation,
 // deletion after the grace period, a manual rotate (blocked when repeated), a forced rotate.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeForScan, findLeakedSecrets } from '../../verify/index.ts';
+import { describeForScan, findLeakedSecrets } from '../../invariants/index.ts';
 import { actions, type LocalAws, outcomes, startLocalAws, targetOf } from './local-aws.ts';
 
 const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };

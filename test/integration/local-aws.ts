@@ -3,7 +3,7 @@
 // production (createClients() + adapters + createHandler) with the emulator's clock.
 import { AwsEmulator, type AwsEmulatorOptions } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import {
   createDemoAccount,
   createLocalHandler,
@@ -13,7 +13,7 @@ import {
   SECRET_NAME_PREFIX,
   setEnv,
 } from '../../scripts/local.ts';
-import { atRestProblems, writeCalls } from '../../verify/index.ts';
+import { atRestProblems, writeCalls } from '../../invariants/index.ts';
 
 const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 

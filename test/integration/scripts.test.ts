@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../../emulator/index.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { main as demo } from '../../scripts/demo.ts';
 import { main as invoke } from '../../scripts/invoke.ts';
 import { createDemoAccount } from '../../scripts/local.ts';
-import { findLeakedSecrets, lockoutProblems } from '../../verify/index.ts';
+import { findLeakedSecrets, lockoutProblems } from '../../invariants/index.ts';
 import { outputOf, type Ran } from '../support/child.ts';
 
 describe('npm start (scripts/demo.ts)', () => {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunFailedError } from '../../lambda/errors.ts';
-import { describeForScan } from '../../verify/index.ts';
+import { describeForScan } from '../../invariants/index.ts';
 import { World } from '../support/world.ts';
 import { handlerFor } from '../support/handler.ts';
 

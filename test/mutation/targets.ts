@@ -15,8 +15,27 @@ export interface MutationTarget {
 
 const RULES = ['test/rotation/plan.test.ts', 'test/rotation/scenarios.test.ts'];
 
+/** The executor's suites (run.ts and the modules split out of it). */
+const RUN_SUITES = [
+  'test/rotation/scenarios.test.ts',
+  'test/rotation/declared-targets.test.ts',
+  'test/rotation/run.test.ts',
+  // The run's later paths: rollback and revoke, the Secrets Manager protocol, verification.
+  'test/rotation/operator-scenarios.test.ts',
+  'test/rotation/protocol.test.ts',
+  'test/rotation/protocol-events.test.ts',
+  'test/rotation/verification.test.ts',
+  // Overlapping runs: the claim token and a claimed intent (2-3 s).
+  'test/reliability/overlap.test.ts',
+];
+
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
+  retirement: {
+    mutate: 'lambda/rotation/retirement.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    coverage: 'perTest',
+  },
   intent: {
     mutate: 'lambda/rotation/intent.ts',
     tests: [...RULES, 'test/rotation/intent.test.ts'],
@@ -27,28 +46,28 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     tests: [...RULES, 'test/rotation/record.test.ts'],
     coverage: 'perTest',
   },
-  targets: {
-    mutate: 'lambda/rotation/targets.ts',
+  discovery: {
+    mutate: 'lambda/rotation/discovery.ts',
     tests: [
-      'test/rotation/targets.test.ts',
+      'test/rotation/discovery.test.ts',
       'test/rotation/declared-targets.test.ts',
       'test/rotation/scenarios.test.ts',
     ],
     coverage: 'perTest',
   },
-  run: {
-    mutate: 'lambda/rotation/run.ts',
-    tests: [
-      'test/rotation/scenarios.test.ts',
-      'test/rotation/declared-targets.test.ts',
-      'test/rotation/run.test.ts',
-      // The run's later paths: rollback and revoke, the Secrets Manager protocol, verification.
-      'test/rotation/operator-scenarios.test.ts',
-      'test/rotation/protocol.test.ts',
-      'test/rotation/verification.test.ts',
-      // Overlapping runs: the claim token and a claimed intent (2-3 s).
-      'test/reliability/overlap.test.ts',
-    ],
+  // The modules split out of the executor share its suites: each is reached through runs.
+  run: { mutate: 'lambda/rotation/run.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  observe: { mutate: 'lambda/rotation/observe.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  handoff: { mutate: 'lambda/rotation/handoff.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  report: { mutate: 'lambda/rotation/report.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  concurrency: { mutate: 'lambda/rotation/concurrency.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  phases: { mutate: 'lambda/rotation/phases.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  'step-checks': { mutate: 'lambda/rotation/step-checks.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  protocol: { mutate: 'lambda/rotation/protocol.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  dispatch: {
+    mutate: 'lambda/dispatch.ts',
+    tests: ['test/rotation/protocol.test.ts', 'test/rotation/run.test.ts'],
     coverage: 'perTest',
   },
   // Its command schemas are built lazily; its suite runs in a second, so every mutant gets all of it.

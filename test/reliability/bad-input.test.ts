@@ -9,7 +9,7 @@ import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, loadConfig } from '../../lambda/config.ts';
 import { ConfigError, InvalidEventError, RunFailedError } from '../../lambda/errors.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import { INTENT_STAGE } from '../../lambda/rotation/intent.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
@@ -188,12 +188,14 @@ const EVENT_ROWS: Row[] = [
   {
     name: 'a userName with a NUL and a newline',
     event: { action: 'rotate', userName: 'app\u0000\nadmin', serviceName: KEYSPACES },
-    error: /"userName" must be an IAM user name \(1-64 characters of letters, digits and \+=,\.@_-\)/,
+    error:
+      /"userName" must be an IAM user name usable as a tag value \(1-64 characters of letters, digits and \+=\.@_-\)/,
   },
   {
     name: 'a serviceName without .amazonaws.com',
     event: { action: 'rotate', userName: 'app', serviceName: 'cassandra' },
-    error: /"serviceName" must be a service name like "cassandra\.amazonaws\.com", got "cassandra"/,
+    error:
+      /"serviceName" must be a service name like "cassandra\.amazonaws\.com" \(at most 128 characters[^)]*\), got "cassandra"/,
   },
   {
     name: 'a numeric secretId',

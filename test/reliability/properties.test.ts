@@ -24,7 +24,7 @@ import type { ProbeOutcome } from '../../lambda/probes/index.ts';
 import { createVerifier } from '../../lambda/probes/verifier.ts';
 import type { Policy, RunReport, TargetReport } from '../../lambda/rotation/model.ts';
 import { MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { World } from '../support/world.ts';
 
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? (process.env.SOAK === '1' ? 5000 : 300));

@@ -7,12 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { type DeclaredTarget, parseDeclaration, serializeDeclaration } from '../../lambda/declaration.ts';
+import {
+  type DeclaredTarget,
+  parseDeclaration,
+  serializeDeclaration,
+} from '../../lambda/declared-targets.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
 import type { Command, TargetRef } from '../../lambda/rotation/commands.ts';
 import type { RunReport, TargetReport } from '../../lambda/rotation/model.ts';
-import { runRotation } from '../../lambda/rotation/run.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import { METRIC } from '../../lambda/telemetry.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
@@ -32,7 +36,7 @@ async function runDeclared(
   targets: DeclaredTarget[],
   command: Command = { action: 'reconcile', dryRun: false },
 ): Promise<RunReport> {
-  const report = await runRotation(command, {
+  const report = await runCommand(command, {
     credentials: w.credentials,
     secrets: w.secrets,
     policy: w.policy,

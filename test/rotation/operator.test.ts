@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import { planOperator } from '../../lambda/rotation/operator.ts';
-import { DAY_MS, planTarget } from '../../lambda/rotation/plan.ts';
+import { planTarget } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
 const at = (days: number) => new Date(T0 + days * DAY_MS);
@@ -15,9 +16,9 @@ const target = {
   userName: 'alice',
   serviceName: 'cassandra.amazonaws.com',
 };
-const ROLLBACK = { kind: 'rollback' } as const;
+const ROLLBACK = { command: 'rollback' } as const;
 const revoke = (credentialId?: string, del = false) =>
-  ({ kind: 'revoke', credentialId, delete: del }) as const;
+  ({ command: 'revoke', credentialId, delete: del }) as const;
 
 function cred(id: string, day: number, status: Credential['status'] = 'Active'): Credential {
   return { id, userName: 'alice', serviceName: 'cassandra.amazonaws.com', status, createdAt: at(day) };
@@ -125,10 +126,12 @@ describe('after a rollback, the scheduled planner', () => {
   });
 
   it('rotates at once on a manual rotate (forced while the rolled-back credential holds its slot)', () => {
-    expect(planTarget(rolledBack, POLICY, at(32), { rotate: true, force: false }).reason).toMatch(
+    expect(planTarget(rolledBack, POLICY, at(32), { command: 'rotate', force: false }).reason).toMatch(
       /"force": true/,
     );
-    expect(planTarget(rolledBack, POLICY, at(32), { rotate: true, force: true }).outcome).toBe('rotated');
+    expect(planTarget(rolledBack, POLICY, at(32), { command: 'rotate', force: true }).outcome).toBe(
+      'rotated',
+    );
   });
 
   it('switches the rolled-back credential off at once if an interrupted rollback left it Active', () => {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { serializeIntent } from '../../lambda/rotation/intent.ts';
 import type { Credential, Intent, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
-import {
-  DAY_MS,
-  mayNeedIntent,
-  type Plan,
-  planTarget,
-  type RotationRequest,
-} from '../../lambda/rotation/plan.ts';
+import { mayNeedIntent, type Plan, planTarget } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
+import type { LifecycleRequest } from '../../lambda/rotation/commands.ts';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
 const at = (days: number, ms = 0) => new Date(T0 + days * DAY_MS + ms);
@@ -83,15 +79,15 @@ function withIntent(
   return { ...observed, intent: { versionId: 'i1', createdAt: writtenAt, value: serializeIntent(intent) } };
 }
 
-const MANUAL: RotationRequest = { rotate: true, force: false };
-const FORCED: RotationRequest = { rotate: true, force: true };
+const MANUAL: LifecycleRequest = { command: 'rotate', force: false };
+const FORCED: LifecycleRequest = { command: 'rotate', force: true };
 
 interface Case {
   name: string;
   observed: ObservedTarget;
   now: Date;
   policy?: Policy;
-  request?: RotationRequest;
+  request?: LifecycleRequest;
   outcome: Plan['outcome'];
   actions: string[];
   nextDueAt?: Date;
@@ -378,7 +374,7 @@ const cases: Case[] = [
     name: 'adopts at once on a retry of the issuing invocation itself (Lambda keeps the request id)',
     observed: withIntent(observe([C, ORPHAN], recordedBy(C), written(0))),
     now: at(30, 60_000),
-    request: { rotate: false, force: false, requestId: 'req-issuer' },
+    request: { command: 'reconcile', requestId: 'req-issuer' },
     outcome: 'recovered',
     actions: [`adopt ${ORPHAN.id}`, `deactivate ${C.id}`],
   },

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { ROTATION_STEP_OPERATION, type RotationEvent } from '../../emulator/rotations.ts';
 import { RotationStepRejectedError, RunFailedError } from '../../lambda/errors.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
-import { runRotation } from '../../lambda/rotation/run.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
 import type { VerifyCredential } from '../../lambda/rotation/verification.ts';
-import { fakeLambdaContext } from '../../verify/index.ts';
+import { fakeLambdaContext } from '../../invariants/index.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
 
@@ -36,7 +36,7 @@ function rotationWorld(opts: { verify?: VerifyCredential } = {}) {
     if (opts.verify) {
       // The verification seam is a run dependency: drive the executor directly.
       try {
-        const report = await runRotation(
+        const report = await runCommand(
           {
             action: 'rotation-step',
             step: event.Step,

@@ -9,8 +9,8 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DEADLINE_RESERVE_MS,
   type RunDeps,
-  runRotation,
-} from '../../lambda/rotation/run.ts';
+} from '../../lambda/rotation/deps.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
 
@@ -33,7 +33,7 @@ function only(report: { targets: readonly TargetReport[] }): TargetReport {
   return report.targets[0] as TargetReport;
 }
 
-describe('runRotation', () => {
+describe('runCommand', () => {
   it('keeps its documented defaults', () => {
     // The benchmark tuned these; a change must be deliberate (docs/OPERATIONS and bench/results.md cite them).
     expect(DEFAULT_CONCURRENCY).toBe(4);
@@ -47,7 +47,7 @@ describe('runRotation', () => {
     w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
     // A clock that stands still, so that every time the run writes is the one it started at.
     const start = w.now().getTime();
-    const report = await runRotation(
+    const report = await runCommand(
       { action: 'reconcile', dryRun: false },
       deps(w, { now: () => new Date(start), requestId: 'req-42', remainingTimeMs: () => 120_000 }),
     );
@@ -69,7 +69,7 @@ describe('runRotation', () => {
     const arn = w.addTarget('app', KEYSPACES);
     w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
     const start = w.now().getTime();
-    await runRotation({ action: 'reconcile', dryRun: false }, deps(w, { now: () => new Date(start) }));
+    await runCommand({ action: 'reconcile', dryRun: false }, deps(w, { now: () => new Date(start) }));
     const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
     expect(intent?.deadline).toBe(new Date(start + 15 * 60_000).toISOString());
     expect(intent?.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -123,7 +123,7 @@ describe('runRotation', () => {
   it('defers every target when less than the reserve is left, and starts them with the reserve left exactly', async () => {
     const w = new World();
     const arns = [w.addTarget('a', KEYSPACES), w.addTarget('b', KEYSPACES)];
-    const late = await runRotation(
+    const late = await runCommand(
       { action: 'reconcile', dryRun: false },
       deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS - 1 }),
     );
@@ -138,7 +138,7 @@ describe('runRotation', () => {
     );
     expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toEqual([]);
 
-    const inTime = await runRotation(
+    const inTime = await runCommand(
       { action: 'reconcile', dryRun: false },
       deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS }),
     );
@@ -150,7 +150,7 @@ describe('runRotation', () => {
   it('honours its own reserve', async () => {
     const w = new World();
     w.addTarget('a', KEYSPACES);
-    const r = await runRotation(
+    const r = await runCommand(
       { action: 'reconcile', dryRun: false },
       deps(w, { remainingTimeMs: () => 5_000, deadlineReserveMs: 1_000 }),
     );
@@ -164,7 +164,7 @@ describe('runRotation', () => {
     let calls = 0;
     // The first reading of the clock starts the run, the last one finishes it.
     const now = () => (calls++ === 0 ? (ticks[0] as Date) : (ticks[1] as Date));
-    const r = await runRotation({ action: 'reconcile', dryRun: false }, deps(w, { now }));
+    const r = await runCommand({ action: 'reconcile', dryRun: false }, deps(w, { now }));
     expect(r).toMatchObject({
       action: 'reconcile',
       dryRun: false,
@@ -184,7 +184,7 @@ describe('runRotation', () => {
     w.addTarget('a', KEYSPACES);
     await w.run();
     const logged = w.logs.length;
-    const r = only(await runRotation({ action: 'reconcile', dryRun: false }, deps(w)));
+    const r = only(await runCommand({ action: 'reconcile', dryRun: false }, deps(w)));
     expect(r.outcome).toBe('unchanged');
     expect(r).not.toHaveProperty('reason');
     // Nothing was issued, so the report names no way it was issued.
@@ -196,7 +196,7 @@ describe('runRotation', () => {
   it('plans an issue in a dry run as create and store of "new", and says what the run would be', async () => {
     const w = new World();
     w.addTarget('a', KEYSPACES);
-    const r = await runRotation({ action: 'reconcile', dryRun: true }, deps(w));
+    const r = await runCommand({ action: 'reconcile', dryRun: true }, deps(w));
     expect(r.dryRun).toBe(true);
     expect(only(r)).toMatchObject({
       outcome: 'planned',
@@ -216,7 +216,7 @@ describe('runRotation', () => {
     const arn = w.addTarget('a', KEYSPACES);
     await w.run();
     w.advanceDays(31);
-    const r = await runRotation({ action: 'status' }, deps(w));
+    const r = await runCommand({ action: 'status' }, deps(w));
     expect(r.dryRun).toBe(true);
     const t = only(r);
     expect(t.outcome).toBe('planned');
@@ -265,7 +265,7 @@ describe('runRotation', () => {
     });
 
     const r = only(
-      await runRotation(
+      await runCommand(
         { action: 'reconcile', dryRun: false },
         deps(w, { verifyCredential: async () => refused }),
       ),
@@ -301,7 +301,7 @@ describe('runRotation', () => {
     const refused: Verification = { mode: 'enforce', outcome: 'rejected', reason: 'no', attempts: 1 };
 
     const r = only(
-      await runRotation(
+      await runCommand(
         { action: 'reconcile', dryRun: false },
         deps(w, { verifyCredential: async () => refused }),
       ),
@@ -332,7 +332,7 @@ describe('runRotation', () => {
       const w = new World();
       const arn = w.addTarget('app', KEYSPACES);
       const r = only(
-        await runRotation(
+        await runCommand(
           { action: 'reconcile', dryRun: false },
           deps(w, { verifyCredential: async () => v }),
         ),
@@ -351,7 +351,7 @@ describe('runRotation', () => {
     w.addTarget('app', KEYSPACES);
     const off: Verification = { mode: 'off', outcome: 'skipped', reason: 'off', attempts: 0 };
     const r = only(
-      await runRotation(
+      await runCommand(
         { action: 'reconcile', dryRun: false },
         deps(w, { verifyCredential: async () => off }),
       ),

@@ -12,8 +12,8 @@ import {
   USER_NAME_TAG,
   VERIFICATION_TAG,
 } from '../../lambda/contract.ts';
-import { parseDeclaration } from '../../lambda/declaration.ts';
-import { discover } from '../../lambda/rotation/targets.ts';
+import { parseDeclaration } from '../../lambda/declared-targets.ts';
+import { discover } from '../../lambda/rotation/discovery.ts';
 import { loadConfig } from '../../lambda/config.ts';
 import { ServiceProbes } from '../../lambda/probes/index.ts';
 import { createVerifier } from '../../lambda/probes/verifier.ts';

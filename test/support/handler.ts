@@ -8,10 +8,10 @@ import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
 import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
 import { createHandler } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
-import { runRotation } from '../../lambda/rotation/run.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
 import type { Context } from 'aws-lambda';
-import { fakeLambdaContext } from '../../verify/index.ts';
+import { fakeLambdaContext } from '../../invariants/index.ts';
 import type { World } from './world.ts';
 
 export interface Invocation {
@@ -39,7 +39,7 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
     now: () => world.now(),
     verifyCredential: world.verifier(),
     run: async (command, deps) => {
-      const report = await runRotation(command, deps);
+      const report = await runCommand(command, deps);
       world.reports.push(report);
       reports.push(report);
       return report;

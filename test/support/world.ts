@@ -11,9 +11,10 @@ import type { CredentialsPort } from '../../lambda/aws/ports.ts';
 import { SecretsStore } from '../../lambda/aws/secrets.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
-import { DAY_MS } from '../../lambda/rotation/plan.ts';
-import { type Log, runRotation } from '../../lambda/rotation/run.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
+import type { Log } from '../../lambda/rotation/deps.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import {
   describeForScan,
@@ -24,7 +25,7 @@ import {
   type StrayOptions,
   strayProblems,
   writeCalls,
-} from '../../verify/index.ts';
+} from '../../invariants/index.ts';
 
 export const DEFAULT_TEST_POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 
@@ -157,7 +158,7 @@ export class World {
     this.forced =
       ((command.action === 'rotate' && command.force) || command.action === 'revoke') && !command.dryRun;
     try {
-      const report = await runRotation(command, {
+      const report = await runCommand(command, {
         credentials: this.credentials,
         secrets: this.secrets,
         policy: this.policy,
@@ -276,9 +277,7 @@ export class World {
     };
     return {
       listCredentials: (u, s) => port.listCredentials(u, s),
-      ...(port.listAllCredentials
-        ? { listAllCredentials: (s: string) => port.listAllCredentials?.(s) ?? [] }
-        : {}),
+      listAllCredentials: (s) => port.listAllCredentials(s),
       createCredential: async (u, s, age) => {
         const issued = await port.createCredential(u, s, age);
         this.issuedByRotator.add(issued.id);
@@ -297,7 +296,7 @@ export class World {
         check('delete', u, id);
         return port.deleteCredential(u, id);
       },
-    } as CredentialsPort;
+    };
   }
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/rotation/services.ts';
-import { discover, findTarget, guessTarget } from '../../lambda/rotation/targets.ts';
-import { parseDeclaration } from '../../lambda/declaration.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
+import { discover, findTarget, guessTarget } from '../../lambda/rotation/discovery.ts';
+import { parseDeclaration } from '../../lambda/declared-targets.ts';
 
 function secret(name: string, tags: Record<string, string>, deletedAt?: Date): SecretSummary {
   return {
@@ -24,6 +24,8 @@ function portWith(secrets: SecretSummary[]): SecretsPort {
       return s;
     },
     readCurrent: async () => undefined,
+    readPrevious: async () => undefined,
+    readCurrentMany: async () => new Map(),
     readIntent: async () => undefined,
     storeCurrent: async () => {
       throw new Error('discovery must not write');

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { DECLARATION_VERSION, type DeclaredTarget } from './contract.ts';
 import { ConfigError } from './errors.ts';
+import { type NameRule, SECRET_NAME, SERVICE_NAME, USER_NAME } from './naming.ts';
 import { validateServiceName } from './rotation/services.ts';
 import { VERIFICATION_MODES, type VerificationMode } from './rotation/verification.ts';
 
@@ -35,13 +36,6 @@ export function pairKey(userName: string, serviceName: string): string {
   return `${userName}\u0000${serviceName}`;
 }
 
-// The same forms the invocation events accept (events.ts), so a declared target can always
-// be named in a manual command.
-const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
-const SERVICE_NAME =
-  /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.amazonaws\.com$/;
-
 // The names CodeCommit and CloudWatch Logs accept.
 const REPOSITORY_NAME = /^[\w.-]{1,100}$/;
 const LOG_GROUP_NAME = /^[\w./#-]{1,512}$/;
@@ -52,10 +46,18 @@ const LOGICAL_ID = /^[A-Za-z0-9]{1,255}$/;
 const field = (pattern: RegExp, expected: string) =>
   z.string({ error: `must be ${expected}` }).check(z.regex(pattern, { error: `must be ${expected}` }));
 
+/** A name under one of the shared naming rules (naming.ts): the construct checked the same. */
+const named = (rule: NameRule) =>
+  z
+    .string({ error: `must be ${rule.expected}` })
+    .check(
+      z.refine(rule.test, { error: (iss) => `must be ${rule.expected}, got ${JSON.stringify(iss.input)}` }),
+    );
+
 const targetSchema = z.strictObject({
-  secretName: field(SECRET_NAME, 'a secret name (1-512 characters of letters, digits and /_+=.@-)'),
-  userName: field(USER_NAME, 'an IAM user name (1-64 characters of letters, digits and +=,.@_-)'),
-  serviceName: field(SERVICE_NAME, 'a service name like "cassandra.amazonaws.com"'),
+  secretName: named(SECRET_NAME),
+  userName: named(USER_NAME),
+  serviceName: named(SERVICE_NAME),
   allowUnknownService: z.optional(z.boolean({ error: 'must be true or false' })),
   verification: z.optional(
     z.enum(VERIFICATION_MODES as [VerificationMode, ...VerificationMode[]], {

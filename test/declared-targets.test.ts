@@ -8,7 +8,7 @@ import {
   pairKey,
   parseDeclaration,
   serializeDeclaration,
-} from '../lambda/declaration.ts';
+} from '../lambda/declared-targets.ts';
 import { loadConfig } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import { KNOWN_SERVICES, validateServiceName } from '../lambda/rotation/services.ts';

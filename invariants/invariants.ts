@@ -6,8 +6,8 @@ import type { AwsEmulator, CallRecord, StoredSecret } from '../emulator/index.ts
 import { isWriteCall } from '../emulator/index.ts';
 import type { Policy, RunReport } from '../lambda/rotation/model.ts';
 import { MAX_INVOCATION_MS } from '../lambda/rotation/intent.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 
 /** The checks by name; a problem says which one it breaks. */
 export const CHECKS = {

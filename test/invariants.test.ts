@@ -2,8 +2,8 @@
 // secret. (Every other test layer relies on these checks passing only when the invariant holds.)
 import { describe, expect, it } from 'vitest';
 import { AwsEmulator } from '../emulator/index.ts';
-import { DAY_MS } from '../lambda/rotation/plan.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/rotation/services.ts';
+import { DAY_MS } from '../lambda/rotation/retirement.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../lambda/contract.ts';
 import {
   CHECKS,
   countdown,
@@ -14,7 +14,7 @@ import {
   lockoutProblems,
   retireProblems,
   strayProblems,
-} from '../verify/index.ts';
+} from '../invariants/index.ts';
 
 const POLICY = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 const SERVICE = 'cassandra.amazonaws.com';
@@ -35,7 +35,7 @@ function account() {
   return { emulator, arn, id: cred.ServiceSpecificCredentialId, password: String(cred.ServicePassword) };
 }
 
-describe('verify/', () => {
+describe('invariants/', () => {
   it('I1: finds nothing on a working target, and an Inactive current credential', () => {
     const { emulator, id } = account();
     expect(lockoutProblems(emulator)).toEqual([]);

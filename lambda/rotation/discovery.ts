@@ -3,7 +3,7 @@
 // With one (declaration.ts), a target is a declared secret whose tags agree with its
 // declaration: the tags only confirm, so retagging a secret cannot point it at another user.
 import type { SecretsPort, SecretSummary } from '../aws/ports.ts';
-import { type DeclaredTarget, type DeclaredTargets, pairKey } from '../declaration.ts';
+import { type DeclaredTarget, type DeclaredTargets, pairKey } from '../declared-targets.ts';
 import { TargetConfigError, TargetNotFoundError } from '../errors.ts';
 import type { TargetRef } from './commands.ts';
 import {
