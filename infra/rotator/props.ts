@@ -192,7 +192,9 @@ export interface ServiceCredentialRotatorProps {
   readonly staleCredentialMarginDays?: number;
   /**
    * Function timeout. One target costs a handful of API calls; an interrupted run is
-   * finished by the next one, so a timeout is never harmful, only late.
+   * finished by the next one, so a timeout is never harmful, only late. It must fit one
+   * rotation (lambda/budget.ts): at least 135 s when any target is verified, 45 s when every
+   * target's verification is `off`; a shorter one fails synth with the minimum and why.
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;

@@ -38,7 +38,7 @@ import { type RotatorAlarms, ServiceCredentialRotator } from 'service-credential
 const stack = new Stack(new App(), 'Consumer');
 const rotator = new ServiceCredentialRotator(stack, 'Rotator', {
   targets: [{ userName: 'orders', serviceName: 'cassandra.amazonaws.com' }],
-  timeout: Duration.minutes(2),
+  timeout: Duration.minutes(3),
 });
 rotator.grantRead(new iam.AccountRootPrincipal(), { userName: 'orders', serviceName: 'cassandra.amazonaws.com' });
 export const alarms: RotatorAlarms = rotator.alarms;
