@@ -241,6 +241,10 @@ export interface RotatorAlarms {
   readonly verificationFailures: cloudwatch.Alarm;
   /** The oldest current credential is overdue, or no run has reported for two run intervals. */
   readonly staleCredential: cloudwatch.Alarm;
+  /** Targets were deferred for want of time in two consecutive run intervals. */
+  readonly deferredTargets: cloudwatch.Alarm;
+  /** A run deferred every target it found: it made no progress at all. */
+  readonly allTargetsDeferred: cloudwatch.Alarm;
   /** An invocation failed after all Lambda retries; its event is in the failure queue. */
   readonly failureQueueMessages: cloudwatch.Alarm;
   /** EventBridge could not deliver a scheduled run to the function. */

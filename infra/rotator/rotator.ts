@@ -315,6 +315,11 @@ export class ServiceCredentialRotator extends Construct {
     return this.metric(METRIC.verificationFailures, { statistic: 'Sum', ...props });
   }
 
+  /** Targets a run deferred to the next for want of time. @default Maximum over 5 minutes */
+  public metricDeferredTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.deferredTargets, { statistic: 'Maximum', ...props });
+  }
+
   /** Age in days of the oldest current credential. @default Maximum over 5 minutes */
   public metricOldestCredentialAgeDays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.oldestCredentialAgeDays, { statistic: 'Maximum', ...props });
