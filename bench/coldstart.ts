@@ -1,9 +1,11 @@
 // Figure 5: cold start. Builds the deployed bundle with the package build's own esbuild
 // options (scripts/build.ts: ESM, minified, mainFields module/main, the createRequire
-// banner, platform node) and a baseline bundle that only constructs the two SDK clients, then spawns `node` on
-// each bundle in turn and times the import (module init) in the child. Median of N.
+// banner, platform node, code splitting so the CQL driver is a chunk loaded on first use), the
+// same handler as one file with the driver inlined (the build before splitting: the "before"
+// figure), and a baseline bundle that only constructs the two SDK clients, then spawns `node`
+// on each bundle in turn and times the import (module init) in the child. Median of N.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,6 +30,8 @@ export interface ColdStartFigure {
   readonly target: string;
   readonly handler: Timings & { largestInputs: [string, number][] };
   readonly baseline: Timings;
+  /** The handler as one file, CQL driver inlined (no code splitting): what splitting saves. */
+  readonly inlinedDriver?: Timings | undefined;
   /** Median init wall time, handler / baseline: the figure. */
   readonly ratio: number;
   /** The same on CPU time (less sensitive to other load on the machine). */
@@ -42,11 +46,13 @@ interface Timings {
   readonly medianCpuMs: number;
 }
 
-async function bundle(entry: string, outfile: string) {
+/** Builds `entry` into `outdir`/index.mjs (chunks beside it), or as one file with `split: false`. */
+async function bundle(entry: string, outdir: string, split = true) {
   const result = await build({
     ...HANDLER_BUNDLE,
+    ...(split ? {} : { splitting: false }),
     entryPoints: [entry],
-    outfile,
+    outdir,
     absWorkingDir: ROOT,
     metafile: true,
     logLevel: 'silent',
@@ -54,10 +60,11 @@ async function bundle(entry: string, outfile: string) {
   return result.metafile;
 }
 
-/** Package (or our own folder) -> bytes in the bundle, largest first. */
+/** Package (or our own folder) -> bytes in the entry file (what init parses), largest first. */
 function largestInputs(metafile: Awaited<ReturnType<typeof bundle>>): [string, number][] {
   const sizes = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('/index.mjs')) continue;
     for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
       const key = m ? (m[1] as string) : (path.split('/')[0] ?? path);
@@ -103,20 +110,26 @@ export async function coldStart(runs = 15): Promise<ColdStartFigure> {
   mkdirSync(OUT, { recursive: true });
   const baselineEntry = join(OUT, 'baseline-entry.ts');
   writeFileSync(baselineEntry, BASELINE_SOURCE);
-  const handlerFile = join(OUT, 'handler.mjs');
-  const baselineFile = join(OUT, 'baseline.mjs');
-  const meta = await bundle(join(ROOT, 'lambda', 'handler.ts'), handlerFile);
-  await bundle(baselineEntry, baselineFile);
+  rmSync(join(OUT, 'handler'), { recursive: true, force: true });
+  const handlerFile = join(OUT, 'handler', 'index.mjs');
+  const inlinedFile = join(OUT, 'handler-inlined', 'index.mjs');
+  const baselineFile = join(OUT, 'baseline', 'index.mjs');
+  const meta = await bundle(join(ROOT, 'lambda', 'handler.ts'), join(OUT, 'handler'));
+  await bundle(join(ROOT, 'lambda', 'handler.ts'), join(OUT, 'handler-inlined'), false);
+  await bundle(baselineEntry, join(OUT, 'baseline'));
 
-  // Interleaved, after one warm-up each (disk cache), so drift hits both alike.
+  // Interleaved, after one warm-up each (disk cache), so drift hits all alike.
   initTime(handlerFile);
+  initTime(inlinedFile);
   initTime(baselineFile);
   const h: [number, number][] = [];
+  const n: [number, number][] = [];
   const b: [number, number][] = [];
   for (let i = 0; i < runs; i++) {
     h.push(initTime(handlerFile));
+    n.push(initTime(inlinedFile));
     b.push(initTime(baselineFile));
-    if ((i + 1) % 5 === 0) progress(`        … ${i + 1}/${runs} interleaved init pairs`);
+    if ((i + 1) % 5 === 0) progress(`        … ${i + 1}/${runs} interleaved init triples`);
   }
   const round = (x: number) => Math.round(x * 10) / 10;
   const timings = (file: string, xs: [number, number][]): Timings => ({
@@ -132,6 +145,7 @@ export async function coldStart(runs = 15): Promise<ColdStartFigure> {
     target: 'node20',
     handler: { ...handler, largestInputs: largestInputs(meta) },
     baseline,
+    inlinedDriver: timings(inlinedFile, n),
     ratio: Math.round((handler.medianMs / baseline.medianMs) * 100) / 100,
     cpuRatio: Math.round((handler.medianCpuMs / baseline.medianCpuMs) * 100) / 100,
     goal: 1.15,

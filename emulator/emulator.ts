@@ -12,8 +12,13 @@ import { AwsApiError } from './errors.ts';
 import { findOperation, isWriteOperation, unknownOperation } from './catalogue.ts';
 import { crashError, Faults, type RateLimits, type Service, throttlingError } from './faults.ts';
 import { IamModel } from './iam.ts';
-import { type RotationInvoker, type RotationRecord, Rotations } from './rotations.ts';
-import { SecretsModel } from './secrets.ts';
+import {
+  type RotationInvoker,
+  type RotationRecord,
+  Rotations,
+  type ThrottledStepRetry,
+} from './rotations.ts';
+import { type ManualUpdateRotation, SecretsModel } from './secrets.ts';
 import { iamError, iamResponse, jsonError, jsonResponse, type WireResponse } from './wire.ts';
 
 export interface AwsEmulatorOptions {
@@ -36,6 +41,15 @@ export interface AwsEmulatorOptions {
   readonly rotationInvoker?: RotationInvoker;
   /** 'async' (default, as AWS): RotateSecret answers before the steps run; 'sync': after. */
   readonly rotationMode?: 'async' | 'sync';
+  /**
+   * The rotation function's reserved concurrency: a step invoked while that many invocations
+   * are in flight (`rotations.occupy()`) is throttled. @default no limit
+   */
+  readonly reservedConcurrency?: number;
+  /** Whether Secrets Manager retries a rotation whose step was throttled. @default 'none' */
+  readonly throttledStepRetry?: ThrottledStepRetry;
+  /** Which manual value updates move the next rotation date. @default 'current' */
+  readonly manualUpdateRotation?: ManualUpdateRotation;
 }
 
 export interface WireRequest {
@@ -142,6 +156,9 @@ export class AwsEmulator {
     this.rotations = new Rotations(this.secrets, this.faults, () => this.onMutation?.());
     this.rotations.invoker = options.rotationInvoker;
     this.rotations.mode = options.rotationMode ?? 'async';
+    this.rotations.reservedConcurrency = options.reservedConcurrency;
+    this.rotations.throttledStepRetry = options.throttledStepRetry ?? 'none';
+    this.secrets.manualUpdateRotation = options.manualUpdateRotation ?? 'current';
     this.faults.latencyMs = options.latencyMs ?? 0;
     if (options.rateLimits) this.faults.setRateLimits(options.rateLimits);
   }

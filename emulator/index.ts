@@ -23,12 +23,26 @@ export {
   NO_ROTATION_FUNCTION,
   ROTATION_IN_PROGRESS,
 } from './secrets.ts';
-export type { RotationConfig, RotationRules, StoredSecret, StoredVersion, Tag } from './secrets.ts';
-export { httpInvoker, ROTATION_STEP_OPERATION, ROTATION_STEPS, Rotations } from './rotations.ts';
+export type {
+  ManualUpdateRotation,
+  RotationConfig,
+  RotationRules,
+  StoredSecret,
+  StoredVersion,
+  Tag,
+} from './secrets.ts';
+export {
+  httpInvoker,
+  ROTATION_STEP_OPERATION,
+  ROTATION_STEPS,
+  Rotations,
+  THROTTLED_STEP,
+} from './rotations.ts';
 export type {
   RotationEvent,
   RotationInvoker,
   RotationRecord,
   RotationStep,
   StepRecord,
+  ThrottledStepRetry,
 } from './rotations.ts';

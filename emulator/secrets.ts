@@ -79,6 +79,18 @@ export interface SecretsModelOptions {
   readonly onRotationStart?: ((start: RotationStart) => void) | undefined;
 }
 
+/**
+ * Which manual value updates Secrets Manager counts as a rotation when it computes the next
+ * rotation date. AWS documents that it does count them ("If you also manually update your
+ * secret value while automatic rotation is set up, then Secrets Manager considers that a valid
+ * rotation when it calculates the next rotation date", Rotation by Lambda function, Secrets
+ * Manager User Guide) without saying which updates: `current` (the default) counts a
+ * PutSecretValue or UpdateSecret that moves AWSCURRENT; `any` counts every PutSecretValue and
+ * UpdateSecret with a value (custom or AWSPENDING labels too); `none` counts nothing (the
+ * unfavourable reading for a design that relies on it).
+ */
+export type ManualUpdateRotation = 'current' | 'any' | 'none';
+
 // biome-ignore lint/suspicious/noExplicitAny: request shapes come straight from JSON.
 type Params = Record<string, any>;
 
@@ -115,6 +127,9 @@ function decodeToken(token: string): number {
 export class SecretsModel {
   private readonly secrets = new Map<string, StoredSecret>();
   private seq = 0;
+  /** Which manual updates move the next rotation date (see ManualUpdateRotation). */
+  manualUpdateRotation: ManualUpdateRotation = 'current';
+
   constructor(private readonly options: SecretsModelOptions) {}
 
   private now(): Date {
@@ -387,7 +402,19 @@ export class SecretsModel {
       return { ARN: s.arn, Name: s.name, VersionId: existing.id, VersionStages: [...existing.stages] };
     }
     const version = this.addVersion(s, token, value, stages);
+    this.countManualUpdate(s, stages.includes(AWSCURRENT));
     return { ARN: s.arn, Name: s.name, VersionId: version.id, VersionStages: [...version.stages] };
+  }
+
+  /**
+   * A manual value update while rotation is on counts as a rotation for the next date
+   * (manualUpdateRotation). LastRotatedDate stays: whether AWS moves it too is not documented.
+   */
+  private countManualUpdate(s: StoredSecret, movesCurrent: boolean): void {
+    const counts =
+      this.manualUpdateRotation === 'any' || (this.manualUpdateRotation === 'current' && movesCurrent);
+    if (!counts || !s.rotation?.enabled) return;
+    s.rotation.nextRotationDate = this.nextRotation(s.rotation, this.now());
   }
 
   UpdateSecretVersionStage(p: Params): Params {
@@ -554,6 +581,7 @@ export class SecretsModel {
       return { ARN: s.arn, Name: s.name, VersionId: existing.id };
     }
     const version = this.addVersion(s, token, value, [AWSCURRENT]);
+    this.countManualUpdate(s, true);
     return { ARN: s.arn, Name: s.name, VersionId: version.id };
   }
 
@@ -666,8 +694,8 @@ export class SecretsModel {
    * rotation (or now, before the first), as the end of that UTC day, since a daily rotation
    * window spans the whole day; `rate(N hours)` is N hours on. cron() is not evaluated.
    */
-  private nextRotation(rotation: RotationConfig): Date | undefined {
-    const from = rotation.lastRotatedDate ?? this.now();
+  private nextRotation(rotation: RotationConfig, counted?: Date): Date | undefined {
+    const from = counted ?? rotation.lastRotatedDate ?? this.now();
     const rules = rotation.rules;
     const rate = /^rate\((\d+) (hour|hours|day|days)\)$/.exec(rules?.ScheduleExpression ?? '');
     if (rate?.[2]?.startsWith('hour')) return new Date(from.getTime() + Number(rate[1]) * 3_600_000);

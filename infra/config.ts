@@ -3,7 +3,8 @@
 // is built. docs/OPERATIONS.md documents the format.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { VERIFICATION_MODES } from '../lambda/contract.ts';
+import { timeoutProblem } from '../lambda/budget.ts';
+import { DEFAULT_VERIFICATION_MODE, VERIFICATION_MODES } from '../lambda/contract.ts';
 import { INTERFACE_ENDPOINT_SERVICES } from './stack.ts';
 
 export const CONTEXT_KEY = 'credentialRotator';
@@ -108,8 +109,27 @@ const environmentSchema = z.strictObject({
   dashboard: z.boolean().optional(),
 });
 
+/**
+ * Whether any target of the environment is verified: its own mode, else the environment's,
+ * else the default (`enforce`), is not `off`. Decides which minimum timeout applies.
+ */
+export function anyTargetVerified(env: {
+  readonly verification?: string | undefined;
+  readonly targets: readonly { readonly verification?: string | undefined }[];
+}): boolean {
+  return env.targets.some((t) => (t.verification ?? env.verification ?? DEFAULT_VERIFICATION_MODE) !== 'off');
+}
+
+/** A timeout that cannot fit one rotation is refused here, with the minimum and why. */
+const environmentWithBudget = environmentSchema.superRefine((env, ctx) => {
+  if (env.timeoutSeconds === undefined) return;
+  const problem = timeoutProblem(env.timeoutSeconds, anyTargetVerified(env));
+  if (problem)
+    ctx.addIssue({ code: 'custom', path: ['timeoutSeconds'], message: problem, input: env.timeoutSeconds });
+});
+
 const configSchema = z
-  .strictObject({ environments: z.array(environmentSchema).min(1, 'must list at least one environment') })
+  .strictObject({ environments: z.array(environmentWithBudget).min(1, 'must list at least one environment') })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
     config.environments.forEach((env, i) => {

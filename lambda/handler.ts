@@ -15,6 +15,7 @@ import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
 import type { CredentialsPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
+import { timeoutProblem } from './budget.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
 import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
@@ -124,6 +125,17 @@ function summaryOf(report: RunReport, durationMs: number): Record<string, unknow
 }
 
 /**
+ * Whether any target may be verified: a declared target's own mode, else the deployment's,
+ * is not `off`; without a declaration, the deployment's mode (a tagged secret's own mode is
+ * read only during the run; the check is a warning to the operator, not a gate).
+ */
+function anyVerified(config: Config, declared: DeclaredTargets | undefined): boolean {
+  const fallback = config.verification ?? DEFAULT_VERIFICATION_MODE;
+  if (!declared) return fallback !== 'off';
+  return [...declared.bySecretName.values()].some((t) => (t.verification ?? fallback) !== 'off');
+}
+
+/**
  * An EventBridge publisher whose client is built on the first publish, not at cold start:
  * most runs change nothing and send no event, and building a client costs ~1 ms of init.
  */
@@ -167,7 +179,24 @@ export function createHandler(deps: HandlerDeps) {
     }
   };
 
+  // Once per container, on its first invocation (the timeout is known only from the context).
+  // Logged as an error, not thrown: a short timeout still lets manual status, rollback and
+  // revoke commands work (an operator needs them in an incident) and quiet targets be checked;
+  // throwing would fail all of them and triple each failure through Lambda's async retries.
+  // The run's deferrals then raise the DeferredTargets alarms, so it is loud either way.
+  let timeoutChecked = false;
+  const checkTimeout = (context: Context): void => {
+    if (timeoutChecked || typeof context?.getRemainingTimeInMillis !== 'function') return;
+    timeoutChecked = true;
+    const problem = timeoutProblem(
+      Math.floor(context.getRemainingTimeInMillis() / 1000),
+      anyVerified(config, declaredTargets),
+    );
+    if (problem) logger.error('function timeout too short', { problem });
+  };
+
   const rotate = async (event: unknown, context: Context): Promise<RunReport> => {
+    checkTimeout(context);
     let command: Command;
     try {
       command = parseEvent(event);

@@ -246,6 +246,7 @@ export function recordMetrics(report: RunReport, metrics: Metrics, now: Date): v
   metrics.addMetric(METRIC.targets, MetricUnit.Count, report.targets.length);
   metrics.addMetric(METRIC.rejectedSecrets, MetricUnit.Count, report.rejected?.length ?? 0);
   metrics.addMetric(METRIC.verificationFailures, MetricUnit.Count, count('unverified'));
+  metrics.addMetric(METRIC.deferredTargets, MetricUnit.Count, report.deferred?.length ?? 0);
 
   const ages = currentAges(report, now);
   if (ages.length === 0) return;

@@ -20,6 +20,11 @@ export const METRIC = {
    * whatever the mode: under `enforce` the target also failed; under `warn` it rotated anyway.
    */
   verificationFailures: 'VerificationFailures',
+  /**
+   * Targets the run did not start because too little time was left (the report's `deferred`):
+   * the next run takes them. Deferral run after run means the timeout is too short for the fleet.
+   */
+  deferredTargets: 'DeferredTargets',
   /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */
   oldestCredentialAgeDays: 'OldestCredentialAgeDays',
 } as const;

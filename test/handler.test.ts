@@ -403,6 +403,53 @@ describe('handler', () => {
     });
   });
 
+  describe('deferral and the timeout', () => {
+    it('count deferred targets in the summary and the DeferredTargets metric, with a warning', async () => {
+      const { handler, run } = setup();
+      run.mockImplementationOnce(async (command) => ({
+        ...report(command, [rotatedTarget]),
+        deferred: [arn('late1'), arn('late2')],
+      }));
+      await handler({ action: 'reconcile' }, context());
+      expect(logLines().find((l) => l.message === 'run finished')).toMatchObject({
+        level: 'WARN',
+        deferred: 2,
+      });
+      expect(emfLines().find((l) => 'Targets' in l)).toMatchObject({ Targets: 1, DeferredTargets: 2 });
+    });
+
+    it('report 0 deferred targets on a run that deferred none, so the alarm sees every run', async () => {
+      const { handler } = setup();
+      await handler({ action: 'reconcile' }, context());
+      expect(emfLines().find((l) => 'Targets' in l)).toMatchObject({ DeferredTargets: 0 });
+      expect(logLines().find((l) => l.message === 'run finished')).not.toHaveProperty('deferred');
+    });
+
+    it('log an error naming the minimum on the first invocation when the timeout cannot fit one rotation', async () => {
+      const { handler, run } = setup();
+      await handler({ action: 'reconcile' }, context(120_000));
+      await handler({ action: 'reconcile' }, context(120_000));
+      const errors = logLines().filter((l) => l.message === 'function timeout too short');
+      // Once per container, and the run still goes ahead (manual commands must keep working).
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ level: 'ERROR' });
+      expect(String(errors[0]?.problem)).toMatch(
+        /a timeout of 120 s cannot fit one verified rotation: at least 135 s/,
+      );
+      expect(run).toHaveBeenCalledTimes(2);
+    });
+
+    it('apply the unverified minimum when verification is off, and say nothing when it fits', async () => {
+      const { handler } = setup({ config: { ...config, verification: 'off' } });
+      await handler({ action: 'reconcile' }, context(60_000));
+      expect(logLines().filter((l) => l.message === 'function timeout too short')).toEqual([]);
+      const tooShort = setup({ config: { ...config, verification: 'off' } });
+      await tooShort.handler({ action: 'reconcile' }, context(30_000));
+      const error = logLines().find((l) => l.message === 'function timeout too short');
+      expect(String(error?.problem)).toMatch(/30 s cannot fit one unverified rotation: at least 45 s/);
+    });
+  });
+
   describe('notification failures', () => {
     it('returns the report when events cannot be published, with a warning', async () => {
       const { handler } = setup({

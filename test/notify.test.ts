@@ -205,6 +205,7 @@ describe('recordMetrics', () => {
       FailedTargets: 1,
       BlockedTargets: 1,
       Targets: 6,
+      DeferredTargets: 0,
       OldestCredentialAgeDays: 40,
     });
     expect(main?._aws.CloudWatchMetrics[0]?.Namespace).toBe(METRICS_NAMESPACE);

@@ -107,6 +107,8 @@ export interface CqlEdgeOptions {
   /** Reported as system.local's data_center (Keyspaces: the region). @default 'us-east-1' */
   readonly dataCenter?: string;
   readonly accountId?: string;
+  /** Delay per connection before the first answer (edges/latency.ts). @default none */
+  readonly handshakeLatencyMs?: (() => number) | undefined;
 }
 
 export interface CqlEdge {
@@ -183,7 +185,15 @@ export async function startCqlEdge(
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket);
+    const delay = options.handshakeLatencyMs?.() ?? 0;
+    if (delay <= 0) {
+      serveConnection(socket);
+      return;
+    }
+    // Without a 'data' listener yet the socket buffers what the client sends meanwhile.
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => serveConnection(socket), delay);
+    socket.on('close', () => clearTimeout(timer));
   });
   // A `drop` fault cuts the TCP connection before TLS, as a blocked network path would.
   server.on('connection', (raw: Socket) => {

@@ -20,6 +20,8 @@ export interface HttpsEdgeOptions {
   readonly repositories?: readonly string[];
   /** Log groups that exist; others answer ResourceNotFoundException. @default every name exists */
   readonly logGroups?: readonly string[];
+  /** Delay per connection before its first answer (edges/latency.ts). @default none */
+  readonly handshakeLatencyMs?: (() => number) | undefined;
 }
 
 export interface HttpsEdge {
@@ -172,8 +174,18 @@ export async function startHttpsEdge(
     );
   };
 
+  // Connections that have had their handshake delay (a kept-alive one pays it once).
+  const delayed = new WeakSet<Socket>();
+  const handshake = async (socket: Socket): Promise<void> => {
+    if (delayed.has(socket)) return;
+    delayed.add(socket);
+    const delay = options.handshakeLatencyMs?.() ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+  };
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
-    routes(req, res).catch(() => req.socket.destroy());
+    handshake(req.socket)
+      .then(() => routes(req, res))
+      .catch(() => req.socket.destroy());
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -6,10 +6,12 @@ import type { AwsEmulator } from '../emulator.ts';
 import { CredentialAuthority } from './authority.ts';
 import { type CqlEdge, startCqlEdge } from './cql.ts';
 import { type HttpsEdge, startHttpsEdge } from './https.ts';
+import { type HandshakeLatency, latencyOf } from './latency.ts';
 import { selfSignedLocalhost, type TlsIdentity } from './tls.ts';
 
 export { CredentialAuthority, type EdgeFault, type EdgeService, type Verdict } from './authority.ts';
 export { CQL_ERROR } from './cql.ts';
+export { type HandshakeLatency, latencyOf } from './latency.ts';
 export { selfSignedLocalhost, type TlsIdentity } from './tls.ts';
 
 export interface ServiceEdgesOptions {
@@ -19,6 +21,11 @@ export interface ServiceEdgesOptions {
   readonly tls?: TlsIdentity;
   readonly repositories?: readonly string[];
   readonly logGroups?: readonly string[];
+  /**
+   * Delay per connection before an edge answers (TLS handshake plus, for CQL, the session set-up
+   * of a real endpoint), e.g. `{ minMs: 50, maxMs: 200 }`. @default 0
+   */
+  readonly handshakeLatency?: HandshakeLatency;
 }
 
 export interface ServiceEdges {
@@ -39,12 +46,14 @@ export async function startServiceEdges(
 ): Promise<ServiceEdges> {
   const tls = options.tls ?? selfSignedLocalhost();
   const authority = new CredentialAuthority(emulator.iam, { propagationDelayMs: options.propagationDelayMs });
+  const handshakeLatencyMs = latencyOf(options.handshakeLatency);
   const unsubscribe = emulator.onSecretIssued((secret) => authority.noteIssued(secret));
   const cql = await startCqlEdge({
     authority,
     tls,
     dataCenter: emulator.region,
     accountId: emulator.accountId,
+    handshakeLatencyMs,
   });
   const https = await startHttpsEdge({
     authority,
@@ -52,6 +61,7 @@ export async function startServiceEdges(
     accountId: emulator.accountId,
     repositories: options.repositories,
     logGroups: options.logGroups,
+    handshakeLatencyMs,
   });
   return {
     authority,

@@ -94,6 +94,36 @@ export function createAlarms(scope: Construct, s: AlarmSettings): RotatorAlarms 
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }),
+    // Deferred targets are taken by the next run; deferral in two consecutive run intervals
+    // means the fleet does not fit the timeout. Periods of one run interval, both breaching,
+    // so the operator hears of it at the second such run; missing data (no run) says nothing.
+    deferredTargets: alarm('DeferredTargetsAlarm', {
+      alarmDescription:
+        'Runs deferred targets for want of time in two consecutive run intervals: the timeout does not fit the fleet. See docs/OPERATIONS.md#deferredtargets.',
+      metric: rotatorMetric(METRIC.deferredTargets, { statistic: 'Maximum', period: s.runInterval }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    }),
+    // A run that deferred every target it found (it started none: Targets 0) made no progress
+    // at all, and the next one will not either: at once, not after two intervals.
+    allTargetsDeferred: alarm('AllTargetsDeferredAlarm', {
+      alarmDescription:
+        'A run deferred every target: it made no progress and the next will not either. See docs/OPERATIONS.md#deferredtargets.',
+      metric: new cloudwatch.MathExpression({
+        label: 'Runs that deferred every target',
+        expression: 'IF(deferred > 0 AND started == 0, 1, 0)',
+        usingMetrics: {
+          deferred: rotatorMetric(METRIC.deferredTargets, { statistic: 'Maximum' }),
+          started: rotatorMetric(METRIC.targets, { statistic: 'Minimum' }),
+        },
+        period: Duration.hours(1),
+      }),
+      ...gtZero,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    }),
     failureQueueMessages: alarm('FailureQueueAlarm', {
       ...gtZero,
       alarmDescription:
@@ -170,6 +200,12 @@ export function createDashboard(scope: Construct, s: DashboardSettings): cloudwa
           title: 'Failed and blocked targets; verification failures (right)',
           left: [METRIC.failedTargets, METRIC.blockedTargets, METRIC.targets].map((m) => daily(m, 'Maximum')),
           right: [daily(METRIC.verificationFailures, 'Sum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Deferred targets (left) and targets run (right) per run',
+          left: [daily(METRIC.deferredTargets, 'Maximum')],
+          right: [daily(METRIC.targets, 'Minimum')],
           width: 8,
         }),
         new cloudwatch.GraphWidget({

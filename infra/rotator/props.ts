@@ -201,7 +201,9 @@ export interface ServiceCredentialRotatorProps {
   readonly staleCredentialMarginDays?: number;
   /**
    * Function timeout. One target costs a handful of API calls; an interrupted run is
-   * finished by the next one, so a timeout is never harmful, only late.
+   * finished by the next one, so a timeout is never harmful, only late. It must fit one
+   * rotation (lambda/budget.ts): at least 135 s when any target is verified, 45 s when every
+   * target's verification is `off`; a shorter one fails synth with the minimum and why.
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
@@ -248,6 +250,10 @@ export interface RotatorAlarms {
   readonly verificationFailures: cloudwatch.Alarm;
   /** The oldest current credential is overdue, or no run has reported for two run intervals. */
   readonly staleCredential: cloudwatch.Alarm;
+  /** Targets were deferred for want of time in two consecutive run intervals. */
+  readonly deferredTargets: cloudwatch.Alarm;
+  /** A run deferred every target it found: it made no progress at all. */
+  readonly allTargetsDeferred: cloudwatch.Alarm;
   /** An invocation failed after all Lambda retries; its event is in the failure queue. */
   readonly failureQueueMessages: cloudwatch.Alarm;
   /** EventBridge could not deliver a scheduled run to the function. */

@@ -14,7 +14,8 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_SECRET_NAME_PREFIX } from '../../lambda/contract.ts';
+import { timeoutProblem } from '../../lambda/budget.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, DEFAULT_VERIFICATION_MODE } from '../../lambda/contract.ts';
 import { METRIC } from '../../lambda/telemetry.ts';
 import { DECLARED_TARGETS_PATH, shipDeclarationAtSynth } from './declaration.ts';
 import { createFunction, createQueues, createSchedule, DEFAULT_SCHEDULE } from './function.ts';
@@ -107,6 +108,16 @@ export class ServiceCredentialRotator extends Construct {
     );
     const bus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const timeout = props.timeout ?? Duration.minutes(5);
+    // At synth, not here: addTarget() may still add a verified target to an all-`off` fleet.
+    this.node.addValidation({
+      validate: () => {
+        const verified = this.managed.some(
+          (t) => (t.verification ?? props.verification ?? DEFAULT_VERIFICATION_MODE) !== 'off',
+        );
+        const problem = timeoutProblem(timeout.toMilliseconds() / 1000, verified);
+        return problem ? [`timeout: ${problem}`] : [];
+      },
+    });
     const tracing = props.tracing ?? false;
     const { fn, role } = createFunction(this, {
       config: {
@@ -319,6 +330,11 @@ export class ServiceCredentialRotator extends Construct {
   /** New credentials a service did not accept (any verification mode). @default Sum over 5 minutes */
   public metricVerificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.verificationFailures, { statistic: 'Sum', ...props });
+  }
+
+  /** Targets a run deferred to the next for want of time. @default Maximum over 5 minutes */
+  public metricDeferredTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.deferredTargets, { statistic: 'Maximum', ...props });
   }
 
   /** Age in days of the oldest current credential. @default Maximum over 5 minutes */

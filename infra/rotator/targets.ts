@@ -48,13 +48,30 @@ export function createTargetSecret(
 export const MAX_ROTATION_RULE_DAYS = 1000;
 
 /**
- * `rotateAfterDays` as Secrets Manager's AutomaticallyAfterDays: rounded up, so that Secrets
- * Manager's own schedule never rotates earlier than the policy (the function's schedule starts
- * a due rotation on time anyway), and within 1..1000 (beyond 1000 days Secrets Manager rotates
- * at 1000).
+ * Days Secrets Manager's schedule waits beyond the rotator's, so that the rotator's own
+ * schedule rotates a due target first and Secrets Manager's steps run only when it did not.
+ * The rotator writes the new value with PutSecretValue at its run (03:00 UTC by default) on
+ * day D; Secrets Manager counts that as a rotation and picks a random hour of UTC day
+ * D + AutomaticallyAfterDays. The rotator is due at D + rotateAfterDays + a few seconds, so its
+ * first run that finds the target due is on day D + ceil(rotateAfterDays) + 1 (the run on day
+ * D + rotateAfterDays comes seconds too early). Secrets Manager's day must come after that:
+ * +2. A run that defers or fails the target on its due day may then be overtaken by Secrets
+ * Manager's four steps, which is correct too, only not the usual path.
+ */
+export const ROTATION_RULE_MARGIN_DAYS = 2;
+
+/**
+ * `rotateAfterDays` as Secrets Manager's AutomaticallyAfterDays: rounded up plus
+ * ROTATION_RULE_MARGIN_DAYS, so that the function's schedule normally rotates first and
+ * Secrets Manager's schedule is the fallback (it still keeps rotation enabled for compliance
+ * checks and for "Rotate secret immediately"); within 1..1000 (Secrets Manager's range: near
+ * 1000 days the margin shrinks).
  */
 export function rotationRuleDays(rotateAfterDays: number): number {
-  return Math.min(MAX_ROTATION_RULE_DAYS, Math.max(1, Math.ceil(rotateAfterDays)));
+  return Math.min(
+    MAX_ROTATION_RULE_DAYS,
+    Math.max(1, Math.ceil(rotateAfterDays) + ROTATION_RULE_MARGIN_DAYS),
+  );
 }
 
 /**

@@ -3,8 +3,14 @@
 // version down, schema metadata sync on) connects and queries.
 import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialAuthority, type ServiceEdges, startServiceEdges } from '../../emulator/edges/index.ts';
+import {
+  CredentialAuthority,
+  latencyOf,
+  type ServiceEdges,
+  startServiceEdges,
+} from '../../emulator/edges/index.ts';
 import { AwsEmulator } from '../../emulator/index.ts';
+import { ServiceProbes } from '../../lambda/probes/index.ts';
 import { resetCredential } from '../probes/reset.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
@@ -118,6 +124,57 @@ describe('the CQL edge with a default cassandra-driver client', () => {
       await expect(client.execute('SELECT * FROM app.orders')).rejects.toMatchObject({ code: 0x2200 });
     } finally {
       await client.shutdown();
+    }
+  });
+});
+
+describe('the edges with a handshake latency', () => {
+  it('draws a fixed delay, a uniform one, or a given function, and refuses bad input', () => {
+    expect(latencyOf(undefined)()).toBe(0);
+    expect(latencyOf(120)()).toBe(120);
+    expect(latencyOf({ minMs: 50, maxMs: 200 }, () => 0)()).toBe(50);
+    expect(latencyOf({ minMs: 50, maxMs: 200 }, () => 0.5)()).toBe(125);
+    expect(latencyOf(() => 7)()).toBe(7);
+    expect(() => latencyOf(-1)).toThrow(/expected milliseconds >= 0, got -1/);
+    expect(() => latencyOf({ minMs: 200, maxMs: 50 })).toThrow(/0 <= minMs <= maxMs/);
+  });
+
+  it('delays each new connection of the CQL and HTTPS edges, and the probes still verify', async () => {
+    const emulator = new AwsEmulator();
+    const delays: number[] = [];
+    const edges = await startServiceEdges(emulator, {
+      handshakeLatency: () => {
+        delays.push(20);
+        return 20;
+      },
+    });
+    try {
+      emulator.iam.createUser('app');
+      const probes = new ServiceProbes({
+        ca: edges.ca,
+        keyspacesEndpoint: edges.cqlEndpoint,
+        bedrockBaseUrl: edges.httpsUrl,
+        timeoutMs: 5_000,
+      });
+      const keyspaces = emulator.iam.issueCredential('app', KEYSPACES);
+      const cql = await probes.verify({
+        serviceName: KEYSPACES,
+        region: 'us-east-1',
+        credential: { serviceUserName: keyspaces.ServiceUserName, secret: String(keyspaces.ServicePassword) },
+      });
+      expect(cql.outcome).toBe('verified');
+      const afterCql = delays.length;
+      expect(afterCql).toBeGreaterThan(0);
+      const bedrock = emulator.iam.issueCredential('app', 'bedrock.amazonaws.com');
+      const https = await probes.verify({
+        serviceName: 'bedrock.amazonaws.com',
+        region: 'us-east-1',
+        credential: { secret: String(bedrock.ServiceCredentialSecret) },
+      });
+      expect(https.outcome).toBe('verified');
+      expect(delays.length).toBeGreaterThan(afterCql);
+    } finally {
+      await edges.close();
     }
   });
 });

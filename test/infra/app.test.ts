@@ -162,6 +162,32 @@ describe('parseRotatorConfig', () => {
       /environments\[0\]\.timeoutSeconds: must be 1-900 seconds.*got 1800/,
     ],
     [
+      { environments: [{ ...environment('prod', ACCOUNT, REGION), timeoutSeconds: 120 }] },
+      /environments\[0\]\.timeoutSeconds: a timeout of 120 s cannot fit one verified rotation: at least 135 s is needed \(.*90 s to verify.*got 120/,
+    ],
+    [
+      {
+        environments: [
+          {
+            ...environment('prod', ACCOUNT, REGION),
+            verification: 'off',
+            targets: [
+              { userName: 'app', serviceName: 'cassandra.amazonaws.com' },
+              { userName: 'ci', serviceName: 'codecommit.amazonaws.com', verification: 'warn' },
+            ],
+            timeoutSeconds: 60,
+          },
+        ],
+      },
+      /environments\[0\]\.timeoutSeconds: a timeout of 60 s cannot fit one verified rotation: at least 135 s/,
+    ],
+    [
+      {
+        environments: [{ ...environment('prod', ACCOUNT, REGION), verification: 'off', timeoutSeconds: 30 }],
+      },
+      /environments\[0\]\.timeoutSeconds: a timeout of 30 s cannot fit one unverified rotation: at least 45 s/,
+    ],
+    [
       { environments: [{ ...environment('prod', ACCOUNT, REGION), rotateAfter: 30 }] },
       /environments\[0\]: Unrecognized key.*rotateAfter/,
     ],
@@ -171,6 +197,18 @@ describe('parseRotatorConfig', () => {
     ],
   ])('rejects %j with the path and the bad value', (raw, message) => {
     expect(() => parseRotatorConfig(raw)).toThrow(message);
+  });
+
+  it('accepts a timeout that fits one rotation: 135 s verified, 45 s with every target off', () => {
+    const env = environment('prod', ACCOUNT, REGION);
+    expect(() => parseRotatorConfig({ environments: [{ ...env, timeoutSeconds: 135 }] })).not.toThrow();
+    expect(() =>
+      parseRotatorConfig({ environments: [{ ...env, verification: 'off', timeoutSeconds: 45 }] }),
+    ).not.toThrow();
+    const targets = [{ userName: 'app', serviceName: 'cassandra.amazonaws.com', verification: 'off' }];
+    expect(() =>
+      parseRotatorConfig({ environments: [{ ...env, targets, timeoutSeconds: 60 }] }),
+    ).not.toThrow();
   });
 });
 

@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { ACCOUNT, REGION, TARGETS, tempOutdir } from './helpers.ts';
 
+/** A string only cassandra-driver's code holds (an error class's description). */
+const CQL_DRIVER_TEXT = 'Represents an authentication error from the driver';
+
 describe('the bundled function', () => {
   const outdir = tempOutdir();
   const app = new App({ outdir });
@@ -24,6 +27,18 @@ describe('the bundled function', () => {
     const code = readFileSync(bundle, 'utf8');
     expect(code.match(/from\s*"@aws-sdk\/[^"]+"/g) ?? []).toEqual([]);
     expect(code).toContain('ListServiceSpecificCredentials');
+  });
+
+  it('keeps the CQL driver out of the file every cold start parses, in a chunk beside it', () => {
+    const dir = join(outdir, String(asset));
+    const main = readFileSync(bundle, 'utf8');
+    // Booleans, not the code itself: a failure would print the whole minified bundle.
+    expect(main.includes(CQL_DRIVER_TEXT)).toBe(false);
+    const chunk = readdirSync(join(dir, 'chunks')).find((f) => f.startsWith('cassandra-driver-'));
+    expect(chunk).toBeDefined();
+    expect(readFileSync(join(dir, 'chunks', String(chunk)), 'utf8').includes(CQL_DRIVER_TEXT)).toBe(true);
+    // Imported on first use, by a path relative to the handler, so it travels with the asset.
+    expect(main.includes(`import("./chunks/${chunk}")`)).toBe(true);
   });
 
   it('loads in a fresh Node process and exports the handler', () => {

@@ -24,7 +24,7 @@ describe('ServiceCredentialRotator rotation schedules', () => {
       expect(s.Properties).toEqual({
         SecretId: expect.anything(),
         RotationLambdaARN: { 'Fn::GetAtt': [functions[0], 'Arn'] },
-        RotationRules: { AutomaticallyAfterDays: 45 },
+        RotationRules: { AutomaticallyAfterDays: 47 },
         RotateImmediatelyOnUpdate: false,
       });
     }
@@ -70,14 +70,18 @@ describe('ServiceCredentialRotator rotation schedules', () => {
   });
 
   it.each([
-    [30, 30],
-    [0.5, 1],
-    [30.2, 31],
+    [30, 32],
+    [0.5, 3],
+    [30.2, 33],
+    [998, 1000],
     [1000, 1000],
     [2000, 1000],
-  ])('turns rotateAfterDays %s into AutomaticallyAfterDays %s (whole days, 1-1000)', (days, rule) => {
-    expect(rotationRuleDays(days)).toBe(rule);
-  });
+  ])(
+    'turns rotateAfterDays %s into AutomaticallyAfterDays %s (rounded up, 2 days later, 1-1000)',
+    (days, rule) => {
+      expect(rotationRuleDays(days)).toBe(rule);
+    },
+  );
 });
 
 describe('compliance checks on rotation', () => {

@@ -359,7 +359,7 @@ describe('ServiceCredentialRotator alarms', () => {
     const { template } = rotatorTemplate({ rotateAfterDays: 30, staleCredentialMarginDays: 3 });
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic') };
     const wired = { AlarmActions: [topic], OKActions: [topic] };
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...wired,
       Namespace: 'AWS/Lambda',
@@ -421,6 +421,47 @@ describe('ServiceCredentialRotator alarms', () => {
     expect(rotator.alarms.verificationFailures.metric).toMatchObject({
       metricName: METRIC.verificationFailures,
     });
+  });
+
+  it('alarms when targets are deferred in two consecutive run intervals, or a run defers every target', () => {
+    const { template, rotator } = rotatorTemplate({ expectedRunInterval: Duration.hours(12) });
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic') };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [topic],
+      OKActions: [topic],
+      ...rotatorMetric(METRIC.deferredTargets),
+      Statistic: 'Maximum',
+      Period: 43200,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [topic],
+      OKActions: [topic],
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'ignore',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(deferred > 0 AND started == 0, 1, 0)', ReturnData: true }),
+        Match.objectLike({
+          Id: 'deferred',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: METRIC.deferredTargets }) }),
+        }),
+        Match.objectLike({
+          Id: 'started',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: METRIC.targets }),
+            Stat: 'Minimum',
+          }),
+        }),
+      ]),
+    });
+    expect(rotator.alarms.deferredTargets.alarmArn).toBeDefined();
+    expect(rotator.alarms.allTargetsDeferred.alarmArn).toBeDefined();
   });
 
   it('sizes the stale-credential window from the expected run interval', () => {

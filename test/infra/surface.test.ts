@@ -119,6 +119,7 @@ describe('ServiceCredentialRotator metrics', () => {
     ['metricBlockedTargets', 'BlockedTargets', 'Maximum'],
     ['metricTargets', 'Targets', 'Maximum'],
     ['metricVerificationFailures', 'VerificationFailures', 'Sum'],
+    ['metricDeferredTargets', 'DeferredTargets', 'Maximum'],
     ['metricOldestCredentialAgeDays', 'OldestCredentialAgeDays', 'Maximum'],
   ] as const)('%s is %s in the rotator namespace, %s by default', (method, name, statistic) => {
     const { rotator } = rotatorIn();
@@ -140,7 +141,7 @@ describe('ServiceCredentialRotator options', () => {
   it('creates no dashboard when asked not to, and keeps the alarms', () => {
     const { template, rotator } = rotatorTemplate({ dashboard: false });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     expect(rotator.dashboard).toBeUndefined();
   });
 
