@@ -63,6 +63,11 @@ export interface Config {
    * for targets that do not set their own mode. @default DEFAULT_VERIFICATION_MODE
    */
   readonly verification?: VerificationMode | undefined;
+  /**
+   * After each full run (reconcile, status of all), list every credential in the account and
+   * report those no target covers (lambda/inventory.ts). Needs IAM List on `user/*`.
+   */
+  readonly credentialInventory?: boolean | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -76,6 +81,7 @@ export const ENV = {
   maxCredentialAgeDays: 'MAX_CREDENTIAL_AGE_DAYS',
   declaredTargetsFile: 'DECLARED_TARGETS_FILE',
   verification: 'VERIFICATION',
+  credentialInventory: 'CREDENTIAL_INVENTORY',
 } as const;
 
 /**
@@ -95,6 +101,7 @@ export function toEnvironment(config: Config): Record<string, string> {
       : {}),
     ...(config.declaredTargetsFile ? { [ENV.declaredTargetsFile]: config.declaredTargetsFile } : {}),
     ...(config.verification ? { [ENV.verification]: config.verification } : {}),
+    ...(config.credentialInventory ? { [ENV.credentialInventory]: 'true' } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ import type { Outcome, RunReport } from './rotation/model.ts';
 import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
 import type { VerifyCredential } from './rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
+import { isFullRun, takeInventory } from './unmanaged.ts';
 
 export interface HandlerDeps {
   /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
@@ -205,6 +206,10 @@ export function createHandler(deps: HandlerDeps) {
     } catch (error) {
       logger.error('run aborted', errorData(error));
       throw error;
+    }
+    // After a full run only: then a credential no report entry names is one no target covers.
+    if (config.credentialInventory && isFullRun(command, report)) {
+      report = await takeInventory(report, { credentials, metrics, publishEvents, log, now });
     }
 
     try {

@@ -12,6 +12,7 @@ import './quiet-sdk.ts';
 import './preflight.ts';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { UnmanagedCredential } from '../lambda/inventory.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
@@ -164,6 +165,68 @@ export function renderFleet(report: RunReport): string[] {
     ...(rows.length === 0 ? ['(no targets)'] : []),
     ...(notes.length > 0 ? ['', ...notes] : []),
   ];
+}
+
+/** One account's status report, for the org-wide table; `report` undefined when the run failed before reporting. */
+export interface AccountReport {
+  /** The account's name or id: the first column. */
+  readonly account: string;
+  readonly report:
+    | (RunReport & { readonly unmanagedCredentials?: readonly UnmanagedCredential[] | undefined })
+    | undefined;
+  /** Why there is no report (shown below the table). */
+  readonly error?: string | undefined;
+}
+
+const UNMANAGED_HEADER = ['account', 'user', 'service', 'credential', 'status', 'age'] as const;
+
+/**
+ * The org-wide table (`--org`): the rows of renderFleet with the account as the first column,
+ * every account's failed and blocked targets below, then the credentials no target covers in
+ * any account (the inventory), with their account.
+ */
+export function renderOrgFleet(accounts: readonly AccountReport[]): string[] {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const unmanaged: string[][] = [];
+  for (const { account, report, error } of accounts) {
+    if (!report) {
+      rows.push([account, '(no report)']);
+      notes.push(`${account}: ${error ?? 'the status run failed before reporting'}`);
+      continue;
+    }
+    const now = Date.parse(report.startedAt);
+    for (const t of report.targets) rows.push([account, ...row(t, now)]);
+    if (report.targets.length === 0) rows.push([account, '(no targets)']);
+    for (const t of report.targets) {
+      if ((t.outcome === 'blocked' || t.outcome === 'failed') && t.reason) {
+        notes.push(`${account} · ${t.userName} · ${t.serviceName}: ${t.outcome}: ${t.reason}`);
+      }
+    }
+    for (const c of report.unmanagedCredentials ?? []) {
+      unmanaged.push([account, c.userName, c.serviceName, c.credentialId, c.status, `${c.ageDays}d`]);
+    }
+  }
+  return [
+    ...table(['account', ...HEADER], rows),
+    ...(notes.length > 0 ? ['', ...notes] : []),
+    '',
+    unmanaged.length > 0
+      ? `unmanaged credentials (no target covers them; reported, never touched): ${unmanaged.length}`
+      : 'unmanaged credentials: none',
+    ...(unmanaged.length > 0 ? table(UNMANAGED_HEADER, unmanaged) : []),
+  ];
+}
+
+/** Rows under a header, columns padded to their widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
 function row(t: TargetReport, now: number): string[] {
