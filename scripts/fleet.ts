@@ -5,7 +5,9 @@
 //   (default)        the local account `npm run invoke` keeps in .local/ (its virtual clock);
 //   --endpoint URL   the handler run here against any endpoint (standalone emulator, LocalStack);
 //   --function NAME  the deployed function, through Lambda Invoke with your AWS credentials
-//                    and region (the SDK's standard chain: AWS_PROFILE, AWS_REGION, ...).
+//                    and region (the SDK's standard chain: AWS_PROFILE, AWS_REGION, ...);
+//   --org            every account of a local organization (`npm run demo:org` saves one), the
+//                    account as a column and the unmanaged credentials listed.
 // The table goes to stdout, notes to stderr; `--json` prints the report instead. Exit code 1
 // when the status run fails, 2 on a usage error.
 import './quiet-sdk.ts';
@@ -16,11 +18,13 @@ import type { UnmanagedCredential } from '../lambda/inventory.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
-import { isMainModule, nextSteps } from './local.ts';
+import { isMainModule, nextSteps, setEnv } from './local.ts';
+import { type AccountRun, DEFAULT_ORG_STATE_FILE, loadOrganization, runEverywhere } from './org.ts';
 
 const STATUS_EVENT = { action: 'status' } as const;
 
 const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --function NAME] [--region R] [--json]
+       npm run -s fleet -- --org [--state FILE] [--json]
 
   (no target)      the local account of \`npm run invoke\` (${DEFAULT_STATE_FILE})
   --state FILE     another local state file
@@ -28,6 +32,9 @@ const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --fun
   --function NAME  invoke the deployed function's status (name or ARN) with your AWS credentials
   --region R       with --endpoint or --function (default: AWS_REGION / AWS_DEFAULT_REGION / profile)
   --json           print the status report as JSON instead of the table
+  --org            every account of a local organization (default ${DEFAULT_ORG_STATE_FILE}, written
+                   by \`npm run demo:org\`): the account as the first column, then the credentials
+                   no target covers in any account
 
 The status changes nothing. Table columns: user, service, current credential and its age, the
 other credential and its state, the next action and when it is due.`;
@@ -50,6 +57,8 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
     io.out(USAGE);
     return 0;
   }
+
+  if (values.org) return orgFleet(values.state ?? DEFAULT_ORG_STATE_FILE, values.json, io);
 
   let report: RunReport | undefined;
   let code: number;
@@ -82,6 +91,7 @@ function parseCli(argv: readonly string[]) {
       function: { type: 'string' },
       region: { type: 'string' },
       json: { type: 'boolean', default: false },
+      org: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -92,7 +102,60 @@ function parseCli(argv: readonly string[]) {
     throw new Error('--region applies only with --endpoint or --function');
   }
   if (values.function === '') throw new Error('--function needs the function name or ARN');
+  if (values.org && (values.endpoint !== undefined || values.function !== undefined)) {
+    throw new Error(
+      '--org reads a local organization (--state FILE, written by npm run demo:org); not with --endpoint or --function',
+    );
+  }
   return values;
+}
+
+/**
+ * `--org`: the status of every account of a local organization (npm run demo:org saves one),
+ * each through its own account's handler, as one table with the account as the first column
+ * and the unmanaged credentials below. Exit code 1 when any account's status run failed.
+ */
+async function orgFleet(statePath: string, json: boolean, io: InvokeIo): Promise<number> {
+  let loaded: ReturnType<typeof loadOrganization>;
+  try {
+    loaded = loadOrganization(statePath);
+  } catch (error) {
+    io.err((error as Error).message);
+    return 2;
+  }
+  const { org, accounts } = loaded;
+  io.err(`organization ${statePath}: ${accounts.map((a) => `${a.name} (${a.accountId})`).join(', ')}`);
+  const restore = setEnv({
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+  });
+  let runs: AccountRun[];
+  try {
+    // In-process: each account's clients reach that account only (its access key selects it).
+    // Two attempts: a throttled account shows as such in seconds rather than after the full backoff.
+    runs = await runEverywhere(org, accounts, STATUS_EVENT, { endpoint: org, maxAttempts: 2 });
+  } finally {
+    restore();
+  }
+  // The table in the organization's order, not the order the runs finished.
+  const ordered = accounts.map((a) => runs.find((r) => r.accountId === a.accountId) as AccountRun);
+  if (json) {
+    io.out(
+      JSON.stringify(
+        ordered.map((r) => ({ account: r.accountId, name: r.name, report: r.report })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    const rows = ordered.map((r) => ({
+      account: r.name,
+      report: r.report,
+      error: r.error === undefined ? undefined : `${(r.error as Error).name}: ${(r.error as Error).message}`,
+    }));
+    io.out(renderOrgFleet(rows).join('\n'));
+  }
+  return ordered.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
 /** Lambda Invoke of the status event: the report, or the function's error in one line. */
