@@ -87,6 +87,7 @@ const envSchema = z.object({
     ),
     z.transform((v) => v === 'true'),
   ),
+  [ENV.userOptInTag]: optionalName,
   [ENV.credentialInventory]: z.pipe(
     z.optional(
       z.enum(['true', 'false', ''], { error: `${ENV.credentialInventory} must be "true" or "false"` }),
@@ -121,5 +122,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ...(e[ENV.declaredTargetsFile] ? { declaredTargetsFile: e[ENV.declaredTargetsFile] } : {}),
     ...(e[ENV.verification] ? { verification: e[ENV.verification] } : {}),
     ...(e[ENV.credentialInventory] ? { credentialInventory: true } : {}),
+    ...(e[ENV.userOptInTag] ? { userOptInTag: e[ENV.userOptInTag] } : {}),
   };
 }

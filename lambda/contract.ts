@@ -68,6 +68,12 @@ export interface Config {
    * report those no target covers (lambda/inventory.ts). Needs IAM List on `user/*`.
    */
   readonly credentialInventory?: boolean | undefined;
+  /**
+   * IAM users carrying this tag are targets too, for the services its value lists
+   * (lambda/opt-in.ts); their secrets are created on a reconcile. Needs IAM ListUsers and
+   * ListUserTags, and writes on the users that carry the tag.
+   */
+  readonly userOptInTag?: string | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -82,6 +88,7 @@ export const ENV = {
   declaredTargetsFile: 'DECLARED_TARGETS_FILE',
   verification: 'VERIFICATION',
   credentialInventory: 'CREDENTIAL_INVENTORY',
+  userOptInTag: 'USER_OPT_IN_TAG',
 } as const;
 
 /**
@@ -102,6 +109,7 @@ export function toEnvironment(config: Config): Record<string, string> {
     ...(config.declaredTargetsFile ? { [ENV.declaredTargetsFile]: config.declaredTargetsFile } : {}),
     ...(config.verification ? { [ENV.verification]: config.verification } : {}),
     ...(config.credentialInventory ? { [ENV.credentialInventory]: 'true' } : {}),
+    ...(config.userOptInTag ? { [ENV.userOptInTag]: config.userOptInTag } : {}),
   };
 }
 

@@ -13,10 +13,11 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './aws/clients.ts';
 import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
+import { IamUserOptIn, type OptInPort } from './aws/opt-in.ts';
 import type { CredentialsPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { type Config, loadConfig } from './config.ts';
-import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, DEFAULT_VERIFICATION_MODE } from './contract.ts';
 import { type DeclaredTargets, loadDeclaration } from './declaration.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
@@ -29,6 +30,7 @@ import { type Log, type RunDeps, runRotation } from './rotation/run.ts';
 import type { VerifyCredential } from './rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
 import { isFullRun, takeInventory } from './unmanaged.ts';
+import { OptInFailedError, resolveOptIn } from './opt-in-run.ts';
 
 export interface HandlerDeps {
   /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
@@ -47,6 +49,11 @@ export interface HandlerDeps {
    * @default none here; the Lambda entry point builds one from `config.verification`
    */
   readonly verifyCredential?: VerifyCredential | undefined;
+  /**
+   * Reads the users that opted in by tag and creates their secrets (with `config.userOptInTag`).
+   * @default none here; the Lambda entry point builds one when the tag is configured
+   */
+  readonly optIn?: OptInPort | undefined;
   /** The executor. @default runRotation */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
@@ -181,13 +188,29 @@ export function createHandler(deps: HandlerDeps) {
 
     const started = Date.now();
     let report: RunReport;
+    let optInError: string | undefined;
     try {
+      // The users that opted in by tag, read afresh each run: a tag set today rotates today.
+      const optedIn =
+        config.userOptInTag && deps.optIn
+          ? await resolveOptIn({
+              optIn: deps.optIn,
+              secrets,
+              tagKey: config.userOptInTag,
+              secretNamePrefix: config.secretNamePrefix ?? DEFAULT_SECRET_NAME_PREFIX,
+              declared: declaredTargets,
+              provision: command.action === 'reconcile' && !command.dryRun,
+              log,
+            })
+          : { declared: declaredTargets };
+      optInError = optedIn.error;
+      const declared = optedIn.declared;
       report = await run(command, {
         credentials,
         secrets,
         policy: config.policy,
         secretNamePrefix: config.secretNamePrefix,
-        declaredTargets,
+        declaredTargets: declared,
         bulkCredentialListing: config.bulkCredentialListing,
         verifyCredential: deps.verifyCredential,
         now,
@@ -207,8 +230,9 @@ export function createHandler(deps: HandlerDeps) {
       logger.error('run aborted', errorData(error));
       throw error;
     }
-    // After a full run only: then a credential no report entry names is one no target covers.
-    if (config.credentialInventory && isFullRun(command, report)) {
+    // After a full run only: then a credential no report entry names is one no target covers
+    // (not when the opted-in users were not read: theirs would look unmanaged).
+    if (config.credentialInventory && optInError === undefined && isFullRun(command, report)) {
       report = await takeInventory(report, { credentials, metrics, publishEvents, log, now });
     }
 
@@ -231,6 +255,7 @@ export function createHandler(deps: HandlerDeps) {
         failed.map((t) => t.reason ?? 'no reason given'),
       );
     }
+    if (optInError !== undefined) throw new OptInFailedError(optInError);
     return report;
   };
 
@@ -250,6 +275,7 @@ function createLambdaHandler() {
     config,
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
+    ...(config.userOptInTag ? { optIn: new IamUserOptIn(clients.iam, clients.secrets) } : {}),
     now: () => new Date(),
     // The probes talk to the services' public endpoints in the function's own region.
     verifyCredential: createVerifier({

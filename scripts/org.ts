@@ -12,6 +12,9 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { BusEvent } from '../lambda/aws/eventbridge.ts';
 import { IamCredentials } from '../lambda/aws/iam.ts';
+import { IamUserOptIn } from '../lambda/aws/opt-in.ts';
+import { parseDeclaration } from '../lambda/declaration.ts';
+import { OPT_IN_TAG } from '../lambda/opt-in.ts';
 import { SecretsStore } from '../lambda/aws/secrets.ts';
 import { type Config, DEFAULT_POLICY } from '../lambda/config.ts';
 import { createHandler } from '../lambda/handler.ts';
@@ -23,7 +26,7 @@ import type { InventoriedReport } from '../lambda/unmanaged.ts';
 import { type AwsEmulator, OPERATIONS } from '../emulator/index.ts';
 import { type MemberAccount, OrganizationEmulator } from '../emulator/organization.ts';
 import { countdown, fakeLambdaContext } from '../verify/index.ts';
-import { createDemoAccount, SECRET_NAME_PREFIX } from './local.ts';
+import { createDemoAccount, DEMO_TARGETS, SECRET_NAME_PREFIX, secretNameOf } from './local.ts';
 
 /** One account of the local organization, and what makes it interesting in the demo. */
 export interface OrgAccount extends MemberAccount {
@@ -32,6 +35,8 @@ export interface OrgAccount extends MemberAccount {
   readonly throttled?: boolean | undefined;
   /** Credentials issued by hand, outside any target: what the inventory must find. */
   readonly unmanaged?: readonly { readonly userName: string; readonly serviceName: string }[] | undefined;
+  /** Users created with the opt-in tag (`credential-rotator:services`): targets of this account only. */
+  readonly optedIn?: readonly { readonly userName: string; readonly services: string }[] | undefined;
 }
 
 /** The demo organization: three member accounts, one throttled, one with an unmanaged credential. */
@@ -43,8 +48,21 @@ export const DEMO_ORG: readonly OrgAccount[] = [
     accessKeyId: 'AKIASANDBOX000000003',
     name: 'sandbox',
     unmanaged: [{ userName: 'legacy-ci', serviceName: 'codecommit.amazonaws.com' }],
+    optedIn: [{ userName: 'data-pipeline', services: 'cassandra.amazonaws.com' }],
   },
 ];
+
+/**
+ * What the member template ships in every account (the declaration layer): the same baseline
+ * targets everywhere. Anything else an account rotates, it rotates because a user opted in.
+ */
+export const BASELINE_DECLARATION = parseDeclaration(
+  {
+    version: 1,
+    targets: DEMO_TARGETS.map((t) => ({ ...t, secretName: secretNameOf(t.userName, t.serviceName) })),
+  },
+  'the baseline targets',
+);
 
 export const DEFAULT_ORG_STATE_FILE = '.local/org-state.json';
 
@@ -56,6 +74,10 @@ export function createOrganization(accounts: readonly OrgAccount[] = DEMO_ORG): 
   for (const a of accounts) {
     const emulator = org.account(a.accountId);
     createDemoAccount(emulator);
+    for (const u of a.optedIn ?? []) {
+      if (!emulator.iam.hasUser(u.userName)) emulator.iam.createUser(u.userName);
+      emulator.iam.tagUser(u.userName, { [OPT_IN_TAG]: u.services });
+    }
     for (const u of a.unmanaged ?? []) {
       if (!emulator.iam.hasUser(u.userName)) emulator.iam.createUser(u.userName);
       emulator.iam.issueCredential(u.userName, u.serviceName);
@@ -172,10 +194,13 @@ export function memberHandler(
       secretNamePrefix: SECRET_NAME_PREFIX,
       eventBusName: 'credential-rotator',
       credentialInventory: true,
+      userOptInTag: OPT_IN_TAG,
       ...options.config,
     },
     credentials: new IamCredentials(iam),
     secrets: new SecretsStore(secrets),
+    declaredTargets: BASELINE_DECLARATION,
+    optIn: new IamUserOptIn(iam, secrets),
     now: () => emulator.clock.now(),
     run: async (command, deps) => {
       last = undefined;

@@ -13,6 +13,7 @@
 import { extname } from 'node:path';
 import {
   App,
+  ArnFormat,
   Aws,
   CfnCondition,
   CfnParameter,
@@ -33,7 +34,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as oam from 'aws-cdk-lib/aws-oam';
 import type { Construct } from 'constructs';
-import { ENV } from '../../lambda/contract.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, ENV, SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
+import { OPT_IN_TAG } from '../../lambda/opt-in.ts';
+import { KNOWN_SERVICES } from '../../lambda/rotation/services.ts';
 import { EVENT_SOURCE } from '../../lambda/telemetry.ts';
 import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from 'service-credential-rotator';
 
@@ -52,6 +55,14 @@ export const ASSET_KEY_PREFIX = 'service-credential-rotator/';
  * (`stacksets-exec-<hash>`): the deployment principal the construct's secret fence admits.
  */
 export const STACKSETS_EXECUTION_ROLE = 'stacksets-exec-*';
+
+/** What the function may do to the credentials of a user that carries the opt-in tag. */
+const OPTED_IN_CREDENTIAL_ACTIONS = [
+  'iam:CreateServiceSpecificCredential',
+  'iam:UpdateServiceSpecificCredential',
+  'iam:DeleteServiceSpecificCredential',
+  'iam:ResetServiceSpecificCredential',
+];
 
 /** One file the member template reads from the asset buckets. */
 export interface MemberAsset {
@@ -179,9 +190,80 @@ export class MemberStack extends Stack {
     });
     // The inventory (lambda/unmanaged.ts) reads what bulk listing already may.
     (this.rotator.function as lambda.Function).addEnvironment(ENV.credentialInventory, 'true');
+    this.allowOptIn(props.rotator.secretNamePrefix ?? DEFAULT_SECRET_NAME_PREFIX);
 
     this.forwardEvents(busArn.valueAsString);
     this.linkMetrics(sinkArn.valueAsString, centralRegion.valueAsString);
+  }
+
+  /**
+   * Users opt in by tag (lambda/opt-in.ts): the function reads users and their tags, creates the
+   * secret of an opted-in pair, and writes credentials only of users that carry the tag, for
+   * the known services only. The tag itself is fenced by the SCP in opt-in-scp.json: the
+   * function can never set it (no iam:TagUser here), and nobody in the account but the opt-in
+   * administrator role can (docs/SECURITY.md).
+   */
+  private allowOptIn(prefix: string): void {
+    const fn = this.rotator.function as lambda.Function;
+    fn.addEnvironment(ENV.userOptInTag, OPT_IN_TAG);
+    const role = fn.role as iam.IRole;
+    const users = this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' });
+    const secrets = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${prefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const statements = [
+      // ListUsers is granted on "*": whether IAM evaluates it against user/* is unconfirmed.
+      new iam.PolicyStatement({ sid: 'ListUsersForOptIn', actions: ['iam:ListUsers'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'ReadUserTagsForOptIn',
+        actions: ['iam:ListUserTags'],
+        resources: [users],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManageCredentialsOfOptedInUsers',
+        actions: OPTED_IN_CREDENTIAL_ACTIONS,
+        resources: [users],
+        conditions: {
+          Null: { [`aws:ResourceTag/${OPT_IN_TAG}`]: 'false' },
+          StringEquals: { 'iam:ServiceSpecificCredentialServiceName': Object.keys(KNOWN_SERVICES) },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateSecretsOfOptedInUsers',
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        resources: [secrets],
+        conditions: {
+          Null: {
+            [`aws:RequestTag/${USER_NAME_TAG}`]: 'false',
+            [`aws:RequestTag/${SERVICE_NAME_TAG}`]: 'false',
+          },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadAndWriteSecretsOfOptedInUsers',
+        actions: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:RotateSecret',
+        ],
+        resources: [secrets],
+        conditions: { Null: { [`aws:ResourceTag/${USER_NAME_TAG}`]: 'false' } },
+      }),
+    ];
+    for (const statement of statements) role.addToPrincipalPolicy(statement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      reason:
+        'Opted-in users are not known at deployment: their secrets are named <prefix><user>/<service>, created by ' +
+        "the function with the rotator's two tags (required by condition), and written only while they carry them. " +
+        'Which (user, service) pairs are targets is decided by the SCP-fenced user tag, and a secret whose tags ' +
+        'disagree with it is never written.',
+    });
   }
 
   /**

@@ -3,6 +3,8 @@
 // One account's IAM throttles every call; one holds a credential issued by hand.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OrganizationEmulator } from '../../emulator/organization.ts';
+import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
+import { OPT_IN_TAG } from '../../lambda/opt-in.ts';
 import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE } from '../../lambda/telemetry.ts';
 import {
   type AccountRun,
@@ -28,6 +30,15 @@ describe('an organization of three accounts, through the real handler', () => {
 
   beforeAll(async () => {
     org = createOrganization();
+    // In payments, someone who may tag secrets points one at a user nobody opted in, and a user
+    // is tagged with a service the rotator does not know.
+    const payments = org.account(PAYMENTS);
+    payments.iam.createUser('admin-user');
+    payments.secrets.createSecret('service-credentials/admin-user/cassandra.amazonaws.com', {
+      tags: { [USER_NAME_TAG]: 'admin-user', [SERVICE_NAME_TAG]: 'cassandra.amazonaws.com' },
+    });
+    payments.iam.createUser('typo-user');
+    payments.iam.tagUser('typo-user', { [OPT_IN_TAG]: 'casandra.amazonaws.com' });
     server = await org.listen();
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     // maxAttempts 2: the throttled account gives up after one backed-off retry per call.
@@ -43,13 +54,31 @@ describe('an organization of three accounts, through the real handler', () => {
   });
 
   it('each account rotates its own targets, with its own credentials, and no lockout', () => {
+    const users = (id: string) => byAccount(id).report?.targets.map((t) => `${t.userName} ${t.outcome}`);
+    expect(users(PAYMENTS)).toEqual([
+      'app-keyspaces rotated',
+      'app-codecommit rotated',
+      'app-bedrock rotated',
+    ]);
+    // The sandbox's own opted-in user, on top of the baseline every account gets.
+    expect(users(SANDBOX)).toEqual([
+      'app-keyspaces rotated',
+      'app-codecommit rotated',
+      'app-bedrock rotated',
+      'data-pipeline rotated',
+    ]);
     for (const id of [PAYMENTS, SANDBOX]) {
       const run = byAccount(id);
       expect(run.error).toBeUndefined();
-      expect(run.report?.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated', 'rotated']);
       // Every secret this account stores names a credential of this account's IAM.
       const emulator = org.account(id);
-      expect(lockoutProblems(emulator)).toEqual([]);
+      // The targets (a rejected secret is not one, and holds no credential by design).
+      expect(
+        lockoutProblems(
+          emulator,
+          run.report?.targets.map((t) => t.secretId),
+        ),
+      ).toEqual([]);
       for (const t of run.report?.targets ?? []) {
         expect(t.secretId).toContain(`:${id}:secret:`);
         expect(emulator.iam.credential(t.currentCredentialId as string)).toBeDefined();
@@ -108,7 +137,7 @@ describe('an organization of three accounts, through the real handler', () => {
     const count = (account: string, type: string) =>
       bus.filter((e) => e.account === account && e.detailType === type).length;
     expect(count(PAYMENTS, EVENT_DETAIL_TYPE.rotated)).toBe(3);
-    expect(count(SANDBOX, EVENT_DETAIL_TYPE.rotated)).toBe(3);
+    expect(count(SANDBOX, EVENT_DETAIL_TYPE.rotated)).toBe(4);
     expect(count(ANALYTICS, EVENT_DETAIL_TYPE.failed)).toBe(3);
     const issued = DEMO_ORG.flatMap((a) => org.account(a.accountId).issuedSecrets());
     expect(issued.length).toBeGreaterThan(0);
@@ -136,5 +165,39 @@ describe('an organization of three accounts, through the real handler', () => {
     expect(input.inAlarm).toBe(true);
     expect(input.orgUnmanagedCredentials).toBe(1);
     expect(unmanagedOf(runs).map((u) => u.account)).toEqual(['sandbox']);
+  });
+
+  it('a user opts in by tag, in its own account only: its secret is created and rotated, no config entry', () => {
+    const sandbox = org.account(SANDBOX);
+    const secret = sandbox.secrets
+      .all()
+      .find((x) => x.name === 'service-credentials/data-pipeline/cassandra.amazonaws.com');
+    expect(secret?.tags).toEqual(
+      expect.arrayContaining([
+        { Key: USER_NAME_TAG, Value: 'data-pipeline' },
+        { Key: SERVICE_NAME_TAG, Value: 'cassandra.amazonaws.com' },
+      ]),
+    );
+    expect(lockoutProblems(sandbox)).toEqual([]);
+    expect(sandbox.iam.credentials({ userName: 'data-pipeline' }).map((c) => c.ServiceName)).toEqual([
+      'cassandra.amazonaws.com',
+    ]);
+    // Not in any other account.
+    for (const id of [PAYMENTS, ANALYTICS])
+      expect(
+        org
+          .account(id)
+          .secrets.all()
+          .some((x) => x.name.includes('data-pipeline')),
+      ).toBe(false);
+  });
+
+  it('the trust boundary holds per account: a tagged secret for a user nobody opted in is rejected and nothing is issued; a bad tag is refused', () => {
+    const payments = org.account(PAYMENTS);
+    expect(byAccount(PAYMENTS).report?.rejected?.map((r) => r.userName)).toEqual(['admin-user']);
+    expect(payments.iam.credentials({ userName: 'admin-user' })).toEqual([]);
+    expect(payments.iam.credentials({ userName: 'typo-user' })).toEqual([]);
+    expect(writeCalls(payments.calls).filter((w) => /admin-user|typo-user/.test(w))).toEqual([]);
+    expect(payments.secrets.all().some((x) => x.name.includes('typo-user'))).toBe(false);
   });
 });

@@ -220,6 +220,33 @@ describe('organization rollout: the member template', () => {
     });
   });
 
+  it('lets users opt in by tag: writes only on users that carry it, never sets a tag on a user', () => {
+    const [fn] = ofType('AWS::Lambda::Function');
+    expect(
+      (fn?.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables,
+    ).toMatchObject({
+      USER_OPT_IN_TAG: 'credential-rotator:services',
+    });
+    const statements = ofType('AWS::IAM::Policy').flatMap(
+      (p) =>
+        (
+          p.Properties.PolicyDocument as {
+            Statement: { Sid?: string; Action: unknown; Condition?: unknown }[];
+          }
+        ).Statement,
+    );
+    const manage = statements.find((x) => x.Sid === 'ManageCredentialsOfOptedInUsers');
+    expect(manage?.Condition).toEqual({
+      Null: { 'aws:ResourceTag/credential-rotator:services': 'false' },
+      StringEquals: {
+        'iam:ServiceSpecificCredentialServiceName': expect.arrayContaining(['cassandra.amazonaws.com']),
+      },
+    });
+    const actions = statements.flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action]));
+    for (const never of ['iam:TagUser', 'iam:UntagUser', 'iam:CreateUser', 'iam:*', '*'])
+      expect(actions).not.toContain(never);
+  });
+
   /** The findings of the three packs on the member template: ids as `Acknowledge with` names them. */
   function packFindings(extend?: (stack: Stack) => void): string[] {
     const outdir = tempOutdir();
