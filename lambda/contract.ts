@@ -30,6 +30,12 @@ export const DEFAULT_VERIFICATION_MODE: VerificationMode = 'enforce';
 export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
 export type { VerificationMode };
 
+/**
+ * The IAM user tag that opts a user in (organization rollout, lambda/opt-in.ts): its value
+ * lists the services whose credentials the rotator keeps for that user.
+ */
+export const OPT_IN_TAG = 'credential-rotator:services';
+
 /** Default name prefix of the managed secrets. */
 export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';
 

@@ -7,11 +7,10 @@
 // nobody declared is ignored. The trust boundary moves from the deployment to the user tag,
 // which an SCP (docs/SECURITY.md, `infra/org/opt-in-scp.json`) lets only the organization's
 // administrators set.
-import { defaultSecretName } from './contract.ts';
+import { defaultSecretName, OPT_IN_TAG } from './contract.ts';
 import { type DeclaredTarget, type DeclaredTargets, pairKey, parseDeclaration } from './declaration.ts';
 
-/** The user tag that opts a user in. */
-export const OPT_IN_TAG = 'credential-rotator:services';
+export { OPT_IN_TAG };
 
 export interface TaggedUser {
   readonly userName: string;

@@ -34,8 +34,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as oam from 'aws-cdk-lib/aws-oam';
 import type { Construct } from 'constructs';
-import { DEFAULT_SECRET_NAME_PREFIX, ENV, SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
-import { OPT_IN_TAG } from '../../lambda/opt-in.ts';
+import {
+  DEFAULT_SECRET_NAME_PREFIX,
+  ENV,
+  OPT_IN_TAG,
+  SERVICE_NAME_TAG,
+  USER_NAME_TAG,
+} from '../../lambda/contract.ts';
 import { KNOWN_SERVICES } from '../../lambda/rotation/services.ts';
 import { EVENT_SOURCE } from '../../lambda/telemetry.ts';
 import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from 'service-credential-rotator';
