@@ -43,7 +43,8 @@ import {
 } from '../../lambda/contract.ts';
 import { KNOWN_SERVICES } from '../../lambda/rotation/services.ts';
 import { EVENT_SOURCE } from '../../lambda/telemetry.ts';
-import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from 'service-credential-rotator';
+import type { ServiceCredentialRotatorProps } from '../rotator/props.ts';
+import { ServiceCredentialRotator } from '../rotator/rotator.ts';
 
 /** The member template's parameters; the StackSet (central.ts) gives their values. */
 export const MEMBER_PARAMETER = {

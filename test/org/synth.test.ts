@@ -14,7 +14,12 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { createOrgApp, type OrgConfig } from '../../infra/org/app.ts';
 import { checkedRolloutProps, ORG_FAILED_TARGETS_QUERY } from '../../infra/org/central.ts';
-import { ASSET_KEY_PREFIX, MEMBER_PARAMETER, synthesizeMemberTemplate } from '../../infra/org/member.ts';
+import {
+  ASSET_KEY_PREFIX,
+  MEMBER_PARAMETER,
+  MemberStack,
+  synthesizeMemberTemplate,
+} from '../../infra/org/member.ts';
 import { publishSteps } from '../../scripts/org-rollout.ts';
 import { SKIP_BUNDLING, tempOutdir } from '../infra/helpers.ts';
 
@@ -318,5 +323,16 @@ describe('organization rollout: publishing the member template and its assets', 
     expect(steps.findIndex((s) => s.argv[0] === 'aws')).toBeGreaterThan(
       steps.findLastIndex((s) => s.argv[0] === 'zip'),
     );
+  });
+});
+
+describe('organization rollout: from the construct library', () => {
+  it('the package entry exports the member and central stacks and the synthesizer', async () => {
+    const pkg = await import('service-credential-rotator');
+    expect(pkg.MemberStack).toBe(MemberStack);
+    expect(pkg.OrganizationRolloutStack).toBeTypeOf('function');
+    expect(pkg.RegionalAssetSynthesizer).toBeTypeOf('function');
+    expect(pkg.OrgAssetBucketStack).toBeTypeOf('function');
+    expect(pkg.synthesizeMemberTemplate).toBe(synthesizeMemberTemplate);
   });
 });
