@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   AwsEmulator,
   type AwsEmulatorOptions,
@@ -113,7 +114,6 @@ export class OrganizationEmulator {
             headers: request.headers,
             body: '',
           });
-          const { Readable } = await import('node:stream');
           return {
             response: {
               statusCode: refused.status,

@@ -5,7 +5,7 @@
 //   2. the rotator of each account (the real handler, real SDK clients signed with that
 //      account's key) run at once against one emulator endpoint serving all three accounts:
 //      `payments`, `analytics` (whose IAM throttles every call) and `sandbox` (which holds a
-//      CodeCommit credential issued by hand, outside any target);
+//      CodeCommit credential issued by hand, outside any target, and a user opted in by tag);
 //   3. the central view: every account's targets in one table, the failure, the unmanaged
 //      credential, and the events that reached the central bus;
 //   4. the org alarm's input: what the Metrics Insights query returns over the accounts' metrics.
@@ -129,6 +129,12 @@ export async function main(): Promise<number> {
         (a) => lockoutProblems(org.account(a.accountId)).length === 0,
       ),
       'no lockout in the accounts that rotated (I1)',
+    );
+    check(
+      byName('sandbox')?.report?.targets.some(
+        (t) => t.userName === 'data-pipeline' && t.outcome === 'rotated',
+      ) === true && byName('payments')?.report?.targets.every((t) => t.userName !== 'data-pipeline') === true,
+      'sandbox: data-pipeline, opted in by its user tag, got its secret and first credential there only',
     );
     const legacy = org.account('333333333333').iam.credentials({ userName: 'legacy-ci' });
     check(
