@@ -54,6 +54,11 @@ export interface HandlerDeps {
    * @default none here; the Lambda entry point builds one when the tag is configured
    */
   readonly optIn?: OptInPort | undefined;
+  /**
+   * Called with each finished run's report (the inventory's field included) before a failed
+   * run is turned into an error: local tools show what Lambda's error payload does not carry.
+   */
+  readonly onReport?: ((report: RunReport) => void) | undefined;
   /** The executor. @default runRotation */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
@@ -242,6 +247,7 @@ export function createHandler(deps: HandlerDeps) {
       logger.warn('notification failed', errorData(error));
     }
 
+    deps.onReport?.(report);
     const failed = report.targets.filter((t) => t.outcome === 'failed');
     const summary = summaryOf(report, Date.now() - started);
     if (failed.length > 0) logger.error('run finished', summary);

@@ -19,12 +19,20 @@ import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/plan.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
 import { isMainModule, nextSteps, setEnv } from './local.ts';
-import { type AccountRun, DEFAULT_ORG_STATE_FILE, loadOrganization, runEverywhere } from './org.ts';
+import type { OrganizationEmulator } from '../emulator/organization.ts';
+import {
+  type AccountRun,
+  DEFAULT_ORG_STATE_FILE,
+  DEMO_ORG,
+  loadOrganization,
+  type OrgAccount,
+  runEverywhere,
+} from './org.ts';
 
 const STATUS_EVENT = { action: 'status' } as const;
 
 const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --function NAME] [--region R] [--json]
-       npm run -s fleet -- --org [--state FILE] [--json]
+       npm run -s fleet -- --org [--state FILE | --endpoint URL] [--json]
 
   (no target)      the local account of \`npm run invoke\` (${DEFAULT_STATE_FILE})
   --state FILE     another local state file
@@ -33,8 +41,8 @@ const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --fun
   --region R       with --endpoint or --function (default: AWS_REGION / AWS_DEFAULT_REGION / profile)
   --json           print the status report as JSON instead of the table
   --org            every account of a local organization (default ${DEFAULT_ORG_STATE_FILE}, written
-                   by \`npm run demo:org\`): the account as the first column, then the credentials
-                   no target covers in any account
+                   by \`npm run demo:org\`; or --endpoint URL of \`npm run emulator:org\`): the account
+                   as the first column, then the credentials no target covers in any account
 
 The status changes nothing. Table columns: user, service, current credential and its age, the
 other credential and its state, the next action and when it is due.`;
@@ -58,7 +66,15 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
     return 0;
   }
 
-  if (values.org) return orgFleet(values.state ?? DEFAULT_ORG_STATE_FILE, values.json, io);
+  if (values.org) {
+    return orgFleet(
+      values.endpoint !== undefined
+        ? { endpoint: values.endpoint }
+        : { state: values.state ?? DEFAULT_ORG_STATE_FILE },
+      values.json,
+      io,
+    );
+  }
 
   let report: RunReport | undefined;
   let code: number;
@@ -102,9 +118,9 @@ function parseCli(argv: readonly string[]) {
     throw new Error('--region applies only with --endpoint or --function');
   }
   if (values.function === '') throw new Error('--function needs the function name or ARN');
-  if (values.org && (values.endpoint !== undefined || values.function !== undefined)) {
+  if (values.org && values.function !== undefined) {
     throw new Error(
-      '--org reads a local organization (--state FILE, written by npm run demo:org); not with --endpoint or --function',
+      '--org reads a local organization (--state FILE of npm run demo:org, or --endpoint URL of npm run emulator:org), not --function',
     );
   }
   return values;
@@ -115,16 +131,27 @@ function parseCli(argv: readonly string[]) {
  * each through its own account's handler, as one table with the account as the first column
  * and the unmanaged credentials below. Exit code 1 when any account's status run failed.
  */
-async function orgFleet(statePath: string, json: boolean, io: InvokeIo): Promise<number> {
-  let loaded: ReturnType<typeof loadOrganization>;
-  try {
-    loaded = loadOrganization(statePath);
-  } catch (error) {
-    io.err((error as Error).message);
-    return 2;
+async function orgFleet(
+  source: { readonly state: string } | { readonly endpoint: string },
+  json: boolean,
+  io: InvokeIo,
+): Promise<number> {
+  let org: OrganizationEmulator | undefined;
+  let accounts: OrgAccount[];
+  if ('state' in source) {
+    try {
+      ({ org, accounts } = loadOrganization(source.state));
+    } catch (error) {
+      io.err((error as Error).message);
+      return 2;
+    }
+  } else {
+    // A running `npm run emulator:org`: the demo organization's accounts and keys, real clock.
+    accounts = [...DEMO_ORG];
   }
-  const { org, accounts } = loaded;
-  io.err(`organization ${statePath}: ${accounts.map((a) => `${a.name} (${a.accountId})`).join(', ')}`);
+  io.err(
+    `organization ${'state' in source ? source.state : source.endpoint}: ${accounts.map((a) => `${a.name} (${a.accountId})`).join(', ')}`,
+  );
   const restore = setEnv({
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
@@ -133,7 +160,10 @@ async function orgFleet(statePath: string, json: boolean, io: InvokeIo): Promise
   try {
     // In-process: each account's clients reach that account only (its access key selects it).
     // Two attempts: a throttled account shows as such in seconds rather than after the full backoff.
-    runs = await runEverywhere(org, accounts, STATUS_EVENT, { endpoint: org, maxAttempts: 2 });
+    runs = await runEverywhere(org, accounts, STATUS_EVENT, {
+      endpoint: org ?? (source as { endpoint: string }).endpoint,
+      maxAttempts: 2,
+    });
   } finally {
     restore();
   }

@@ -170,11 +170,12 @@ export interface MemberHandlerOptions {
  * events sent to the central bus. The clock is the account's virtual one.
  */
 export function memberHandler(
-  org: OrganizationEmulator,
+  /** The local organization (its accounts' virtual clocks), or undefined for a remote endpoint (real clock). */
+  org: OrganizationEmulator | undefined,
   account: OrgAccount,
   options: MemberHandlerOptions,
 ): MemberHandler {
-  const emulator = org.account(account.accountId);
+  const clock = org ? org.account(account.accountId).clock : { now: () => new Date() };
   const clientConfig = {
     region: 'us-east-1',
     credentials: { accessKeyId: account.accessKeyId, secretAccessKey: 'local' },
@@ -201,11 +202,15 @@ export function memberHandler(
     secrets: new SecretsStore(secrets),
     declaredTargets: BASELINE_DECLARATION,
     optIn: new IamUserOptIn(iam, secrets),
-    now: () => emulator.clock.now(),
+    now: () => clock.now(),
     run: async (command, deps) => {
       last = undefined;
       last = await runRotation(command, deps);
       return last;
+    },
+    // The report as the handler finished it (with the inventory), also when it then throws.
+    onReport: (report) => {
+      last = report;
     },
     publishEvents: async (events) => {
       bus?.push(...events.map((e) => ({ ...e, account: account.accountId })));
@@ -240,7 +245,7 @@ export function memberHandler(
  * with each account's run in the order the runs finished.
  */
 export async function runEverywhere(
-  org: OrganizationEmulator,
+  org: OrganizationEmulator | undefined,
   accounts: readonly OrgAccount[],
   event: unknown,
   options: MemberHandlerOptions,
@@ -287,4 +292,26 @@ export const CENTRAL_METRICS = [METRIC.failedTargets, METRIC.unmanagedCredential
 /** Unmanaged credentials with their account, for the org table. */
 export function unmanagedOf(runs: readonly AccountRun[]): (UnmanagedCredential & { account: string })[] {
   return runs.flatMap((r) => (r.report?.unmanagedCredentials ?? []).map((c) => ({ ...c, account: r.name })));
+}
+
+/**
+ * The demo organization served over HTTP (`npm run emulator:org`): its URL, one line per
+ * account naming its access key id, and how to stop it.
+ */
+export async function serveDemoOrganization(options: { port?: number; host?: string } = {}): Promise<{
+  url: string;
+  accounts: string[];
+  close: () => Promise<void>;
+}> {
+  const org = createOrganization();
+  const server = await org.listen(options);
+  return {
+    url: server.url,
+    accounts: DEMO_ORG.map(
+      (a) =>
+        `${a.name.padEnd(9)} ${a.accountId}  AWS_ACCESS_KEY_ID=${a.accessKeyId}` +
+        `${a.throttled ? '  (IAM throttles every call)' : ''}${a.unmanaged ? '  (holds an unmanaged credential)' : ''}`,
+    ),
+    close: server.close,
+  };
 }

@@ -1,6 +1,7 @@
 // `npm run fleet -- --org`: every account of a saved local organization in one table, each
 // account's status through its own handler, the account as the first column, the unmanaged
 // credentials listed; usage mistakes and a missing state file are one clear line.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,13 +84,52 @@ describe('npm run fleet -- --org', () => {
     expect(parsed[2]?.report?.unmanagedCredentials).toHaveLength(1);
   });
 
+  it('against a running organization emulator (npm run emulator:org): each account through its own key, over HTTP', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/org-main.ts', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`emulator:org exited with ${code}: ${out}`)));
+      });
+      const shown = await run('--org', '--endpoint', url);
+      // Written right after the URL line; read once the fleet has run.
+      expect(stderr).toMatch(/payments\s+111111111111\s+AWS_ACCESS_KEY_ID=AKIAPAYMENTS00000001/);
+      expect(shown.code).toBe(1);
+      const accounts = shown.out
+        .split('\n')
+        .slice(1)
+        .filter((l) => /^(payments|analytics|sandbox) {2,}/.test(l))
+        .map((l) => l.split(/ {2,}/)[0]);
+      expect(new Set(accounts)).toEqual(new Set(['payments', 'analytics', 'sandbox']));
+      expect(shown.out).toMatch(
+        /^sandbox\s+legacy-ci\s+codecommit\.amazonaws\.com\s+ACCA\w+\s+Active\s+0d$/m,
+      );
+    } finally {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
+  });
+
   it('says what is wrong with a missing state file or a mixed-up command line', async () => {
     const missing = await run('--org', '--state', join(dir, 'nope.json'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/nope\.json does not exist: run "npm run demo:org" first/);
-    const mixed = await run('--org', '--endpoint', 'http://127.0.0.1:9');
+    const mixed = await run('--org', '--function', 'credential-rotator');
     expect(mixed.code).toBe(2);
-    expect(mixed.err).toMatch(/--org reads a local organization/);
+    expect(mixed.err).toMatch(/--org reads a local organization .*, not --function/);
   });
 });
 
