@@ -67,7 +67,16 @@ export function parseOrgConfig(raw: unknown): OrgConfig {
         '"regions":["eu-west-1"],"assetBucketPrefix":"...","rotator":{"targets":[...]}} (docs/OPERATIONS.md)',
     );
   }
-  const c = raw as OrgConfig;
+  // `cdk synth -c credentialRotatorOrg='{...}'` passes the JSON as a string.
+  let parsed = raw;
+  if (typeof raw === 'string') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch (error) {
+      throw new Error(`context "${ORG_CONTEXT_KEY}" is not JSON: ${(error as Error).message}`);
+    }
+  }
+  const c = parsed as OrgConfig;
   if (typeof c !== 'object' || c === null || !c.rotator || !Array.isArray(c.rotator.targets)) {
     throw new Error(`${ORG_CONTEXT_KEY}.rotator.targets must list the targets every account gets`);
   }
@@ -165,6 +174,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   process.stderr.write(
     'synthesising the member template (three validation packs) and the organization stacks\n',
   );
-  createOrgApp().app.synth();
+  try {
+    createOrgApp().app.synth();
+  } catch (error) {
+    // A configuration mistake is one line naming it, not a stack trace.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`synthesised in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }

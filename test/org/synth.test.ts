@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { createOrgApp, type OrgConfig } from '../../infra/org/app.ts';
+import { createOrgApp, type OrgConfig, parseOrgConfig } from '../../infra/org/app.ts';
 import { checkedRolloutProps, ORG_FAILED_TARGETS_QUERY } from '../../infra/org/central.ts';
 import {
   ASSET_KEY_PREFIX,
@@ -147,6 +147,17 @@ describe('organization rollout: the StackSet and the central stack', () => {
       'SELECT MAX(FailedTargets) FROM SCHEMA("ServiceCredentialRotator", service)',
     );
     central.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('reads the context from cdk.json or from -c as a JSON string, and says what is missing', () => {
+    expect(parseOrgConfig(JSON.stringify(CONFIG)).organizationId).toBe(CONFIG.organizationId);
+    expect(() => parseOrgConfig('{not json')).toThrow(/context "credentialRotatorOrg" is not JSON/);
+    expect(() => parseOrgConfig(undefined)).toThrow(
+      /missing cdk\.json context "credentialRotatorOrg": expected \{"organizationId"/,
+    );
+    expect(() => parseOrgConfig({ ...CONFIG, rotator: {} })).toThrow(
+      /rotator\.targets must list the targets every account gets/,
+    );
   });
 
   it('refuses bad rollout props with the expected form, before anything is defined', () => {
