@@ -32,6 +32,9 @@ const IAM = {
   GetUser: 'read',
   DeleteUser: 'write',
   ListUsers: 'read',
+  TagUser: 'write',
+  UntagUser: 'write',
+  ListUserTags: 'read',
 } as const satisfies Record<string, Access>;
 
 const SECRETS_MANAGER = {

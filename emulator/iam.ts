@@ -121,6 +121,8 @@ const userView = (u: IamUser) => ({
 export class IamModel {
   private readonly users = new Map<string, IamUser>();
   private readonly creds = new Map<string, StoredCredential>();
+  /** Tags per user name (TagUser / ListUserTags), in the order they were first set. */
+  private readonly userTags = new Map<string, Map<string, string>>();
   private seq = 0;
   constructor(private readonly options: IamModelOptions) {
     this.createUser(options.callerUserName);
@@ -176,6 +178,22 @@ export class IamModel {
       );
     }
     this.users.delete(userName);
+    this.userTags.delete(userName);
+  }
+
+  /** Sets tags on a user (TagUser's rules: an existing key is overwritten). */
+  tagUser(userName: string, tags: Readonly<Record<string, string>>): void {
+    this.getUser(userName);
+    const current = this.userTags.get(userName) ?? new Map<string, string>();
+    for (const [key, value] of Object.entries(tags)) current.set(key, value);
+    if (current.size > 50) throw new AwsApiError('LimitExceeded', 409, 'A user can have at most 50 tags.');
+    this.userTags.set(userName, current);
+  }
+
+  /** A user's tags. */
+  tagsOf(userName: string): Record<string, string> {
+    this.getUser(userName);
+    return Object.fromEntries(this.userTags.get(userName) ?? []);
   }
 
   // ---- operations (API shapes) -----------------------------------------------------------
@@ -236,6 +254,32 @@ export class IamModel {
     return {};
   }
 
+  TagUser(p: QueryParams): Params {
+    const userName = required(p, 'UserName');
+    const tags: Record<string, string> = {};
+    // Query form: Tags.member.N.Key / Tags.member.N.Value.
+    for (let n = 1; p[`Tags.member.${n}.Key`] !== undefined; n++) {
+      tags[p[`Tags.member.${n}.Key`] as string] = p[`Tags.member.${n}.Value`] ?? '';
+    }
+    this.tagUser(userName, tags);
+    return {};
+  }
+
+  UntagUser(p: QueryParams): Params {
+    const userName = required(p, 'UserName');
+    this.getUser(userName);
+    const current = this.userTags.get(userName);
+    for (let n = 1; p[`TagKeys.member.${n}`] !== undefined; n++)
+      current?.delete(p[`TagKeys.member.${n}`] as string);
+    return {};
+  }
+
+  ListUserTags(p: QueryParams): Params {
+    const userName = required(p, 'UserName');
+    const tags = Object.entries(this.tagsOf(userName)).map(([Key, Value]) => ({ Key, Value }));
+    return this.page('Tags', tags, p);
+  }
+
   ListUsers(p: QueryParams): Params {
     const all = [...this.users.values()].sort((a, b) => a.userName.localeCompare(b.userName));
     return this.page('Users', all.map(userView), p);
@@ -287,13 +331,26 @@ export class IamModel {
   // ---- persistence -----------------------------------------------------------------------
 
   toJSON(): unknown {
-    return { users: [...this.users.values()], credentials: [...this.creds.values()], seq: this.seq };
+    return {
+      users: [...this.users.values()],
+      credentials: [...this.creds.values()],
+      seq: this.seq,
+      userTags: Object.fromEntries([...this.userTags].map(([u, tags]) => [u, Object.fromEntries(tags)])),
+    };
   }
 
   load(state: unknown): void {
-    const s = state as { users: IamUser[]; credentials: StoredCredential[]; seq: number };
+    const s = state as {
+      users: IamUser[];
+      credentials: StoredCredential[];
+      seq: number;
+      userTags?: Record<string, Record<string, string>>;
+    };
     this.users.clear();
     this.creds.clear();
+    this.userTags.clear();
+    for (const [u, tags] of Object.entries(s.userTags ?? {}))
+      this.userTags.set(u, new Map(Object.entries(tags)));
     for (const u of s.users) this.users.set(u.userName, { ...u, createDate: new Date(u.createDate) });
     for (const c of s.credentials) {
       this.creds.set(c.id, {

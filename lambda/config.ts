@@ -87,6 +87,13 @@ const envSchema = z.object({
     ),
     z.transform((v) => v === 'true'),
   ),
+  [ENV.userOptInTag]: optionalName,
+  [ENV.credentialInventory]: z.pipe(
+    z.optional(
+      z.enum(['true', 'false', ''], { error: `${ENV.credentialInventory} must be "true" or "false"` }),
+    ),
+    z.transform((v) => v === 'true'),
+  ),
 });
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
@@ -114,5 +121,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     bulkCredentialListing: e[ENV.bulkCredentialListing],
     ...(e[ENV.declaredTargetsFile] ? { declaredTargetsFile: e[ENV.declaredTargetsFile] } : {}),
     ...(e[ENV.verification] ? { verification: e[ENV.verification] } : {}),
+    ...(e[ENV.credentialInventory] ? { credentialInventory: true } : {}),
+    ...(e[ENV.userOptInTag] ? { userOptInTag: e[ENV.userOptInTag] } : {}),
   };
 }

@@ -33,6 +33,12 @@ export const DEFAULT_VERIFICATION_MODE: VerificationMode = 'enforce';
 export const VERIFICATION_MODES: readonly VerificationMode[] = ['off', 'warn', 'enforce'];
 export type { VerificationMode };
 
+/**
+ * The IAM user tag that opts a user in (organization rollout, lambda/opt-in.ts): its value
+ * lists the services whose credentials the rotator keeps for that user.
+ */
+export const OPT_IN_TAG = 'credential-rotator:services';
+
 /** Default name prefix of the managed secrets. */
 export const DEFAULT_SECRET_NAME_PREFIX = 'service-credentials/';
 
@@ -66,6 +72,17 @@ export interface Config {
    * for targets that do not set their own mode. @default DEFAULT_VERIFICATION_MODE
    */
   readonly verification?: VerificationMode | undefined;
+  /**
+   * After each full run (reconcile, status of all), list every credential in the account and
+   * report those no target covers (lambda/inventory.ts). Needs IAM List on `user/*`.
+   */
+  readonly credentialInventory?: boolean | undefined;
+  /**
+   * IAM users carrying this tag are targets too, for the services its value lists
+   * (lambda/opt-in.ts); their secrets are created on a reconcile. Needs IAM ListUsers and
+   * ListUserTags, and writes on the users that carry the tag.
+   */
+  readonly userOptInTag?: string | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -86,6 +103,8 @@ export const ENV = {
    * DescribeStackResource resolves the pair to the secret's ARN (docs/SECURITY.md).
    */
   deploymentStackId: 'DEPLOYMENT_STACK_ID',
+  credentialInventory: 'CREDENTIAL_INVENTORY',
+  userOptInTag: 'USER_OPT_IN_TAG',
 } as const;
 
 /**
@@ -105,6 +124,8 @@ export function toEnvironment(config: Config): Record<string, string> {
       : {}),
     ...(config.declaredTargetsFile ? { [ENV.declaredTargetsFile]: config.declaredTargetsFile } : {}),
     ...(config.verification ? { [ENV.verification]: config.verification } : {}),
+    ...(config.credentialInventory ? { [ENV.credentialInventory]: 'true' } : {}),
+    ...(config.userOptInTag ? { [ENV.userOptInTag]: config.userOptInTag } : {}),
   };
 }
 

@@ -13,11 +13,12 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './aws/clients.ts';
 import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
+import { IamUserOptIn, type OptInPort } from './aws/opt-in.ts';
 import type { CredentialsPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { timeoutProblem } from './budget.ts';
 import { type Config, loadConfig } from './config.ts';
-import { DEFAULT_VERIFICATION_MODE } from './contract.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, DEFAULT_VERIFICATION_MODE } from './contract.ts';
 import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
 import { InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
@@ -30,6 +31,8 @@ import type { Outcome, RunReport } from './rotation/model.ts';
 import type { Log, RunDeps } from './rotation/deps.ts';
 import type { VerifyCredential } from './rotation/verification.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './telemetry.ts';
+import { isFullRun, takeInventory } from './unmanaged.ts';
+import { OptInFailedError, resolveOptIn } from './opt-in-run.ts';
 
 export interface HandlerDeps {
   /** Validated configuration (the real handler: `loadConfig(process.env)` at cold start). */
@@ -48,6 +51,16 @@ export interface HandlerDeps {
    * @default none here; the Lambda entry point builds one from `config.verification`
    */
   readonly verifyCredential?: VerifyCredential | undefined;
+  /**
+   * Reads the users that opted in by tag and creates their secrets (with `config.userOptInTag`).
+   * @default none here; the Lambda entry point builds one when the tag is configured
+   */
+  readonly optIn?: OptInPort | undefined;
+  /**
+   * Called with each finished run's report (the inventory's field included) before a failed
+   * run is turned into an error: local tools show what Lambda's error payload does not carry.
+   */
+  readonly onReport?: ((report: RunReport) => void) | undefined;
   /** The executor. @default runCommand */
   readonly run?: ((command: Command, deps: RunDeps) => Promise<RunReport>) | undefined;
   /**
@@ -210,13 +223,29 @@ export function createHandler(deps: HandlerDeps) {
 
     const started = Date.now();
     let report: RunReport;
+    let optInError: string | undefined;
     try {
+      // The users that opted in by tag, read afresh each run: a tag set today rotates today.
+      const optedIn =
+        config.userOptInTag && deps.optIn
+          ? await resolveOptIn({
+              optIn: deps.optIn,
+              secrets,
+              tagKey: config.userOptInTag,
+              secretNamePrefix: config.secretNamePrefix ?? DEFAULT_SECRET_NAME_PREFIX,
+              declared: declaredTargets,
+              provision: command.action === 'reconcile' && !command.dryRun,
+              log,
+            })
+          : { declared: declaredTargets };
+      optInError = optedIn.error;
+      const declared = optedIn.declared;
       report = await run(command, {
         credentials,
         secrets,
         policy: config.policy,
         secretNamePrefix: config.secretNamePrefix,
-        declaredTargets,
+        declaredTargets: declared,
         bulkCredentialListing: config.bulkCredentialListing,
         verifyCredential: deps.verifyCredential,
         now,
@@ -236,6 +265,11 @@ export function createHandler(deps: HandlerDeps) {
       logger.error('run aborted', errorData(error));
       throw error;
     }
+    // After a full run only: then a credential no report entry names is one no target covers
+    // (not when the opted-in users were not read: theirs would look unmanaged).
+    if (config.credentialInventory && optInError === undefined && isFullRun(command, report)) {
+      report = await takeInventory(report, { credentials, metrics, publishEvents, log, now });
+    }
 
     try {
       await notify(report, { metrics, publishEvents, log, now });
@@ -243,6 +277,7 @@ export function createHandler(deps: HandlerDeps) {
       logger.warn('notification failed', errorData(error));
     }
 
+    deps.onReport?.(report);
     const failed = report.targets.filter((t) => t.outcome === 'failed');
     const summary = summaryOf(report, Date.now() - started);
     if (failed.length > 0) logger.error('run finished', summary);
@@ -256,6 +291,7 @@ export function createHandler(deps: HandlerDeps) {
         failed.map((t) => t.reason ?? 'no reason given'),
       );
     }
+    if (optInError !== undefined) throw new OptInFailedError(optInError);
     return report;
   };
 
@@ -275,6 +311,7 @@ function createLambdaHandler() {
     config,
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
+    ...(config.userOptInTag ? { optIn: new IamUserOptIn(clients.iam, clients.secrets) } : {}),
     now: () => new Date(),
     // The probes talk to the services' public endpoints in the function's own region.
     verifyCredential: createVerifier({

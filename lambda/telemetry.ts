@@ -27,6 +27,12 @@ export const METRIC = {
   deferredTargets: 'DeferredTargets',
   /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */
   oldestCredentialAgeDays: 'OldestCredentialAgeDays',
+  /**
+   * Service-specific credentials in the account that no target covers (credential inventory,
+   * lambda/inventory.ts): reported, never touched. Emitted by every full run with the
+   * inventory on, 0 included, so an alarm sees a clean account as clean.
+   */
+  unmanagedCredentials: 'UnmanagedCredentials',
 } as const;
 
 /** EventBridge `source` of every transition event. */
@@ -58,4 +64,6 @@ export const AUDIT_DETAIL_TYPE = {
   secretRejected: 'Secret Rejected',
   /** A rotate, force, rollback, revoke or status invocation, named by its request id. */
   manualCommand: 'Manual Command',
+  /** The credential inventory found credentials no target covers (ids and ages, never secrets). */
+  unmanagedCredentials: 'Unmanaged Credentials Found',
 } as const;

@@ -5,21 +5,34 @@
 //   (default)        the local account `npm run invoke` keeps in .local/ (its virtual clock);
 //   --endpoint URL   the handler run here against any endpoint (standalone emulator, LocalStack);
 //   --function NAME  the deployed function, through Lambda Invoke with your AWS credentials
-//                    and region (the SDK's standard chain: AWS_PROFILE, AWS_REGION, ...).
+//                    and region (the SDK's standard chain: AWS_PROFILE, AWS_REGION, ...);
+//   --org            every account of a local organization (`npm run demo:org` saves one), the
+//                    account as a column and the unmanaged credentials listed.
 // The table goes to stdout, notes to stderr; `--json` prints the report instead. Exit code 1
 // when the status run fails, 2 on a usage error.
 import './quiet-sdk.ts';
 import './preflight.ts';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { UnmanagedCredential } from '../lambda/inventory.ts';
 import type { RunReport, TargetReport } from '../lambda/rotation/model.ts';
 import { DAY_MS } from '../lambda/rotation/retirement.ts';
 import { DEFAULT_STATE_FILE, type InvokeIo, main as invoke } from './invoke.ts';
-import { isMainModule, nextSteps } from './local.ts';
+import { isMainModule, nextSteps, setEnv } from './local.ts';
+import type { OrganizationEmulator } from '../emulator/organization.ts';
+import {
+  type AccountRun,
+  DEFAULT_ORG_STATE_FILE,
+  DEMO_ORG,
+  loadOrganization,
+  type OrgAccount,
+  runEverywhere,
+} from './org.ts';
 
 const STATUS_EVENT = { action: 'status' } as const;
 
 const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --function NAME] [--region R] [--json]
+       npm run -s fleet -- --org [--state FILE | --endpoint URL] [--json]
 
   (no target)      the local account of \`npm run invoke\` (${DEFAULT_STATE_FILE})
   --state FILE     another local state file
@@ -27,6 +40,9 @@ const USAGE = `usage: npm run -s fleet -- [--state FILE | --endpoint URL | --fun
   --function NAME  invoke the deployed function's status (name or ARN) with your AWS credentials
   --region R       with --endpoint or --function (default: AWS_REGION / AWS_DEFAULT_REGION / profile)
   --json           print the status report as JSON instead of the table
+  --org            every account of a local organization (default ${DEFAULT_ORG_STATE_FILE}, written
+                   by \`npm run demo:org\`; or --endpoint URL of \`npm run emulator:org\`): the account
+                   as the first column, then the credentials no target covers in any account
 
 The status changes nothing. Table columns: user, service, current credential and its age, the
 other credential and its state, the next action and when it is due.`;
@@ -48,6 +64,16 @@ export async function main(argv: readonly string[], io: InvokeIo = consoleIo): P
   if (values.help) {
     io.out(USAGE);
     return 0;
+  }
+
+  if (values.org) {
+    return orgFleet(
+      values.endpoint !== undefined
+        ? { endpoint: values.endpoint }
+        : { state: values.state ?? DEFAULT_ORG_STATE_FILE },
+      values.json,
+      io,
+    );
   }
 
   let report: RunReport | undefined;
@@ -81,6 +107,7 @@ function parseCli(argv: readonly string[]) {
       function: { type: 'string' },
       region: { type: 'string' },
       json: { type: 'boolean', default: false },
+      org: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -91,7 +118,74 @@ function parseCli(argv: readonly string[]) {
     throw new Error('--region applies only with --endpoint or --function');
   }
   if (values.function === '') throw new Error('--function needs the function name or ARN');
+  if (values.org && values.function !== undefined) {
+    throw new Error(
+      '--org reads a local organization (--state FILE of npm run demo:org, or --endpoint URL of npm run emulator:org), not --function',
+    );
+  }
   return values;
+}
+
+/**
+ * `--org`: the status of every account of a local organization (npm run demo:org saves one),
+ * each through its own account's handler, as one table with the account as the first column
+ * and the unmanaged credentials below. Exit code 1 when any account's status run failed.
+ */
+async function orgFleet(
+  source: { readonly state: string } | { readonly endpoint: string },
+  json: boolean,
+  io: InvokeIo,
+): Promise<number> {
+  let org: OrganizationEmulator | undefined;
+  let accounts: OrgAccount[];
+  if ('state' in source) {
+    try {
+      ({ org, accounts } = loadOrganization(source.state));
+    } catch (error) {
+      io.err((error as Error).message);
+      return 2;
+    }
+  } else {
+    // A running `npm run emulator:org`: the demo organization's accounts and keys, real clock.
+    accounts = [...DEMO_ORG];
+  }
+  io.err(
+    `organization ${'state' in source ? source.state : source.endpoint}: ${accounts.map((a) => `${a.name} (${a.accountId})`).join(', ')}`,
+  );
+  const restore = setEnv({
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+  });
+  let runs: AccountRun[];
+  try {
+    // In-process: each account's clients reach that account only (its access key selects it).
+    // Two attempts: a throttled account shows as such in seconds rather than after the full backoff.
+    runs = await runEverywhere(org, accounts, STATUS_EVENT, {
+      endpoint: org ?? (source as { endpoint: string }).endpoint,
+      maxAttempts: 2,
+    });
+  } finally {
+    restore();
+  }
+  // The table in the organization's order, not the order the runs finished.
+  const ordered = accounts.map((a) => runs.find((r) => r.accountId === a.accountId) as AccountRun);
+  if (json) {
+    io.out(
+      JSON.stringify(
+        ordered.map((r) => ({ account: r.accountId, name: r.name, report: r.report })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    const rows = ordered.map((r) => ({
+      account: r.name,
+      report: r.report,
+      error: r.error === undefined ? undefined : `${(r.error as Error).name}: ${(r.error as Error).message}`,
+    }));
+    io.out(renderOrgFleet(rows).join('\n'));
+  }
+  return ordered.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
 /** Lambda Invoke of the status event: the report, or the function's error in one line. */
@@ -164,6 +258,68 @@ export function renderFleet(report: RunReport): string[] {
     ...(rows.length === 0 ? ['(no targets)'] : []),
     ...(notes.length > 0 ? ['', ...notes] : []),
   ];
+}
+
+/** One account's status report, for the org-wide table; `report` undefined when the run failed before reporting. */
+export interface AccountReport {
+  /** The account's name or id: the first column. */
+  readonly account: string;
+  readonly report:
+    | (RunReport & { readonly unmanagedCredentials?: readonly UnmanagedCredential[] | undefined })
+    | undefined;
+  /** Why there is no report (shown below the table). */
+  readonly error?: string | undefined;
+}
+
+const UNMANAGED_HEADER = ['account', 'user', 'service', 'credential', 'status', 'age'] as const;
+
+/**
+ * The org-wide table (`--org`): the rows of renderFleet with the account as the first column,
+ * every account's failed and blocked targets below, then the credentials no target covers in
+ * any account (the inventory), with their account.
+ */
+export function renderOrgFleet(accounts: readonly AccountReport[]): string[] {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const unmanaged: string[][] = [];
+  for (const { account, report, error } of accounts) {
+    if (!report) {
+      rows.push([account, '(no report)']);
+      notes.push(`${account}: ${error ?? 'the status run failed before reporting'}`);
+      continue;
+    }
+    const now = Date.parse(report.startedAt);
+    for (const t of report.targets) rows.push([account, ...row(t, now)]);
+    if (report.targets.length === 0) rows.push([account, '(no targets)']);
+    for (const t of report.targets) {
+      if ((t.outcome === 'blocked' || t.outcome === 'failed') && t.reason) {
+        notes.push(`${account} · ${t.userName} · ${t.serviceName}: ${t.outcome}: ${t.reason}`);
+      }
+    }
+    for (const c of report.unmanagedCredentials ?? []) {
+      unmanaged.push([account, c.userName, c.serviceName, c.credentialId, c.status, `${c.ageDays}d`]);
+    }
+  }
+  return [
+    ...table(['account', ...HEADER], rows),
+    ...(notes.length > 0 ? ['', ...notes] : []),
+    '',
+    unmanaged.length > 0
+      ? `unmanaged credentials (no target covers them; reported, never touched): ${unmanaged.length}`
+      : 'unmanaged credentials: none',
+    ...(unmanaged.length > 0 ? table(UNMANAGED_HEADER, unmanaged) : []),
+  ];
+}
+
+/** Rows under a header, columns padded to their widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
 function row(t: TargetReport, now: number): string[] {

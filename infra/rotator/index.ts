@@ -17,3 +17,5 @@ export {
 export type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
 export { ServiceCredentialRotator } from './rotator.ts';
 export { CONSOLE_TEST_EVENTS, TEST_EVENT_REGISTRY } from './test-events.ts';
+// The organization rollout (infra/org/): one StackSet, member and central stacks.
+export * from '../org/index.ts';
