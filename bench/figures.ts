@@ -62,6 +62,8 @@ function stepSummary(world: BenchWorld, since: number): StepSummary {
 
 export interface CriticalPathCase {
   readonly path: RotationPath;
+  /** Quiet targets beside the due one (a scheduled run goes on with them after it). */
+  readonly quietNeighbours: number;
   /** Per repetition: ms from the invocation (or RotateSecret) until the new credential is current. */
   readonly wallMs: number[];
   readonly medianMs: number;
@@ -85,17 +87,23 @@ export interface CriticalPathFigure {
   readonly cases: CriticalPathCase[];
 }
 
+/** Quiet targets beside the due one in the second scheduled case. */
+const QUIET_NEIGHBOURS = 9;
+
 /** Scheduled runs tried, one a day, before a due target counts as not rotated. */
 const MAX_SCHEDULED_RUNS = 3;
 
 export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPathFigure> {
-  const paths: RotationPath[] = [
-    'scheduled run (EventBridge)',
-    'manual: rotate command',
-    'manual: console "Rotate secret immediately"',
+  // A scheduled run with the due target alone ends right after it; with quiet neighbours
+  // after it (the usual day: few targets due among many) the run goes on while it holds the slot.
+  const paths: [RotationPath, number][] = [
+    ['scheduled run (EventBridge)', 0],
+    ['scheduled run (EventBridge)', QUIET_NEIGHBOURS],
+    ['manual: rotate command', 0],
+    ['manual: console "Rotate secret immediately"', 0],
   ];
   const cases: CriticalPathCase[] = [];
-  for (const path of paths) {
+  for (const [path, quietNeighbours] of paths) {
     const wall: number[] = [];
     let trips: string[] = [];
     let runs = 0;
@@ -107,6 +115,8 @@ export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPa
       try {
         // One Keyspaces target: its probe is the CQL sign-in (the slower of the two).
         const [arn] = await world.seed({ count: 1, ageDays: 31, services: ['cassandra.amazonaws.com'] });
+        // Named after it: listed, and so processed, after the due target.
+        await world.seed({ count: quietNeighbours, ageDays: 1, prefix: 'quiet-' });
         await world.invoke({ action: 'status' }); // warm: the SDK's first call costs
         const before = world.currentCredentials();
         const historyFrom = world.emulator.rotations.history.length;
@@ -123,6 +133,7 @@ export async function criticalPath(latencyMs = 50, reps = 3): Promise<CriticalPa
     }
     cases.push({
       path,
+      quietNeighbours,
       wallMs: wall.map((w) => Math.round(w)),
       medianMs: Math.round(median(wall)),
       medianL: round2(median(wall) / latencyMs),
@@ -180,7 +191,8 @@ async function rotateOnce(
     if (world.rotatedSince(before).length === 1)
       return { wallMs, calls: inv.calls, runs: run, rotated: true, note };
     const target = inv.report?.targets[0];
-    note ??= `run ${run}: ${target?.outcome ?? 'no report'}${handedOff(inv.report) ? ' (handed to Secrets Manager)' : ''}: ${target?.reason ?? describe(inv.error)}`;
+    const said = `run ${run}: ${target?.outcome ?? 'no report'}${handedOff(inv.report) ? ' (handed to Secrets Manager)' : ''}: ${target?.reason ?? describe(inv.error)}`;
+    note = note ? `${note}; ${said}` : said;
     if (run === tries) return { wallMs, calls: inv.calls, runs: run, rotated: false, note };
     world.emulator.clock.advance(DAY_MS); // the next day's scheduled run
   }

@@ -31,6 +31,8 @@ const invariants = (r: InvariantResult) =>
   (r.secondRunChecked ? '' : '; I6 (a second run writes nothing) not checked: the run deferred targets');
 const steps = (s: StepSummary) =>
   `Secrets Manager started ${s.rotationsStarted} rotation(s): ${s.succeeded} succeeded, ${s.throttled} with a step Lambda throttled (never retried), ${s.stepInvocations} step invocation(s) ran`;
+const neighbours = (c: { quietNeighbours: number }) =>
+  c.quietNeighbours > 0 ? `, the due target first of ${c.quietNeighbours + 1}` : '';
 const fmt = (n: number) => n.toLocaleString('en');
 const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
 
@@ -94,8 +96,8 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     );
     const rp = f.rotationsPerRun;
     out.push(
-      `| 4 | rotations per run, ${f.contextSeconds} s context | ${f.path} | **${fmt(rp.measured)}**${f.capacityReached ? '' : ` (the fleet ran out: ≥ ${fmt(rp.measured)})`}, ${fmt(f.deferred)} deferred; IAM calls per rotation measured: ${f.iamCallsPerRotation} | ≥ ${fmt(rp.goal)} = 0.9 × ${f.contextSeconds - 30} × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} (with the measured calls: ${Number.isFinite(rp.goalWithMeasuredCalls) ? fmt(rp.goalWithMeasuredCalls) : 'n/a'}) | ${verdict(rp.measured >= rp.goal && f.capacityReached)} |`,
-      `| 4 | rotations per run, 900 s context | ${f.path} | ${fmt(rp.at900sExtrapolated)}, **extrapolated** (the ${f.contextSeconds}-s run + ${900 - f.contextSeconds} s at its rate), not run | report | |`,
+      `| 4 | rotations per run, ${f.contextSeconds} s context | ${f.path} | **${fmt(rp.measured)}**${f.capacityReached ? '' : ` (the fleet ran out: ≥ ${fmt(rp.measured)})`}, ${fmt(f.deferred)} deferred; IAM calls per rotation measured: ${f.iamCallsPerRotation} | ≥ ${fmt(rp.goal)} = 0.9 × ${f.contextSeconds - 30} × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} (with the measured calls: ${Number.isFinite(rp.goalWithMeasuredCalls) ? fmt(rp.goalWithMeasuredCalls) : 'n/a'}) | ${f.capacityReached ? verdict(rp.measured >= rp.goal) : 'not measured: the fleet ran out'} |`,
+      `| 4 | rotations per run, 900 s context | ${f.path} | ${f.capacityReached ? `${fmt(rp.at900sExtrapolated)}, **extrapolated** (the ${f.contextSeconds}-s run + ${900 - f.contextSeconds} s at its rate), not run` : 'not measured: the fleet ran out'} | report | |`,
     );
   }
   const cs = r.coldStart;
@@ -121,11 +123,11 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     );
     for (const c of cp.cases) {
       out.push(
-        `| ${c.path} | ${c.wallMs.join(', ')} | ${c.rotated ? `${c.medianL} L` : '**not rotated**'} | ${c.runsUntilRotated} | ${c.roundTrips.length}: ${c.roundTrips.join(' → ')} | ${steps(c.steps)} |`,
+        `| ${c.path}${neighbours(c)} | ${c.wallMs.join(', ')} | ${c.rotated ? `${c.medianL} L` : '**not rotated**'} | ${c.runsUntilRotated} | ${c.roundTrips.length}: ${c.roundTrips.join(' → ')} | ${steps(c.steps)} |`,
       );
     }
     const notes = cp.cases.filter((c) => c.note);
-    if (notes.length > 0) out.push('', ...notes.map((c) => `- ${c.path}: ${c.note}`));
+    if (notes.length > 0) out.push('', ...notes.map((c) => `- ${c.path}${neighbours(c)}: ${c.note}`));
     out.push('');
   }
 
@@ -151,14 +153,15 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
       `One scheduled run over ${fmt(f.targets)} targets, all due (31-day-old credential), with the deployed timeout ` +
         `(${f.contextSeconds} s) on the context; emulator rate limits ${f.limits.iamCallsPerSecond} IAM calls/s and ` +
         `${f.limits.secretsWritesPerSecond} Secrets Manager writes/s (token buckets over real time; beyond them: Throttling 400), L = ${f.latencyMs} ms. ` +
-        `${fmt(f.targets)} is more than one run can rotate at ${f.limits.iamCallsPerSecond} IAM calls/s, so the run's count is its capacity ` +
-        '(figure 4) and its rate the throughput (figure 3). A target counts as rotated when its AWSCURRENT names a new credential, ' +
-        'whoever made it.',
+        (f.capacityReached
+          ? `The run deferred targets: its count is its capacity (figure 4) and its rate the throughput (figure 3). `
+          : `**The run got through the fleet without deferring: its count is not its capacity** (a full run uses more targets). `) +
+        'A target counts as rotated when its AWSCURRENT names a new credential, whoever made it.',
       '',
       `- rotated ${fmt(f.rotated)}, failed ${f.failed}, deferred ${fmt(f.deferred)}, handed to Secrets Manager ${fmt(f.handedOff)}; ${steps(f.steps)}`,
       `- the run took ${(f.wallMs / 1000).toFixed(1)} s and returned ${(f.msBeforeTimeout / 1000).toFixed(1)} s before the context's timeout`,
       `- IAM calls answered OK per rotation: **${f.iamCallsPerRotation}** measured; a rotation needs ${f.iamCallsNeeded} as deployed (List + Create + Update), so the limit allows ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${f.maxRotationsPerSecond}/s; measured ${f.rotationsPerSecond}/s = **${f.fraction}** of it`,
-      `- rotations per run: ${fmt(f.rotationsPerRun.measured)} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}; with the measured IAM calls per rotation in place of ${f.iamCallsNeeded}: ${Number.isFinite(f.rotationsPerRun.goalWithMeasuredCalls) ? fmt(f.rotationsPerRun.goalWithMeasuredCalls) : 'n/a'}); at 900 s ${fmt(f.rotationsPerRun.at900sExtrapolated)} extrapolated: a run's stopping rule looks at the time left, so a 900-s run is the ${f.contextSeconds}-s run after ${900 - f.contextSeconds} s more at the same rate (not run: it would take 15 minutes)`,
+      `- rotations per run: ${fmt(f.rotationsPerRun.measured)}${f.capacityReached ? '' : ' (fleet exhausted)'} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}; with the measured IAM calls per rotation in place of ${f.iamCallsNeeded}: ${Number.isFinite(f.rotationsPerRun.goalWithMeasuredCalls) ? fmt(f.rotationsPerRun.goalWithMeasuredCalls) : 'n/a'}); at 900 s ${fmt(f.rotationsPerRun.at900sExtrapolated)} extrapolated: a run's stopping rule looks at the time left, so a 900-s run is the ${f.contextSeconds}-s run after ${900 - f.contextSeconds} s more at the same rate (not run: it would take 15 minutes)`,
       `- throttled calls (retried by the SDK): ${ops(f.throttled)}`,
       `- all calls: ${ops(f.byOperation)}`,
       `- invariants: ${invariants(f.invariants)}`,
@@ -201,7 +204,7 @@ function scaleSection(r: Results): string[] {
   const rows: string[] = [];
   for (const c of cp?.cases ?? []) {
     rows.push(
-      `| critical path, 1 due target, L = ${cp?.latencyMs} ms/call, probe 50–200 ms | ${c.path} | ${c.rotated ? `${fmt(c.medianMs)} ms (${c.roundTrips.length} round trips${c.runsUntilRotated > 1 ? `, run ${c.runsUntilRotated}` : ''})` : `not rotated in ${c.runsUntilRotated} runs`} |`,
+      `| critical path, 1 due target${neighbours(c)}, L = ${cp?.latencyMs} ms/call, probe 50–200 ms | ${c.path} | ${c.rotated ? `${fmt(c.medianMs)} ms (${c.roundTrips.length} round trips${c.runsUntilRotated > 1 ? `, run ${c.runsUntilRotated}` : ''})` : `not rotated in ${c.runsUntilRotated} runs`} |`,
     );
   }
   if (q)
@@ -211,7 +214,7 @@ function scaleSection(r: Results): string[] {
   if (f) {
     rows.push(
       `| throughput, ${fmt(f.targets)} due, 20 IAM calls/s, verification on | scheduled run | ${f.rotationsPerSecond}/s = ${f.fraction} of the IAM limit, ${f.failed} failed |`,
-      `| rotations per run, ${f.contextSeconds} s / 900 s | scheduled run | ${fmt(f.rotationsPerRun.measured)} / ~${fmt(f.rotationsPerRun.at900sExtrapolated)} (900 s extrapolated); ${f.iamCallsPerRotation} IAM calls per rotation |`,
+      `| rotations per run, ${f.contextSeconds} s / 900 s | scheduled run | ${f.capacityReached ? `${fmt(f.rotationsPerRun.measured)} / ~${fmt(f.rotationsPerRun.at900sExtrapolated)} (900 s extrapolated)` : `≥ ${fmt(f.rotationsPerRun.measured)} (fleet exhausted)`}; ${f.iamCallsPerRotation} IAM calls per rotation |`,
     );
   }
   if (cs)
