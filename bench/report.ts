@@ -128,6 +128,16 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     }
     const notes = cp.cases.filter((c) => c.note);
     if (notes.length > 0) out.push('', ...notes.map((c) => `- ${c.path}${neighbours(c)}: ${c.note}`));
+    if (cp.cases.some((c) => c.path.startsWith('scheduled') && c.steps.rotationsStarted > 0)) {
+      out.push(
+        '',
+        'Where a scheduled run hands its due target to Secrets Manager (RotateSecret), whether the four steps run depends ' +
+          'on whether the run still holds the only slot when Secrets Manager invokes the first: a run whose due target is ' +
+          "its last ends milliseconds after RotateSecret answers, before the emulator's Secrets Manager invokes createSecret " +
+          '(AWS says nothing of that delay); a run that goes on with other targets still holds it, the step is throttled, ' +
+          'and nothing retries it.',
+      );
+    }
     out.push('');
   }
 
