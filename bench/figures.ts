@@ -71,7 +71,10 @@ export interface CriticalPathCase {
   readonly medianL: number;
   /** Round trips on the critical path, as the emulator saw them (calls grouped by overlap). */
   readonly roundTrips: string[];
-  /** Scheduled: how many daily runs it took until the target was rotated (1 = the first). */
+  /**
+   * Scheduled: how many daily runs it took until the target was rotated (1 = the first); between
+   * two runs Secrets Manager's own schedule runs too (it may be the one that rotates).
+   */
   readonly runsUntilRotated: number;
   /** Whether it was rotated at all within the runs tried. */
   readonly rotated: boolean;
@@ -194,7 +197,17 @@ async function rotateOnce(
     const said = `run ${run}: ${target?.outcome ?? 'no report'}${handedOff(inv.report) ? ' (handed to Secrets Manager)' : ''}: ${target?.reason ?? describe(inv.error)}`;
     note = note ? `${note}; ${said}` : said;
     if (run === tries) return { wallMs, calls: inv.calls, runs: run, rotated: false, note };
-    world.emulator.clock.advance(DAY_MS); // the next day's scheduled run
+    // The next day: Secrets Manager's own schedule (AutomaticallyAfterDays) may come first, at an
+    // hour when the function is idle, then the function's scheduled run.
+    world.emulator.clock.advance(DAY_MS);
+    const since = world.emulator.rotations.history.length;
+    await world.emulator.runScheduledRotations();
+    const scheduled = world.emulator.rotations.history.slice(since);
+    if (world.rotatedSince(before).length === 1) {
+      note = `${note}; then Secrets Manager's own schedule rotated it (${scheduled.length} rotation started)`;
+      return { wallMs, calls: inv.calls, runs: run, rotated: true, note };
+    }
+    if (scheduled.length === 0) note = `${note}; Secrets Manager's schedule started nothing the next day`;
   }
   throw new Error('unreachable');
 }
@@ -297,8 +310,12 @@ export interface FleetFigure {
   /** rotationsPerSecond / maxRotationsPerSecond: goal ≥ 0.85. */
   readonly fraction: number;
   readonly throughputGoal: number;
-  /** The fleet outlasted the run (targets deferred): rotated is the per-run capacity. */
-  readonly capacityReached: boolean;
+  /**
+   * How the run ended: `deferred`, it ran out of time (rotated is its capacity); `exhausted`,
+   * it rotated the whole fleet (capacity not measured); `unrotated`, it reached every target
+   * with time left and still left some unrotated (a longer run would rotate no more).
+   */
+  readonly runEnd: 'deferred' | 'exhausted' | 'unrotated';
   readonly rotationsPerRun: {
     /** Rotated in the run whose context had the deployed timeout (300 s). */
     readonly measured: number;
@@ -306,7 +323,10 @@ export interface FleetFigure {
     readonly goal: number;
     /** The same with the measured IAM calls per rotation in place of iamCallsNeeded. */
     readonly goalWithMeasuredCalls: number;
-    /** The measured run plus (900 − contextSeconds) s more at its rate: extrapolated, not run. */
+    /**
+     * At 900 s, not run: after `deferred`, the measured run plus (900 − contextSeconds) s more at
+     * its rate; after `unrotated`, the same count; after `exhausted`, unknown (NaN).
+     */
     readonly at900sExtrapolated: number;
   };
   readonly throttled: Record<string, number>;
@@ -350,6 +370,7 @@ export async function fleet(
     const maxRate = limits.iamCallsPerSecond / IAM_CALLS_NEEDED;
     const throttled = countByOperation(run.calls.filter((c) => c.outcome.startsWith('Throttling')));
     const seconds = contextSeconds - GOAL_WRITES_RESERVE_S;
+    const runEnd = deferred > 0 ? 'deferred' : rotated >= targets ? 'exhausted' : 'unrotated';
     const goal = (0.9 * seconds * limits.iamCallsPerSecond) / IAM_CALLS_NEEDED;
     // The invariants at rest; a second run is not "nothing to do" when targets were deferred,
     // and it would list every target under the limits: they are lifted for it.
@@ -374,12 +395,17 @@ export async function fleet(
       maxRotationsPerSecond: round2(maxRate),
       fraction: round3(rate / maxRate),
       throughputGoal: 0.85,
-      capacityReached: deferred > 0,
+      runEnd,
       rotationsPerRun: {
         measured: rotated,
         goal: Math.round(goal),
         goalWithMeasuredCalls: Math.round((0.9 * seconds * limits.iamCallsPerSecond) / iamCallsPerRotation),
-        at900sExtrapolated: Math.round(rotated + rate * (900 - contextSeconds)),
+        at900sExtrapolated:
+          runEnd === 'deferred'
+            ? Math.round(rotated + rate * (900 - contextSeconds))
+            : runEnd === 'unrotated'
+              ? rotated
+              : Number.NaN,
       },
       throttled,
       byOperation: countByOperation(run.calls),

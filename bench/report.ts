@@ -31,8 +31,26 @@ const invariants = (r: InvariantResult) =>
   (r.secondRunChecked ? '' : '; I6 (a second run writes nothing) not checked: the run deferred targets');
 const steps = (s: StepSummary) =>
   `Secrets Manager started ${s.rotationsStarted} rotation(s): ${s.succeeded} succeeded, ${s.throttled} with a step Lambda throttled (never retried), ${s.stepInvocations} step invocation(s) ran`;
+/** Figure 4's count, with what it means for how the run ended. */
+const perRun = (f: FleetFigure) =>
+  f.runEnd === 'exhausted'
+    ? `≥ ${fmt(f.rotationsPerRun.measured)} (the whole fleet)`
+    : f.runEnd === 'unrotated'
+      ? `${fmt(f.rotationsPerRun.measured)} of ${fmt(f.targets)} due, with time left`
+      : fmt(f.rotationsPerRun.measured);
+const at900 = (f: FleetFigure) =>
+  f.runEnd === 'deferred'
+    ? `~${fmt(f.rotationsPerRun.at900sExtrapolated)} extrapolated (the ${f.contextSeconds}-s run + ${900 - f.contextSeconds} s at its rate: the run stops by the time left, so a 900-s run is the ${f.contextSeconds}-s one after ${900 - f.contextSeconds} s more; not run, it would take 15 minutes)`
+    : f.runEnd === 'unrotated'
+      ? `${fmt(f.rotationsPerRun.at900sExtrapolated)} (the ${f.contextSeconds}-s run reached every target with time left: more time rotates no more)`
+      : 'not measured: the fleet ran out';
+/** The goal with the measured IAM calls per rotation, when that is a plausible per-rotation cost. */
+const withMeasured = (f: FleetFigure) =>
+  Number.isFinite(f.iamCallsPerRotation) && f.iamCallsPerRotation <= 2 * f.iamCallsNeeded
+    ? `; with the ${f.iamCallsPerRotation} measured: ${fmt(f.rotationsPerRun.goalWithMeasuredCalls)}`
+    : '';
 const neighbours = (c: { quietNeighbours: number }) =>
-  c.quietNeighbours > 0 ? `, the due target first of ${c.quietNeighbours + 1}` : '';
+  c.quietNeighbours > 0 ? ` (first of ${c.quietNeighbours + 1} targets)` : '';
 const fmt = (n: number) => n.toLocaleString('en');
 const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
 
@@ -96,8 +114,8 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     );
     const rp = f.rotationsPerRun;
     out.push(
-      `| 4 | rotations per run, ${f.contextSeconds} s context | ${f.path} | **${fmt(rp.measured)}**${f.capacityReached ? '' : ` (the fleet ran out: ≥ ${fmt(rp.measured)})`}, ${fmt(f.deferred)} deferred; IAM calls per rotation measured: ${f.iamCallsPerRotation} | ≥ ${fmt(rp.goal)} = 0.9 × ${f.contextSeconds - 30} × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} (with the measured calls: ${Number.isFinite(rp.goalWithMeasuredCalls) ? fmt(rp.goalWithMeasuredCalls) : 'n/a'}) | ${f.capacityReached ? verdict(rp.measured >= rp.goal) : 'not measured: the fleet ran out'} |`,
-      `| 4 | rotations per run, 900 s context | ${f.path} | ${f.capacityReached ? `${fmt(rp.at900sExtrapolated)}, **extrapolated** (the ${f.contextSeconds}-s run + ${900 - f.contextSeconds} s at its rate), not run` : 'not measured: the fleet ran out'} | report | |`,
+      `| 4 | rotations per run, ${f.contextSeconds} s context | ${f.path} | **${perRun(f)}**, ${fmt(f.deferred)} deferred; IAM calls per rotation measured: ${f.iamCallsPerRotation} | ≥ ${fmt(rp.goal)} = 0.9 × ${f.contextSeconds - 30} × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded}${withMeasured(f)} | ${f.runEnd === 'exhausted' ? 'not measured: the fleet ran out' : verdict(rp.measured >= rp.goal)} |`,
+      `| 4 | rotations per run, 900 s context | ${f.path} | ${at900(f)} | report | |`,
     );
   }
   const cs = r.coldStart;
@@ -116,7 +134,7 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
         "the handler warmed by a `status` call first. Wall time runs from the invocation (or the console's RotateSecret) until the " +
         'new credential is current, the rotation steps Secrets Manager ran meanwhile included; it contains one verification probe ' +
         `(a connection of ${cp.handshakeMs.minMs}–${cp.handshakeMs.maxMs} ms). Round trips are read from the emulator's call log (calls whose latency ` +
-        `windows overlap form one). A scheduled run that leaves the target unrotated is followed by the next day's run, up to ${cp.maxRuns}.`,
+        `windows overlap form one). A scheduled run that leaves the target unrotated is followed by Secrets Manager's own schedule for the next day (run while the function is idle: steps are not throttled) and then the next day's run, up to ${cp.maxRuns} runs.`,
       '',
       '| path | wall (ms) | median | runs | round trips | Secrets Manager |',
       '|---|---|---|---|---|---|',
@@ -163,15 +181,20 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
       `One scheduled run over ${fmt(f.targets)} targets, all due (31-day-old credential), with the deployed timeout ` +
         `(${f.contextSeconds} s) on the context; emulator rate limits ${f.limits.iamCallsPerSecond} IAM calls/s and ` +
         `${f.limits.secretsWritesPerSecond} Secrets Manager writes/s (token buckets over real time; beyond them: Throttling 400), L = ${f.latencyMs} ms. ` +
-        (f.capacityReached
-          ? `The run deferred targets: its count is its capacity (figure 4) and its rate the throughput (figure 3). `
-          : `**The run got through the fleet without deferring: its count is not its capacity** (a full run uses more targets). `) +
+        {
+          deferred:
+            'The run ran out of time and deferred targets: its count is its capacity (figure 4) and its rate the throughput (figure 3). ',
+          exhausted:
+            '**The run rotated the whole fleet: its count is not its capacity** (the full bench uses more targets). ',
+          unrotated:
+            '**The run reached every target with time to spare and left some unrotated**: a longer run would rotate no more. ',
+        }[f.runEnd] +
         'A target counts as rotated when its AWSCURRENT names a new credential, whoever made it.',
       '',
       `- rotated ${fmt(f.rotated)}, failed ${f.failed}, deferred ${fmt(f.deferred)}, handed to Secrets Manager ${fmt(f.handedOff)}; ${steps(f.steps)}`,
       `- the run took ${(f.wallMs / 1000).toFixed(1)} s and returned ${(f.msBeforeTimeout / 1000).toFixed(1)} s before the context's timeout`,
       `- IAM calls answered OK per rotation: **${f.iamCallsPerRotation}** measured; a rotation needs ${f.iamCallsNeeded} as deployed (List + Create + Update), so the limit allows ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${f.maxRotationsPerSecond}/s; measured ${f.rotationsPerSecond}/s = **${f.fraction}** of it`,
-      `- rotations per run: ${fmt(f.rotationsPerRun.measured)}${f.capacityReached ? '' : ' (fleet exhausted)'} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}; with the measured IAM calls per rotation in place of ${f.iamCallsNeeded}: ${Number.isFinite(f.rotationsPerRun.goalWithMeasuredCalls) ? fmt(f.rotationsPerRun.goalWithMeasuredCalls) : 'n/a'}); at 900 s ${fmt(f.rotationsPerRun.at900sExtrapolated)} extrapolated: a run's stopping rule looks at the time left, so a 900-s run is the ${f.contextSeconds}-s run after ${900 - f.contextSeconds} s more at the same rate (not run: it would take 15 minutes)`,
+      `- rotations per run: ${perRun(f)} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}${withMeasured(f)}); at 900 s ${at900(f)}`,
       `- throttled calls (retried by the SDK): ${ops(f.throttled)}`,
       `- all calls: ${ops(f.byOperation)}`,
       `- invariants: ${invariants(f.invariants)}`,
@@ -224,7 +247,7 @@ function scaleSection(r: Results): string[] {
   if (f) {
     rows.push(
       `| throughput, ${fmt(f.targets)} due, 20 IAM calls/s, verification on | scheduled run | ${f.rotationsPerSecond}/s = ${f.fraction} of the IAM limit, ${f.failed} failed |`,
-      `| rotations per run, ${f.contextSeconds} s / 900 s | scheduled run | ${f.capacityReached ? `${fmt(f.rotationsPerRun.measured)} / ~${fmt(f.rotationsPerRun.at900sExtrapolated)} (900 s extrapolated)` : `≥ ${fmt(f.rotationsPerRun.measured)} (fleet exhausted)`}; ${f.iamCallsPerRotation} IAM calls per rotation |`,
+      `| rotations per run, ${f.contextSeconds} s / 900 s | scheduled run | ${perRun(f)} / ${f.runEnd === 'exhausted' ? 'not measured' : `${fmt(f.rotationsPerRun.at900sExtrapolated)}${f.runEnd === 'deferred' ? ' (extrapolated)' : ''}`}; ${f.iamCallsPerRotation} IAM calls per rotation |`,
     );
   }
   if (cs)
