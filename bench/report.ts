@@ -94,9 +94,9 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
     for (const c of cp.cases) {
       const result = c.rotated
         ? `${fmt(c.medianMs)} ms = ${c.medianL} L, ${c.roundTrips.length} AWS round trips${c.runsUntilRotated > 1 ? `, rotated by run ${c.runsUntilRotated}` : ''}`
-        : `**not rotated** in ${c.runsUntilRotated} run(s): ${c.note ?? ''}`;
+        : `**not rotated** in ${c.runsUntilRotated} run(s) (section 1 says what happened)`;
       out.push(
-        `| 1 | critical path of one rotation (L = ${cp.latencyMs} ms per AWS call) | ${c.path} | ${result} | report | |`,
+        `| 1 | critical path of one rotation (L = ${cp.latencyMs} ms per AWS call) | ${c.path}${neighbours(c)} | ${result} | report | |`,
       );
     }
   }
