@@ -157,14 +157,10 @@ async function processTarget(
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
     if (left() < needOf(plan, observed, deps)) {
       // Nothing of this plan is started: the next run plans it again. A take-back done above
-      // is complete in itself (the stale rotation is gone), and reported.
-      if (!takenBack) return DEFERRED;
-      return takenBackReport(
-        base,
-        takenBack,
-        observed,
-        'deferred: the rest of its plan does not fit the time left',
-      );
+      // is complete in itself (the stale rotation is gone); one that changed a credential is
+      // reported with what it did, one that only removed a label is counted as deferred.
+      if (!takenBack || takenBack.taken.length === 0) return DEFERRED;
+      return takenBackReport(base, takenBack, observed, 'the rest of its plan is deferred to the next run');
     }
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
