@@ -28,6 +28,7 @@ import type {
   IssuedCredential,
   ObservedTarget,
   Target,
+  VerificationReport,
 } from './model.ts';
 import { issuedFromRecord, parseRecord } from './record.ts';
 import { recordedId } from './report.ts';
@@ -62,7 +63,13 @@ export type PendingOutcome =
   /** Old, but finishing it (its writes, its verification) does not fit the time left. */
   | { readonly kind: 'deferred' }
   /** AWSPENDING is gone (finished or removed): the target is observed again and planned. */
-  | { readonly kind: 'taken-back'; readonly taken: readonly ActionTaken[]; readonly note: string };
+  | {
+      readonly kind: 'taken-back';
+      readonly taken: readonly ActionTaken[];
+      readonly note: string;
+      /** The service check of a pending credential the run finished or refused. */
+      readonly verification?: VerificationReport | undefined;
+    };
 
 /**
  * Leaves a young pending rotation to Secrets Manager and takes an old one back. Throws (with
@@ -89,11 +96,11 @@ export async function settlePending(
     };
   }
   const since = createdAt ? `started at ${createdAt.toISOString()}` : 'of unknown age';
-  const remove = async (why: string, taken: ActionTaken[] = []): Promise<PendingOutcome> => {
+  const remove: Remove = async (why, taken = [], verification) => {
     await deps.secrets.removePending(secretId, versionId);
     const note = `a rotation Secrets Manager ${since} was left unfinished (version ${versionId}): ${why}; AWSPENDING removed`;
     deps.log.warn('stale rotation taken back', { secretId, versionId, reason: note, actions: taken });
-    return { kind: 'taken-back', taken, note };
+    return { kind: 'taken-back', taken, note, ...(verification ? { verification } : {}) };
   };
 
   const pending = await deps.secrets.readVersion(secretId, versionId, PENDING);
@@ -120,6 +127,13 @@ export async function settlePending(
   }
 }
 
+/** Removes AWSPENDING from the stale version and says what was done, and why. */
+type Remove = (
+  why: string,
+  taken?: ActionTaken[],
+  verification?: VerificationReport,
+) => Promise<PendingOutcome>;
+
 /** Verifies (as the target's mode says) and stores a pending record of an Active credential. */
 async function finish(
   observed: ObservedTarget,
@@ -128,14 +142,22 @@ async function finish(
   listed: Credential,
   verifies: boolean,
   taken: ActionTaken[],
-  remove: (why: string, taken?: ActionTaken[]) => Promise<PendingOutcome>,
+  remove: Remove,
   deps: RunDeps,
 ): Promise<PendingOutcome> {
   const { target } = observed;
   const { secretId } = target;
+  let verification: VerificationReport | undefined;
   if (verifies && deps.verifyCredential) {
     const issued: IssuedCredential = issuedFromRecord(listed, record);
     const v = await deps.verifyCredential(target, issued, verifyOptions(deps));
+    verification = {
+      credentialId: record.credentialId,
+      mode: v.mode,
+      outcome: v.outcome,
+      reason: v.reason,
+      attempts: v.attempts,
+    };
     if (!passed(v.outcome)) {
       if (v.mode === 'enforce') {
         // Never current, so nobody uses it; it would hold the second slot.
@@ -144,6 +166,7 @@ async function finish(
         return remove(
           `its credential ${record.credentialId} failed verification (${v.outcome}: ${v.reason}) and was deleted`,
           taken,
+          verification,
         );
       }
       if (v.mode === 'warn') {
@@ -160,5 +183,9 @@ async function finish(
   // as a rotation for its next date (a label move is not documented to count).
   await deps.secrets.storeCurrent(secretId, value);
   taken.push({ type: 'store', credentialId: record.credentialId, at: deps.now().toISOString() });
-  return remove(`its credential ${record.credentialId} was finished: stored as AWSCURRENT`, taken);
+  return remove(
+    `its credential ${record.credentialId} was finished: stored as AWSCURRENT`,
+    taken,
+    verification,
+  );
 }

@@ -37,7 +37,7 @@ import type {
 } from './model.ts';
 import { findAndObserve, observe, observeInBulk, type Prefetched } from './observe.ts';
 import { planOperator } from './operator.ts';
-import { rotationInProgress, settlePending } from './pending.ts';
+import { type PendingOutcome, rotationInProgress, settlePending } from './pending.ts';
 import { type Plan, planTarget } from './plan.ts';
 import { describeFailure, recordedId, reportPlan } from './report.ts';
 
@@ -113,6 +113,9 @@ function requestOf(command: RunCommand, requestId: string): TargetRequest {
   }
 }
 
+/** A stale rotation the run took back before planning the target. */
+type TakenBack = Extract<PendingOutcome, { kind: 'taken-back' }>;
+
 /** A target the run did not start for lack of time: untouched, the next run takes it. */
 const DEFERRED = Symbol('deferred');
 
@@ -131,7 +134,7 @@ async function processTarget(
   try {
     let observed = await observe(target, deps, prefetched, request.command === 'rollback');
     const pending = rotationInProgress(target);
-    let takenBack: { taken: readonly ActionTaken[]; note: string } | undefined;
+    let takenBack: TakenBack | undefined;
     if (pending && mode === 'apply') {
       const settled = await settlePending(observed, pending, deps);
       if (settled.kind === 'deferred') return DEFERRED;
@@ -169,6 +172,8 @@ async function processTarget(
     taken = [...taken, ...result.taken];
     const finished = takenBack?.taken.some((a) => a.type === 'store') ?? false;
     const reason = reasonOf(takenBack?.note, plan.reason);
+    // The run's own check of a credential it issued now, else that of the one it finished.
+    const verification = result.verification ?? takenBack?.verification;
     const report: TargetReport = {
       ...base,
       outcome:
@@ -179,7 +184,7 @@ async function processTarget(
       nextDueAt: plan.nextDueAt?.toISOString(),
       ...(reason ? { reason } : {}),
       ...(plan.actions.some((a) => a.type === 'issue') || finished ? { via: 'direct' as const } : {}),
-      ...(result.verification ? { verification: result.verification } : {}),
+      ...(verification ? { verification } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
@@ -232,7 +237,7 @@ function reasonOf(...parts: (string | undefined)[]): string | undefined {
 /** A target whose stale rotation was taken back, and nothing else done this run. */
 function takenBackReport(
   base: Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>,
-  takenBack: { taken: readonly ActionTaken[]; note: string },
+  takenBack: TakenBack,
   observed: ObservedTarget,
   why: string,
 ): TargetReport {
@@ -244,5 +249,6 @@ function takenBackReport(
     currentCredentialId: finished?.credentialId ?? recordedId(observed),
     reason: `${takenBack.note}; ${why}`,
     ...(finished ? { via: 'direct' as const } : {}),
+    ...(takenBack.verification ? { verification: takenBack.verification } : {}),
   };
 }

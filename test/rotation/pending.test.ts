@@ -157,19 +157,30 @@ describe('a stale AWSPENDING', () => {
     expect(short.deferred).toEqual([t.arn]);
     expect(t.w.writesSince(since)).toEqual([]);
 
-    // Verification off: the writes' reserve is enough.
-    const off = only(
+    // Verification off: only the writes' reserve is needed, and 1 ms less is not enough.
+    const offShort = await runCommand(
+      RECONCILE,
+      t.deps({
+        verifyCredential,
+        verificationMode: 'off',
+        remainingTimeMs: () => TARGET_WRITES_RESERVE_MS - 1,
+      }),
+    );
+    expect(offShort.deferred).toEqual([t.arn]);
+    expect(t.w.writesSince(since)).toEqual([]);
+
+    const done = only(
       await runCommand(
         RECONCILE,
-        t.deps({
-          verifyCredential,
-          verificationMode: 'off',
-          remainingTimeMs: () => TARGET_WRITES_RESERVE_MS,
-        }),
+        t.deps({ verifyCredential, verificationMode: 'enforce', remainingTimeMs: () => need }),
       ),
     );
-    expect(off).toMatchObject({ outcome: 'rotated', currentCredentialId: issued.id });
-    expect(off.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
+    expect(done).toMatchObject({
+      outcome: 'rotated',
+      currentCredentialId: issued.id,
+      verification: { credentialId: issued.id, mode: 'enforce', outcome: 'verified' },
+    });
+    expect(done.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
       `store ${issued.id}`,
       `deactivate ${before}`,
     ]);

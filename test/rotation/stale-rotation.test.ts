@@ -236,6 +236,9 @@ describe('a rotation Secrets Manager started while the scheduled run held the on
     expect(run.reason).toMatch(/failed verification \(rejected: the service said rejected\) and was deleted/);
     expect(run.actions.map((a) => a.type)).toEqual(['delete', 'create', 'store', 'deactivate']);
     expect(run.actions[0]?.credentialId).toBe(pendingId);
+    // The report carries the check of the credential issued in the end.
+    expect(run.verification).toMatchObject({ mode: 'enforce', outcome: 'verified' });
+    expect(run.verification?.credentialId).not.toBe(pendingId);
     expect(w.emulator.iam.credential(String(pendingId))).toBeUndefined();
     expect(w.recordedId(arn)).not.toBe(before);
     expect(d.pendingVersions()).toEqual([]);
