@@ -159,6 +159,33 @@ describe('a rotation Secrets Manager started while the scheduled run held the on
     await w.expectInvariants();
   });
 
+  it("with throttledStepRetry 'later', a retry within the window finishes the rotation and the run leaves it be", async () => {
+    const d = await deployed({ throttledStepRetry: 'later' });
+    const { w, arn } = d;
+    const before = w.recordedId(arn);
+    w.advanceDays(31);
+    const release = w.emulator.rotations.occupy();
+    await d.rotate();
+    await w.emulator.rotations.settled();
+    // The scheduled run still holds the slot: it leaves the young rotation alone.
+    expect(only(await d.h.invoke({ action: 'reconcile' }))).toMatchObject({ via: 'secrets-manager' });
+    release();
+    const createsBefore = d.creates();
+
+    const [retried] = await w.emulator.retryPendingRotations();
+    expect(retried).toMatchObject({ cause: 'retry', status: 'succeeded' });
+    d.checkSlots();
+    const after = w.recordedId(arn);
+    expect(after).not.toBe(before);
+
+    w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
+    const next = only(await d.scheduledRun());
+    expect(next.outcome).not.toBe('rotated');
+    expect(d.creates()).toBe(createsBefore + 1);
+    expect(w.recordedId(arn)).toBe(after);
+    await w.expectInvariants();
+  });
+
   it('AWSPENDING holding the new credential (a later step throttled): finished by the run, not issued again', async () => {
     let hold: (() => void) | undefined;
     const d = await deployed({
