@@ -25,8 +25,13 @@ export interface Invocation {
   readonly events: readonly BusEvent[];
 }
 
+export interface HandlerOptions {
+  /** Targets the run processes at once. @default the executor's (DEFAULT_CONCURRENCY) */
+  readonly concurrency?: number;
+}
+
 /** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
-export function handlerFor(world: World, config: Partial<Config> = {}) {
+export function handlerFor(world: World, config: Partial<Config> = {}, options: HandlerOptions = {}) {
   const handler = createHandler({
     config: {
       policy: world.policy ?? DEFAULT_POLICY,
@@ -39,7 +44,10 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
     now: () => world.now(),
     verifyCredential: world.verifier(),
     run: async (command, deps) => {
-      const report = await runCommand(command, deps);
+      const report = await runCommand(
+        command,
+        options.concurrency === undefined ? deps : { ...deps, concurrency: options.concurrency },
+      );
       world.reports.push(report);
       reports.push(report);
       return report;
