@@ -147,6 +147,8 @@ const configSchema = z
   });
 
 export type RotatorEnvironmentConfig = z.infer<typeof environmentSchema>;
+/** The keys an environment accepts (docs/OPERATIONS.md lists each; test/docs-tables.test.ts checks). */
+export const ENVIRONMENT_KEYS: readonly string[] = Object.keys(environmentSchema.shape);
 export type RotatorAppConfig = z.infer<typeof configSchema>;
 
 export class RotatorConfigError extends Error {}
