@@ -8,6 +8,7 @@ import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
 import type { Command, TargetRef } from './rotation/commands.ts';
 import type { RunReport, TargetReport } from './rotation/model.ts';
 import type { Log } from './rotation/deps.ts';
+import { rejectedSummary } from './rotation/rejected.ts';
 import { passed } from './rotation/verification.ts';
 import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
 
@@ -294,24 +295,25 @@ export async function notify(report: RunReport, deps: NotifyDeps): Promise<void>
 }
 
 /**
- * One `Secret Rejected` event per tagged secret that is not declared: someone tagged a
- * secret to point it at a user, which the rotator ignored. Sent on every run that sees it
- * (dry runs and status included: it is an observation, not a change).
+ * One `Secret Rejected` event per run that rejected any secret (tagged but not declared, or a
+ * look-alike of a declared secret: a declared name without the ARN the stack created): counts
+ * and the first few secrets (rejected.ts), not one event each, so that a thousand tagged
+ * secrets cannot flood the bus. Sent on every run that sees them (dry runs and status
+ * included: it is an observation, not a change).
  */
 export function rejectionsOf(report: RunReport): BusEvent[] {
-  return (report.rejected ?? []).map((r) => ({
-    detailType: AUDIT_DETAIL_TYPE.secretRejected,
-    detail: {
-      secretId: r.secretId,
-      secretName: r.secretName,
-      userName: r.userName,
-      serviceName: r.serviceName,
-      reason: r.reason,
-      at: report.finishedAt,
+  const rejected = report.rejected ?? [];
+  if (rejected.length === 0) return [];
+  const summary = rejectedSummary(rejected);
+  const arns = summary.secrets.map((r) => r.secretId).filter((id) => id.startsWith('arn:'));
+  return [
+    {
+      detailType: AUDIT_DETAIL_TYPE.secretRejected,
+      detail: { ...summary, at: report.finishedAt },
+      time: new Date(report.finishedAt),
+      resources: arns.length > 0 ? arns : undefined,
     },
-    time: new Date(report.finishedAt),
-    resources: r.secretId.startsWith('arn:') ? [r.secretId] : undefined,
-  }));
+  ];
 }
 
 /** The `detail` of a `Manual Command` event: what was asked, and by which invocation. */

@@ -241,4 +241,9 @@ export interface RejectedSecret {
   readonly userName: string;
   readonly serviceName: string;
   readonly reason: string;
+  /**
+   * A secret with a declared name but not the ARN the deploying stack created (deleted and
+   * recreated under that name): never read for writing nor written. Absent: tagged, not declared.
+   */
+  readonly lookAlike?: boolean | undefined;
 }

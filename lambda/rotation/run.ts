@@ -32,6 +32,7 @@ import { planTarget } from './plan.ts';
 import { describeFailure, reportPlan } from './report.ts';
 import { VERIFICATION_RESERVE_MS } from './verification.ts';
 import { discover } from './discovery.ts';
+import { rejectedSummary } from './rejected.ts';
 
 /** Every command but Secrets Manager's rotation steps (protocol.ts takes those). */
 export type RunCommand = Exclude<Command, { action: 'rotation-step' }>;
@@ -52,10 +53,8 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
     const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix), deps.declaredTargets);
     targets = found.targets;
-    for (const r of found.rejected ?? []) {
-      deps.log.warn('secret rejected', { secretId: r.secretId, reason: r.reason });
-      rejected.push(r);
-    }
+    rejected.push(...(found.rejected ?? []));
+    if (rejected.length > 0) deps.log.warn('secrets rejected', { ...rejectedSummary(rejected) });
     for (const m of found.misconfigured) {
       deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
       reports.push({ ...m, outcome: 'failed', actions: [] });

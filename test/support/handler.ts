@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { vi } from 'vitest';
 import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
 import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
-import { createHandler } from '../../lambda/handler.ts';
+import { createHandler, type HandlerDeps } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
@@ -26,8 +26,13 @@ export interface Invocation {
 }
 
 /** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
-export function handlerFor(world: World, config: Partial<Config> = {}) {
+export function handlerFor(
+  world: World,
+  config: Partial<Config> = {},
+  extra: Pick<HandlerDeps, 'deployment'> = {},
+) {
   const handler = createHandler({
+    ...extra,
     config: {
       policy: world.policy ?? DEFAULT_POLICY,
       secretNamePrefix: undefined,
