@@ -23,6 +23,7 @@ import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
 import { DeployedSecrets, requireLogicalIds } from './deployed-secrets.ts';
 import { ConfigError, InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
+import { redactHeld } from './redact.ts';
 import { ServiceProbes } from './probes/index.ts';
 import { createVerifier } from './probes/verifier.ts';
 import { runCommand } from './dispatch.ts';
@@ -108,8 +109,11 @@ export function logOf(logger: Logger): Log {
   };
 }
 
+/** An error for a log line: its text redacted with every secret the process holds (redact.ts). */
 function errorData(error: unknown): Record<string, unknown> {
-  return error instanceof Error ? { errorName: error.name, error: error.message } : { error: String(error) };
+  return error instanceof Error
+    ? { errorName: redactHeld(error.name), error: redactHeld(error.message) }
+    : { error: redactHeld(String(error)) };
 }
 
 /** At most this many target ids in the summary line (the report itself has them all). */

@@ -166,6 +166,7 @@ async function processTarget(
       ...(plan.reason ? { reason: plan.reason } : {}),
       ...(plan.actions.some((a) => a.type === 'issue') ? { via: 'direct' as const } : {}),
       ...(result.verification ? { verification: result.verification } : {}),
+      ...(plan.tampering ? { tampering: plan.tampering } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
