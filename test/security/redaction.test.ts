@@ -62,9 +62,13 @@ describe('foreign error text is redacted with the secrets in hand', () => {
     holdSecrets([secret]);
     const b64 = Buffer.from(secret).toString('base64');
     const lines: string[] = [];
+    const capture = (chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    };
     const spies = [
-      vi.spyOn(process.stdout, 'write').mockImplementation((c) => (lines.push(String(c)), true)),
-      vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(String(c)), true)),
+      vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+      vi.spyOn(process.stderr, 'write').mockImplementation(capture),
     ];
     try {
       const handler = createHandler({
