@@ -8,7 +8,7 @@
 import { isManual, type LifecycleRequest } from './commands.ts';
 import { parseIntent } from './intent.ts';
 import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
-import { parseRecord } from './record.ts';
+import { parseRecord, serializeRecord } from './record.ts';
 import { detectTampering, type Tampering } from './tampering.ts';
 import {
   afterActions,
@@ -73,7 +73,7 @@ export function planTarget(
   request: LifecycleRequest = SCHEDULE,
 ): Plan {
   const tampering = forced(request) ? undefined : detectTampering(observed, now);
-  if (tampering) return planTampered(observed, tampering, policy, request);
+  if (tampering) return planTampered(observed, tampering, policy, now, request);
   const record = parseRecord(observed.current?.value, observed.target);
   if (record.kind === 'foreign') {
     // Overwriting it would destroy another target's only copy of its password.
@@ -211,30 +211,43 @@ function planTampered(
   observed: ObservedTarget,
   tampering: Tampering,
   policy: Policy,
+  now: Date,
   request: LifecycleRequest,
 ): Plan {
-  const inUse = tampering.inUse?.credential;
-  if (inUse && request.command === 'reconcile') {
-    const others = observed.credentials.filter((c) => c !== inUse).map(asIs);
+  const inUse = tampering.inUse;
+  if (inUse && request.command === 'reconcile' && observed.current) {
+    // The lifecycle as if AWSCURRENT still held the in-use record: what the run would have done
+    // without the foreign write. A rotation then stores a new record over the foreign value
+    // (the usual rotation, the in-use credential retired by rule 1 as always); otherwise the
+    // record is written back first, so the run after has nothing left to do.
+    const restored = { ...observed.current, value: serializeRecord(inUse.record) };
+    const usual = planTarget({ ...observed, current: restored }, policy, now, request);
+    const why = `${tampering.reason}; the lifecycle goes on from credential ${inUse.credential.id} (the one in use, from AWSPREVIOUS)`;
+    if (usual.actions.some((a) => a.type === 'issue' || a.type === 'adopt')) {
+      return {
+        ...usual,
+        reason: usual.reason ? `${why}; ${usual.reason}` : why,
+        tampering: tampering.reason,
+      };
+    }
     return {
+      ...usual,
       outcome: 'recovered',
-      actions: [{ type: 'restore', credentialId: inUse.id }],
-      reason: `${tampering.reason}; the record of credential ${inUse.id} (the one in use, from AWSPREVIOUS) is written back`,
-      currentCredentialId: inUse.id,
-      currentIssuedAt: inUse.createdAt,
-      nextDueAt: nextDue(inUse.createdAt, others, policy),
+      actions: [{ type: 'restore', credentialId: inUse.credential.id }, ...usual.actions],
+      reason: `${why}: its record is written back`,
       tampering: tampering.reason,
     };
   }
-  const keep = inUse
-    ? `credential ${inUse.id} stays Active; a reconcile writes its record back`
+  const inUseCredential = inUse?.credential;
+  const keep = inUseCredential
+    ? `credential ${inUseCredential.id} stays Active; a reconcile writes its record back`
     : 'no credential is retired; restore the value, or run a manual rotate with "force": true to issue a new one';
   return {
     outcome: 'failed',
     actions: [],
     reason: `${tampering.reason}; held: ${keep}`,
-    currentCredentialId: inUse?.id,
-    currentIssuedAt: inUse?.createdAt,
+    currentCredentialId: inUseCredential?.id,
+    currentIssuedAt: inUseCredential?.createdAt,
     tampering: tampering.reason,
   };
 }

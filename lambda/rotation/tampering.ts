@@ -53,7 +53,7 @@ export function detectTampering(observed: ObservedTarget, now: Date): Tampering 
   } else if (!wroteBefore) {
     return undefined;
   } else if (record.kind === 'absent') {
-    found = `AWSCURRENT (version ${current.versionId}) is not a credential record the rotator wrote (${record.reason})`;
+    found = `AWSCURRENT (version ${current.versionId}) holds no credential record (a placeholder or another value)`;
   } else {
     // A record of this pair naming a credential IAM does not list. Deleted by hand, it would
     // be a bootstrap; but AWSPREVIOUS then proves which one applications used, so it is only

@@ -45,7 +45,7 @@ describe('a value in AWSCURRENT the rotator did not write', () => {
     expect(JSON.parse(w.emulator.secrets.valueAt(secret, AWSCURRENT) ?? '')).toEqual(JSON.parse(record));
     expect(run.error).toBeUndefined();
     expect(run.result?.targets[0]).toMatchObject({ outcome: 'recovered', currentCredentialId: inUse });
-    expect(run.result?.targets[0]?.tampering).toContain('not a credential record the rotator wrote');
+    expect(run.result?.targets[0]?.tampering).toContain('holds no credential record');
     const events = run.events.filter((e) => e.detailType === 'Secret Tampering Detected');
     expect(events).toHaveLength(1);
     expect(events[0]?.detail).toMatchObject({ secretId: secret, credentialId: inUse, response: 'restored' });
@@ -57,18 +57,39 @@ describe('a value in AWSCURRENT the rotator did not write', () => {
     w.expectNoLeaks();
   });
 
-  it("when due: still nothing issued or retired on the placeholder's account", async () => {
+  it('when due: the usual rotation from the credential in use, as if nothing had been written', async () => {
     const { w, secret, handler, inUse } = await rotatedOnce();
     w.advanceDays(31);
     await overwrite(w, secret, PLACEHOLDER);
-    const since = w.emulator.calls.length;
     const run = await handler.invoke({ action: 'reconcile' });
-    expect(iamWrites(w, since)).toEqual([]);
-    expect(w.emulator.iam.credential(inUse)?.Status).toBe('Active');
-    expect(run.result?.targets[0]?.outcome).toBe('recovered');
-    // The next run rotates as usual from the restored record (overlap, then retirement).
+    // What the schedule does to a due credential anyway: a new record over the foreign value,
+    // then rule 1 on the one it replaced (overlapDays 0: switched off once the new one is stored).
+    expect(run.result?.targets[0]?.outcome).toBe('rotated');
+    expect(run.result?.targets[0]?.tampering).toBeDefined();
+    const current = w.recordedId(secret) as string;
+    expect(current).not.toBe(inUse);
+    expect(w.emulator.iam.credential(current)?.Status).toBe('Active');
+    const since = w.emulator.calls.length;
     const next = await handler.invoke({ action: 'reconcile' });
-    expect(next.result?.targets[0]?.outcome).toBe('rotated');
+    expect(next.result?.targets[0]?.outcome).toBe('unchanged');
+    expect(w.writesSince(since)).toEqual([]);
+  });
+
+  it('not due, an older credential to retire: written back, and rule 1 goes on in the same run', async () => {
+    const { w, secret, handler } = await rotatedOnce();
+    w.advanceDays(31);
+    await handler.invoke({ action: 'reconcile' }); // rotated: the first credential is Inactive now
+    const inUse = w.recordedId(secret) as string;
+    w.advanceDays(8); // past the grace period of the first one
+    await overwrite(w, secret, PLACEHOLDER);
+    const run = await handler.invoke({ action: 'reconcile' });
+    expect(run.result?.targets[0]?.outcome).toBe('recovered');
+    expect(run.result?.targets[0]?.actions.map((a) => a.type)).toEqual(['store', 'delete']);
+    expect(w.recordedId(secret)).toBe(inUse);
+    expect(w.emulator.iam.credential(inUse)?.Status).toBe('Active');
+    const since = w.emulator.calls.length;
+    await handler.invoke({ action: 'reconcile' });
+    expect(w.writesSince(since)).toEqual([]);
   });
 
   it('placeholders pushed AWSPREVIOUS out too: held as failed, nothing written, the credential stays Active', async () => {
