@@ -109,6 +109,20 @@ export function logOf(logger: Logger): Log {
   };
 }
 
+/**
+ * The error Lambda reports (its error payload, the failure destination's record): unchanged
+ * when its text holds no secret the process holds, otherwise a copy with the text redacted and
+ * no cause or properties (they may hold the secret too).
+ */
+function redactedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = redactHeld(error.message);
+  if (message === error.message) return error;
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
+}
+
 /** An error for a log line: its text redacted with every secret the process holds (redact.ts). */
 function errorData(error: unknown): Record<string, unknown> {
   return error instanceof Error
@@ -297,7 +311,7 @@ export function createHandler(deps: HandlerDeps) {
       });
     } catch (error) {
       logger.error('run aborted', errorData(error));
-      throw error;
+      throw redactedError(error);
     }
     // After a full run only: then a credential no report entry names is one no target covers
     // (not when the opted-in users were not read: theirs would look unmanaged).

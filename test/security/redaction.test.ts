@@ -82,7 +82,14 @@ describe('foreign error text is redacted with the secrets in hand', () => {
         logger: new Logger({ serviceName: METRICS_SERVICE, logLevel: 'DEBUG' }),
         metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
       });
-      await expect(handler({ action: 'reconcile' }, fakeLambdaContext())).rejects.toThrow();
+      const thrown = await handler({ action: 'reconcile' }, fakeLambdaContext()).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // What Lambda reports (and the failure queue records) is redacted too.
+      expect(thrown).toBeInstanceOf(Error);
+      expect(leaksIn(`${(thrown as Error).message} ${(thrown as Error).stack}`, secret)).toEqual([]);
+      expect((thrown as Error).message).toContain('library failed on');
 
       const calls: string[] = [];
       const log: Log = {
