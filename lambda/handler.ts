@@ -296,6 +296,9 @@ export function createHandler(deps: HandlerDeps) {
         declaredTargets: declared,
         bulkCredentialListing: config.bulkCredentialListing,
         verifyCredential: deps.verifyCredential,
+        // Whether a target that sets no mode of its own is verified: the run reserves the
+        // verification budget only for a new credential that is.
+        verificationMode: config.verification ?? DEFAULT_VERIFICATION_MODE,
         now,
         log,
         // Written into the intent before each Create or Reset (a Lambda retry keeps the id).

@@ -10,6 +10,7 @@ import {
   type Filter,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
@@ -203,6 +204,24 @@ export class SecretsStore implements SecretsPort, SecretRotationPort {
         }),
       ),
     );
+  }
+
+  async versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await this.#send('ListSecretVersionIds', `secret ${secretId}`, () =>
+        this.#sm.send(
+          new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: PAGE_SIZE, NextToken: token }),
+        ),
+      );
+      const version = page.Versions?.find((v) => v.VersionId === versionId);
+      if (version) return version.CreatedDate instanceof Date ? version.CreatedDate : undefined;
+      if (page.NextToken !== undefined && page.NextToken === token) {
+        throw invalidResponse('ListSecretVersionIds', 'the same NextToken came twice');
+      }
+      token = page.NextToken || undefined;
+    } while (token !== undefined);
+    return undefined;
   }
 
   async removePending(secretId: string, versionId: string): Promise<void> {

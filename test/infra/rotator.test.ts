@@ -231,6 +231,7 @@ describe('ServiceCredentialRotator permissions', () => {
     expect(actionsOf(s).sort()).toEqual([
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      'secretsmanager:ListSecretVersionIds',
       'secretsmanager:PutSecretValue',
       'secretsmanager:RotateSecret',
       'secretsmanager:UpdateSecretVersionStage',

@@ -59,7 +59,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   run: { mutate: 'lambda/rotation/run.ts', tests: RUN_SUITES, coverage: 'perTest' },
   observe: { mutate: 'lambda/rotation/observe.ts', tests: RUN_SUITES, coverage: 'perTest' },
   execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  handoff: { mutate: 'lambda/rotation/handoff.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  pending: { mutate: 'lambda/rotation/pending.ts', tests: RUN_SUITES, coverage: 'perTest' },
   report: { mutate: 'lambda/rotation/report.ts', tests: RUN_SUITES, coverage: 'perTest' },
   concurrency: { mutate: 'lambda/rotation/concurrency.ts', tests: RUN_SUITES, coverage: 'perTest' },
   phases: { mutate: 'lambda/rotation/phases.ts', tests: RUN_SUITES, coverage: 'perTest' },

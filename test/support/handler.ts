@@ -25,14 +25,17 @@ export interface Invocation {
   readonly events: readonly BusEvent[];
 }
 
+export interface HandlerOptions {
+  /** Targets the run processes at once. @default the executor's (DEFAULT_CONCURRENCY) */
+  readonly concurrency?: number;
+  /** Reads the deploying stack (with `config.deploymentStackId`). @default none */
+  readonly deployment?: HandlerDeps['deployment'];
+}
+
 /** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
-export function handlerFor(
-  world: World,
-  config: Partial<Config> = {},
-  extra: Pick<HandlerDeps, 'deployment'> = {},
-) {
+export function handlerFor(world: World, config: Partial<Config> = {}, options: HandlerOptions = {}) {
   const handler = createHandler({
-    ...extra,
+    ...(options.deployment ? { deployment: options.deployment } : {}),
     config: {
       policy: world.policy ?? DEFAULT_POLICY,
       secretNamePrefix: undefined,
@@ -44,7 +47,10 @@ export function handlerFor(
     now: () => world.now(),
     verifyCredential: world.verifier(),
     run: async (command, deps) => {
-      const report = await runCommand(command, deps);
+      const report = await runCommand(
+        command,
+        options.concurrency === undefined ? deps : { ...deps, concurrency: options.concurrency },
+      );
       world.reports.push(report);
       reports.push(report);
       return report;
