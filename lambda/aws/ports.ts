@@ -122,3 +122,18 @@ export interface SecretRotationPort {
   /** Removes AWSPENDING from `versionId` (a rotation abandoned: the next one starts clean). */
   removePending(secretId: string, versionId: string): Promise<void>;
 }
+
+/**
+ * The deploying CloudFormation stack: which secret ARN each of its logical ids created. A
+ * secret's ARN ends in six random characters that Secrets Manager picks at creation, so a
+ * secret recreated under the same name has another ARN; the stack's record is the one an
+ * attacker cannot recreate (docs/SECURITY.md "Writes only to the deployed secrets").
+ */
+export interface DeploymentPort {
+  /**
+   * The physical ids (ARNs) of the stack's `AWS::SecretsManager::Secret` resources among
+   * `logicalIds`, keyed by logical id; a logical id the stack does not have is left out.
+   * Throws (a typed error) when the stack cannot be read.
+   */
+  deployedSecretArns(stackId: string, logicalIds: readonly string[]): Promise<Map<string, string>>;
+}

@@ -17,11 +17,18 @@ import {
   type Tag,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { holdSecrets } from '../redact.ts';
 import { type AwsCallError, IntentClaimedError } from '../errors.ts';
 import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
 import { USER_NAME_TAG } from '../contract.ts';
-import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
+import {
+  classifyAwsError,
+  invalidResponse,
+  isMissingStagingLabel,
+  translateAwsError,
+  secretsOfRecord,
+} from './errors.ts';
 import type { RotationState, SecretRotationPort, SecretSummary, SecretsPort } from './ports.ts';
 
 /** ListSecrets' largest page. */
@@ -428,5 +435,7 @@ function toCurrentVersion(
       `the version came without VersionId or CreatedDate (secret ${secretId})`,
     );
   }
+  // Every value read may quote a credential: its secrets are kept for redacting foreign errors.
+  holdSecrets(secretsOfRecord(output.SecretString ?? ''));
   return { versionId: output.VersionId, createdAt: output.CreatedDate, value: output.SecretString };
 }

@@ -119,7 +119,9 @@ export async function execute(
           if (previous.kind !== 'valid' || previous.record.credentialId !== action.credentialId) {
             throw new Error(`AWSPREVIOUS no longer records ${action.credentialId}`);
           }
-          const restored = { ...previous.record, rolledBackAt: action.rolledBackAt.toISOString() };
+          const restored = action.rolledBackAt
+            ? { ...previous.record, rolledBackAt: action.rolledBackAt.toISOString() }
+            : previous.record;
           await secrets.storeCurrent(secretId, serializeRecord(restored));
           did('store', action.credentialId);
           currentCredentialId = action.credentialId;

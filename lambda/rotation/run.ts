@@ -39,6 +39,7 @@ import { findAndObserve, observe, observeInBulk, type Prefetched } from './obser
 import { planOperator } from './operator.ts';
 import { type PendingOutcome, rotationInProgress, settlePending } from './pending.ts';
 import { type Plan, planTarget } from './plan.ts';
+import { rejectedSummary } from './rejected.ts';
 import { describeFailure, recordedId, reportPlan } from './report.ts';
 
 /** Every command but Secrets Manager's rotation steps (protocol.ts takes those). */
@@ -60,10 +61,8 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
     const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix), deps.declaredTargets);
     targets = found.targets;
-    for (const r of found.rejected ?? []) {
-      deps.log.warn('secret rejected', { secretId: r.secretId, reason: r.reason });
-      rejected.push(r);
-    }
+    rejected.push(...(found.rejected ?? []));
+    if (rejected.length > 0) deps.log.warn('secrets rejected', { ...rejectedSummary(rejected) });
     for (const m of found.misconfigured) {
       deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
       reports.push({ ...m, outcome: 'failed', actions: [] });
@@ -185,6 +184,7 @@ async function processTarget(
       ...(reason ? { reason } : {}),
       ...(plan.actions.some((a) => a.type === 'issue') || finished ? { via: 'direct' as const } : {}),
       ...(verification ? { verification } : {}),
+      ...(plan.tampering ? { tampering: plan.tampering } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
