@@ -261,6 +261,8 @@ export interface RotatorAlarms {
   readonly deferredTargets: cloudwatch.Alarm;
   /** A run deferred every target it found: it made no progress at all. */
   readonly allTargetsDeferred: cloudwatch.Alarm;
+  /** A secret held a value the rotator did not write (tampering) in the last day; the credential in use stayed Active. */
+  readonly tamperedSecrets: cloudwatch.Alarm;
   /** An invocation failed after all Lambda retries; its event is in the failure queue. */
   readonly failureQueueMessages: cloudwatch.Alarm;
   /** EventBridge could not deliver a scheduled run to the function. */
