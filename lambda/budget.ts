@@ -59,11 +59,22 @@ export function verificationBudgetMs(policy: RetryPolicy = DEFAULT_RETRY_POLICY)
 export const VERIFICATION_BUDGET_MS = verificationBudgetMs();
 
 /**
- * The shortest verification worth starting: one attempt. A verification capped below the
- * propagation time IAM needs answers `rejected` (under `enforce` the target fails safely and
- * the next run retries), so capping is a last resort for the final target of a run.
+ * The shortest verification that may still run once started: one attempt. cappedRetryBudgetMs
+ * gives a probe that has at least this much left (after the writes' reserve) a retry budget of
+ * 0, and none below it (the target is then deferred without probing).
  */
 export const MIN_VERIFICATION_MS = PROBE_ATTEMPT_MAX_MS;
+
+/**
+ * The shortest verification worth starting a verified rotation for: one attempt plus
+ * MIN_VERIFICATION_MS of retries (20 s). A rotation started with this much left (besides the
+ * writes' reserve) verifies with whatever retry budget is left at its probe (cappedRetryBudgetMs);
+ * if the cap ends the retries before the service answers, the verification has no verdict and
+ * the target is deferred, its new credential left for the next run to adopt and verify
+ * (execute.ts): never a failure, never a retirement. Starting a rotation only while the whole
+ * verification budget fits would leave the last 120 s of every run without a new rotation.
+ */
+export const SHORTEST_VERIFICATION_MS = MIN_VERIFICATION_MS + PROBE_ATTEMPT_MAX_MS;
 
 /**
  * The retry budget a verification may use when `remainingMs` are left and the target's writes
@@ -90,16 +101,13 @@ export const OBSERVE_RESERVE_MS = throttledCallBackoffMs();
 /**
  * The time a target must have left before its plan is carried out, by what the plan does:
  * nothing for a plan without actions; the writes' reserve for one with writes; that plus the
- * whole verification budget for one that issues or adopts a credential whose verification is
- * on (so no verification starts that cannot run its full retries; see cappedRetryBudgetMs for
- * the time lost between this check and the probe).
+ * shortest verification worth starting (SHORTEST_VERIFICATION_MS) for one that issues or adopts
+ * a credential whose verification is on. The probe's retries are then capped by the time left
+ * at its start (cappedRetryBudgetMs), and a verification the cap cuts short defers the target.
  */
-export function targetNeedMs(
-  work: { readonly writes: boolean; readonly verifies: boolean },
-  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-): number {
+export function targetNeedMs(work: { readonly writes: boolean; readonly verifies: boolean }): number {
   if (!work.writes) return 0;
-  return TARGET_WRITES_RESERVE_MS + (work.verifies ? verificationBudgetMs(policy) : 0);
+  return TARGET_WRITES_RESERVE_MS + (work.verifies ? SHORTEST_VERIFICATION_MS : 0);
 }
 
 /**
@@ -110,7 +118,13 @@ export function targetNeedMs(
  */
 export const RUN_OVERHEAD_MS = 15_000;
 
-/** What one rotation needs from a run's start: overhead, writes, and (if verified) the probe. */
+/**
+ * What one rotation needs from a run's start: overhead, writes, and (if verified) the whole
+ * verification budget, not only the shortest one targetNeedMs starts with. A run of the minimum
+ * must be able to ride out IAM's propagation for its first target: were it to fit only the
+ * shortest verification, every run could adopt (Reset) the same credential, be cut again
+ * before the service accepts it, and never rotate anything.
+ */
 export function minimumRunMs(verified: boolean, policy: RetryPolicy = DEFAULT_RETRY_POLICY): number {
   return RUN_OVERHEAD_MS + TARGET_WRITES_RESERVE_MS + (verified ? verificationBudgetMs(policy) : 0);
 }

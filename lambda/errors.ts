@@ -102,6 +102,22 @@ export class VerificationFailedError extends RotatorError {
   }
 }
 
+/**
+ * A new credential's verification had no verdict because the invocation's deadline cut it (no
+ * time for one attempt, or the retries capped before the service accepted it): not a failure.
+ * The credential is left unstored, Active, for the next run to adopt and verify; the recorded
+ * one stays current. The run reports the target deferred.
+ */
+export class VerificationDeferredError extends RotatorError {
+  /** The probe's answer so far, when a verification started. */
+  readonly verification: VerificationReport | undefined;
+
+  constructor(message: string, verification?: VerificationReport) {
+    super(message);
+    this.verification = verification;
+  }
+}
+
 export class RunFailedError extends RotatorError {
   readonly failedTargets: readonly string[];
   constructor(failedTargets: readonly string[], reasons: readonly string[]) {

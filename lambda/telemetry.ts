@@ -26,8 +26,9 @@ export const METRIC = {
    */
   verificationFailures: 'VerificationFailures',
   /**
-   * Targets the run did not start because too little time was left (the report's `deferred`):
-   * the next run takes them. Deferral run after run means the timeout is too short for the fleet.
+   * Targets the run did not start because too little time was left, or whose new credential's
+   * verification the deadline cut short (left for the next run to adopt): the report's
+   * `deferred`; the next run takes them. Deferral run after run means the timeout is too short for the fleet.
    */
   deferredTargets: 'DeferredTargets',
   /** Age in days of the oldest current credential; also emitted per ServiceName dimension. */

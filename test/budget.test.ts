@@ -9,6 +9,8 @@ import {
   minimumRunMs,
   minimumTimeoutSeconds,
   OBSERVE_RESERVE_MS,
+  PROBE_ATTEMPT_MAX_MS,
+  SHORTEST_VERIFICATION_MS,
   TARGET_WRITES_RESERVE_MS,
   targetNeedMs,
   throttledCallBackoffMs,
@@ -51,19 +53,29 @@ describe('budget', () => {
     expect(timeoutProblem(44, false)).not.toContain('verify');
   });
 
-  it('reserves by need: nothing for a quiet plan, the writes for writes, the verification only for a verified issue', () => {
+  it('reserves by need: nothing for a quiet plan, the writes for writes, the shortest verification for a verified issue', () => {
     expect(targetNeedMs({ writes: false, verifies: false })).toBe(0);
     expect(targetNeedMs({ writes: false, verifies: true })).toBe(0);
     expect(targetNeedMs({ writes: true, verifies: false })).toBe(TARGET_WRITES_RESERVE_MS);
+    // One attempt and MIN_VERIFICATION_MS of retries (20 s), not the whole 90 s budget.
+    expect(SHORTEST_VERIFICATION_MS).toBe(MIN_VERIFICATION_MS + PROBE_ATTEMPT_MAX_MS);
+    expect(SHORTEST_VERIFICATION_MS).toBe(20_000);
     expect(targetNeedMs({ writes: true, verifies: true })).toBe(
-      TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS,
+      TARGET_WRITES_RESERVE_MS + SHORTEST_VERIFICATION_MS,
     );
-    expect(
-      targetNeedMs({ writes: true, verifies: true }, { ...DEFAULT_RETRY_POLICY, budgetMs: 20_000 }),
-    ).toBe(TARGET_WRITES_RESERVE_MS + 30_000);
-    // One target's reads through the SDK's worst backoff; the minimum run covers it.
+    // Whatever starts gets a retry budget at its probe if no time was lost since.
+    expect(cappedRetryBudgetMs(targetNeedMs({ writes: true, verifies: true }))).toBe(MIN_VERIFICATION_MS);
+    // One target's reads through the SDK's worst backoff.
     expect(OBSERVE_RESERVE_MS).toBe(throttledCallBackoffMs());
-    expect(minimumRunMs(true)).toBe(OBSERVE_RESERVE_MS + targetNeedMs({ writes: true, verifies: true }));
+  });
+
+  it('keeps the whole verification budget in the minimum run, so its first target can ride out propagation', () => {
+    expect(minimumRunMs(true)).toBe(OBSERVE_RESERVE_MS + TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS);
+    // At the minimum, the first verified target's probe gets the policy's whole retry budget.
+    expect(cappedRetryBudgetMs(minimumRunMs(true) - OBSERVE_RESERVE_MS)).toBe(DEFAULT_RETRY_POLICY.budgetMs);
+    expect(minimumRunMs(true)).toBeGreaterThan(
+      OBSERVE_RESERVE_MS + targetNeedMs({ writes: true, verifies: true }),
+    );
   });
 
   it('caps a verification by the time left, and gives none when one attempt does not fit', () => {

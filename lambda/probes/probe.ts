@@ -45,6 +45,12 @@ export interface ProbeResult {
   readonly reason: string;
   /** How many attempts were made (1 without the retry wrapper). */
   readonly attempts: number;
+  /**
+   * The retries stopped at the caller's budget (the run's deadline), where the retry policy's
+   * own budget would have allowed another attempt: the `rejected` outcome is then no verdict.
+   * Set only by RetryingProbe.
+   */
+  readonly budgetCut?: true | undefined;
 }
 
 export interface CredentialProbe {

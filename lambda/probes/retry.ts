@@ -58,7 +58,15 @@ export class RetryingProbe implements CredentialProbe {
       const elapsed = this.timing.now() - started;
       if (last.outcome !== 'rejected' || elapsed + delay > budget) {
         const waited = attempt > 1 ? ` after ${attempt} attempts over ${Math.round(elapsed / 1000)} s` : '';
-        return { outcome: last.outcome, reason: `${last.reason}${waited}`, attempts: attempt };
+        // Rejected and out of budget, but the policy's own budget would have waited and tried
+        // again: the caller's cap ended it, not the service, so it is no verdict.
+        const cut = last.outcome === 'rejected' && elapsed + delay <= this.policy.budgetMs;
+        return {
+          outcome: last.outcome,
+          reason: `${last.reason}${waited}${cut ? `, cut short by the caller's ${Math.round(budget / 1000)} s budget` : ''}`,
+          attempts: attempt,
+          ...(cut ? { budgetCut: true as const } : {}),
+        };
       }
       await this.timing.sleep(delay);
       delay = Math.min(delay * 2, this.policy.maxDelayMs);

@@ -3,7 +3,7 @@
 // verifying a new credential with the service before anything is retired.
 import { createHash } from 'node:crypto';
 import { cappedRetryBudgetMs } from '../budget.ts';
-import { CredentialNotFoundError, RotatorError, VerificationFailedError } from '../errors.ts';
+import { CredentialNotFoundError, VerificationDeferredError, VerificationFailedError } from '../errors.ts';
 import { type Invocation, type RunDeps, verifiesTarget } from './deps.ts';
 import { serializeIntent } from './intent.ts';
 import type { ActionTaken, Intent, IssuedCredential, ObservedTarget, VerificationReport } from './model.ts';
@@ -179,6 +179,16 @@ async function verifyIssued(
     attempts: v.attempts,
   };
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
+  if (v.budgetCut) {
+    // The deadline ended the retries while IAM may still be propagating: no verdict, so nothing
+    // is deleted or stored (under warn either). The credential stays Active and unstored, the
+    // intent is marked ended on the way out, and the next run adopts and verifies it.
+    throw new VerificationDeferredError(
+      `verification of new credential ${issued.id} was cut short by the invocation's deadline ` +
+        `(${v.reason}): the next run adopts it and verifies it again; ${keepsOf(observed)}`,
+      report,
+    );
+  }
   if (passed(v.outcome)) {
     if (v.mode !== 'off') deps.log.info('credential verified', { ...base, verification: report });
     return report;
@@ -191,9 +201,7 @@ async function verifyIssued(
     return report;
   }
   const current = recordedId(observed);
-  const keeps = current
-    ? `credential ${current} stays current`
-    : 'the target keeps no working credential until then';
+  const keeps = keepsOf(observed);
   const what = `new credential ${issued.id} failed verification (${v.outcome}): ${v.reason}`;
   try {
     await ignoreMissing(deps.credentials.deleteCredential(target.userName, issued.id));
@@ -212,19 +220,28 @@ async function verifyIssued(
   );
 }
 
+function keepsOf(observed: ObservedTarget): string {
+  const current = recordedId(observed);
+  return current
+    ? `credential ${current} stays current`
+    : 'the target keeps no working credential until then';
+}
+
 /**
  * A verification's retry budget from the time left: the retry policy's own when it fits, less
- * near the deadline (the run only starts a verified target with the whole budget left, so this
- * cuts only time lost since, e.g. to a throttled Create). Throws when not even one attempt
- * fits: the new credential is then left unstored, and the next run adopts and verifies it.
+ * near the deadline (the run starts a verified target while the shortest verification fits,
+ * budget.ts targetNeedMs, so the last rotations of a run verify with what is left). Throws
+ * VerificationDeferredError when not even one attempt fits: the new credential is then left
+ * unstored, the target is deferred, and the next run adopts and verifies it.
  */
 export function verifyOptions(deps: RunDeps): VerifyOptions {
   const left = deps.remainingTimeMs?.();
   if (left === undefined) return {};
   const retryBudgetMs = cappedRetryBudgetMs(left);
   if (retryBudgetMs === undefined) {
-    throw new RotatorError(
-      `no time left to verify the new credential before the invocation's deadline (${Math.floor(left / 1000)} s left)`,
+    throw new VerificationDeferredError(
+      `no time left to verify the new credential before the invocation's deadline (${Math.floor(left / 1000)} s left): ` +
+        'the next run adopts it and verifies it',
     );
   }
   return { retryBudgetMs };

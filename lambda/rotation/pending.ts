@@ -18,6 +18,7 @@
 // AWSCURRENT and every step is refused before anything is written (step-checks.ts), so a
 // rotation is never done twice and never a third credential.
 import { targetNeedMs } from '../budget.ts';
+import { VerificationDeferredError } from '../errors.ts';
 import { type RunDeps, verifiesTarget } from './deps.ts';
 import { ExecutionError, ignoreMissing, verifyOptions } from './execute.ts';
 import { MAX_INVOCATION_MS } from './intent.ts';
@@ -158,6 +159,14 @@ async function finish(
       reason: v.reason,
       attempts: v.attempts,
     };
+    if (v.budgetCut) {
+      // No verdict: the deadline ended the retries. Nothing is deleted or stored; the stale
+      // rotation stays as it is and the next run takes it back again.
+      throw new VerificationDeferredError(
+        `verification of pending credential ${record.credentialId} was cut short by the invocation's deadline (${v.reason}): the next run takes the rotation back again`,
+        verification,
+      );
+    }
     if (!passed(v.outcome)) {
       if (v.mode === 'enforce') {
         // Never current, so nobody uses it; it would hold the second slot.

@@ -9,11 +9,13 @@
 //
 // Time is reserved by need (budget.ts): a target is observed while OBSERVE_RESERVE_MS is left;
 // its plan is carried out only if what that plan does fits the time left (nothing for a quiet
-// target, the writes' reserve for writes, plus the verification budget for a new credential
-// that is verified). A target that does not fit is deferred to the next run, untouched.
+// target, the writes' reserve for writes, plus the shortest verification worth starting for a
+// new credential that is verified). A target that does not fit is deferred to the next run,
+// untouched; one whose verification the deadline cuts short is deferred too, its new
+// credential left for the next run to adopt and verify.
 import { randomUUID } from 'node:crypto';
 import { OBSERVE_RESERVE_MS, targetNeedMs } from '../budget.ts';
-import { IntentClaimedError, VerificationFailedError } from '../errors.ts';
+import { IntentClaimedError, VerificationDeferredError, VerificationFailedError } from '../errors.ts';
 import { type Command, isManual, type TargetRequest } from './commands.ts';
 import { mapBounded } from './concurrency.ts';
 import {
@@ -199,6 +201,18 @@ async function processTarget(
       const outcome = isManual(request) ? 'blocked' : partial.length > 0 ? 'retired' : 'unchanged';
       return { ...base, outcome, actions: partial, reason };
     }
+    if (cause instanceof VerificationDeferredError) {
+      // The deadline, not the service, ended the verification: no verdict, so no failure. The
+      // new credential (if one was issued) stays Active and unstored for the next run to adopt
+      // and verify; the recorded one stays current. Counted with the run's deferred targets.
+      deps.log.warn('target deferred: its verification was cut by the deadline', {
+        ...base,
+        reason: cause.message,
+        actions: partial,
+        ...(cause.verification ? { verification: cause.verification } : {}),
+      });
+      return DEFERRED;
+    }
     const reason = describeFailure(cause, partial);
     deps.log.error('target failed', { ...base, reason, actions: partial });
     if (cause instanceof VerificationFailedError) {
@@ -218,8 +232,9 @@ async function processTarget(
 
 /**
  * The time a plan needs before it is started (budget.ts): nothing when it does nothing, the
- * writes' reserve when it writes, plus the verification budget when it issues or adopts a
- * credential that is verified. A quiet target never waits for a verification it will not run.
+ * writes' reserve when it writes, plus the shortest verification worth starting when it issues
+ * or adopts a credential that is verified. A quiet target never waits for a verification it
+ * will not run.
  */
 function needOf(plan: Plan, observed: ObservedTarget, deps: RunDeps): number {
   const issues = plan.actions.some((a) => a.type === 'issue' || a.type === 'adopt');

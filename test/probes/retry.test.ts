@@ -73,6 +73,40 @@ describe('RetryingProbe', () => {
     expect(high.sleeps.reduce((a, b) => a + b, 0)).toBe(78_000);
   });
 
+  it("says when the caller's budget, not the policy's, ended the retries (no verdict)", async () => {
+    const policy = DEFAULT_RETRY_POLICY;
+    const cut = await new RetryingProbe(scripted('rejected'), policy, fakeTiming().timing).verify(
+      input,
+      10_000,
+    );
+    expect(cut).toMatchObject({ outcome: 'rejected', attempts: 3, budgetCut: true });
+    expect(cut.reason).toBe("said rejected after 3 attempts over 6 s, cut short by the caller's 10 s budget");
+
+    // The policy's whole budget spent: a verdict, even when the caller passed a larger one.
+    const full = await new RetryingProbe(scripted('rejected'), policy, fakeTiming().timing).verify(
+      input,
+      1_000_000,
+    );
+    expect(full).not.toHaveProperty('budgetCut');
+    // A cap that changes nothing (the policy would stop at the same attempt) is no cut.
+    const same = await new RetryingProbe(scripted('rejected'), policy, fakeTiming().timing).verify(
+      input,
+      79_000,
+    );
+    expect(same).toMatchObject({ attempts: 8 });
+    expect(same).not.toHaveProperty('budgetCut');
+    // Only a rejection is retried, so only a rejection can be cut.
+    const denied = await new RetryingProbe(scripted('denied'), policy, fakeTiming().timing).verify(input, 0);
+    expect(denied).not.toHaveProperty('budgetCut');
+    const verified = await new RetryingProbe(
+      scripted('rejected', 'verified'),
+      policy,
+      fakeTiming().timing,
+    ).verify(input, 2_000);
+    expect(verified).toMatchObject({ outcome: 'verified' });
+    expect(verified).not.toHaveProperty('budgetCut');
+  });
+
   it('counts the time attempts take against the budget', async () => {
     let now = 0;
     const slow: CredentialProbe = {

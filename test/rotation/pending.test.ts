@@ -4,7 +4,7 @@
 import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { fakeLambdaContext } from '../../invariants/index.ts';
-import { TARGET_WRITES_RESERVE_MS, VERIFICATION_BUDGET_MS } from '../../lambda/budget.ts';
+import { TARGET_WRITES_RESERVE_MS, targetNeedMs } from '../../lambda/budget.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import type { RunDeps } from '../../lambda/rotation/deps.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
@@ -146,7 +146,8 @@ describe('a stale AWSPENDING', () => {
       attempts: 1,
       mode: 'enforce',
     });
-    const need = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
+    // The writes' reserve and the shortest verification worth starting (budget.ts).
+    const need = targetNeedMs({ writes: true, verifies: true });
     const since = t.w.emulator.calls.length;
 
     const short = await runCommand(
@@ -185,6 +186,39 @@ describe('a stale AWSPENDING', () => {
       `deactivate ${before}`,
     ]);
     expect(t.pendingVersions()).toEqual([]);
+    await t.w.expectInvariants();
+  });
+
+  it('recording an Active credential is deferred, untouched, when the deadline cuts its verification short', async () => {
+    const t = await rotatingTarget();
+    const before = t.w.recordedId(t.arn);
+    const issued = await t.w.credentials.createCredential('app', KEYSPACES);
+    await t.pending(serializeRecord(recordFromIssued(issued)));
+    t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
+    const cut = async (): Promise<Verification> => ({
+      outcome: 'rejected',
+      reason: 'refused after 3 attempts over 6 s',
+      attempts: 3,
+      budgetCut: true,
+      mode: 'enforce',
+    });
+    const since = t.w.emulator.calls.length;
+    const deps = t.deps({
+      verifyCredential: cut,
+      verificationMode: 'enforce',
+      remainingTimeMs: () => 50_000,
+    });
+
+    const r = await runCommand(RECONCILE, deps);
+
+    // No verdict: not deleted, not stored, not counted as failed; the next run takes it back again.
+    expect(r.targets).toEqual([]);
+    expect(r.deferred).toEqual([t.arn]);
+    expect(t.w.writesSince(since)).toEqual([]);
+    expect(t.w.recordedId(t.arn)).toBe(before);
+    expect(t.pendingVersions()).toHaveLength(1);
+    const next = only(await runCommand(RECONCILE, t.deps({ verificationMode: 'off' })));
+    expect(next).toMatchObject({ outcome: 'rotated', currentCredentialId: issued.id });
     await t.w.expectInvariants();
   });
 });

@@ -4,7 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseIntent } from '../../lambda/rotation/intent.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
-import { OBSERVE_RESERVE_MS, TARGET_WRITES_RESERVE_MS, VERIFICATION_BUDGET_MS } from '../../lambda/budget.ts';
+import {
+  MIN_VERIFICATION_MS,
+  OBSERVE_RESERVE_MS,
+  TARGET_WRITES_RESERVE_MS,
+  targetNeedMs,
+  VERIFICATION_BUDGET_MS,
+} from '../../lambda/budget.ts';
 import { DEFAULT_RETRY_POLICY } from '../../lambda/probes/retry.ts';
 import { BULK_OBSERVATION_THRESHOLD, DEFAULT_CONCURRENCY, type RunDeps } from '../../lambda/rotation/deps.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
@@ -184,7 +190,9 @@ describe('runCommand', () => {
       budgets.push(options?.retryBudgetMs);
       return { outcome: 'verified', reason: 'ok', attempts: 1, mode: 'enforce' };
     };
-    const left = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
+    // The writes' reserve and the shortest verification worth starting (20 s), not the whole 90 s.
+    const left = targetNeedMs({ writes: true, verifies: true });
+    expect(left).toBe(TARGET_WRITES_RESERVE_MS + 20_000);
     // Verification off: the writes' reserve is enough, the verifier is asked without a budget.
     const off = await runCommand(
       { action: 'reconcile', dryRun: false },
@@ -206,8 +214,21 @@ describe('runCommand', () => {
       deps(w, { remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
     );
     expect(exact.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
-    // The whole policy budget: the probe's retries are never cut short at the start.
-    expect(budgets.slice(2)).toEqual([DEFAULT_RETRY_POLICY.budgetMs, DEFAULT_RETRY_POLICY.budgetMs]);
+    // Started with the shortest verification: the probe retries for what is left (10 s).
+    expect(budgets.slice(2)).toEqual([MIN_VERIFICATION_MS, MIN_VERIFICATION_MS]);
+
+    w.advanceDays(31);
+    const whole = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, {
+        remainingTimeMs: () => TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS,
+        verifyCredential,
+        verificationMode: 'enforce',
+      }),
+    );
+    expect(whole.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
+    // With the whole verification budget left, the probe gets the policy's whole retry budget.
+    expect(budgets.slice(4)).toEqual([DEFAULT_RETRY_POLICY.budgetMs, DEFAULT_RETRY_POLICY.budgetMs]);
   });
 
   it('caps a verification by the time left when time was lost after the target started', async () => {
@@ -240,8 +261,8 @@ describe('runCommand', () => {
     expect(only(r).outcome).toBe('rotated');
     expect(budgets).toEqual([30_000]);
 
-    // With less than one attempt left after the Create, no verification starts: the credential
-    // is left unstored and the next run adopts it.
+    // With less than one attempt left after the Create, no verification starts: no verdict, so
+    // no failure. The target is deferred, the credential left unstored, and the next run adopts it.
     w.advanceDays(31);
     left = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
     const late = {
@@ -261,8 +282,16 @@ describe('runCommand', () => {
         verificationMode: 'enforce',
       }),
     );
-    expect(only(cut).outcome).toBe('failed');
-    expect(only(cut).reason).toMatch(/no time left to verify the new credential.*the next run adopts it/);
+    expect(cut.targets).toEqual([]);
+    expect(cut.deferred).toHaveLength(1);
+    const deferredLog = w.logs.find(
+      (l) => l.message === 'target deferred: its verification was cut by the deadline',
+    );
+    expect(deferredLog?.level).toBe('warn');
+    expect(String(deferredLog?.data?.reason)).toMatch(
+      /no time left to verify the new credential.*the next run adopts it/,
+    );
+    expect(w.logs.some((l) => l.level === 'error')).toBe(false);
     expect(budgets).toHaveLength(1);
     const next = await w.run();
     expect(only(next).outcome).toBe('recovered');

@@ -53,7 +53,10 @@ export function virtualVerifier(
     defaultMode,
     retryTiming: {
       sleep: async (ms) => emulator.clock.advance(ms),
-      now: () => emulator.clock.now().getTime(),
+      // The offset alone, not clock.now() (real time plus the offset): the retries' elapsed time
+      // is then exactly the waits, so a retry budget cut to the millisecond does not depend on
+      // how fast the machine runs the attempts.
+      now: () => emulator.clock.offset,
     },
   });
 }
