@@ -58,7 +58,11 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   // The modules split out of the executor: each has its own unit suite first, and keeps the
   // executor's suites, which reach it through runs.
   run: { mutate: 'lambda/rotation/run.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  observe: { mutate: 'lambda/rotation/observe.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  observe: {
+    mutate: 'lambda/rotation/observe.ts',
+    tests: ['test/rotation/observe.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
   execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
   handoff: { mutate: 'lambda/rotation/handoff.ts', tests: RUN_SUITES, coverage: 'perTest' },
   report: {
