@@ -33,7 +33,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
   retirement: {
     mutate: 'lambda/rotation/retirement.ts',
-    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    tests: ['test/rotation/retirement.test.ts', ...RULES, 'test/rotation/operator.test.ts'],
     coverage: 'perTest',
   },
   intent: {
