@@ -320,6 +320,17 @@ describe('findAndObserve', () => {
     expect(found.prefetched.current).toStrictEqual({ value: version('v1', RECORD) });
   });
 
+  it("drops the credentials read for the name's service when the tags name the user's other service", async () => {
+    const { deps } = world({
+      tags: { [NAME]: { [USER_NAME_TAG]: 'alice', [SERVICE_NAME_TAG]: CODECOMMIT } },
+      current: { [NAME]: version('v1', RECORD) },
+      credentials: [cred('C', 'alice'), cred('D', 'alice', CODECOMMIT)],
+    });
+    const found = await findAndObserve({ secretId: NAME }, deps);
+    expect(found.target.serviceName).toBe(CODECOMMIT);
+    expect(found.prefetched.credentials).toBeUndefined();
+  });
+
   it("drops the secret read under the conventional name when the target's secret is named otherwise", async () => {
     const { deps } = world({
       tags: { 'custom/alice': TAGS },
