@@ -30,7 +30,12 @@ const RUN_SUITES = [
 ];
 
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
-  plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
+  // operator.test.ts pins the rollback clock the scheduled planner follows (lifecycleClock).
+  plan: {
+    mutate: 'lambda/rotation/plan.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    coverage: 'perTest',
+  },
   retirement: {
     mutate: 'lambda/rotation/retirement.ts',
     tests: ['test/rotation/retirement.test.ts', ...RULES, 'test/rotation/operator.test.ts'],
