@@ -14,8 +14,13 @@ export default defineConfig({
     globalSetup: ['test/build-package.ts'],
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    // The JSON twin lets .ci/run print a plain "N passed, N failed" line.
-    reporters: ['default', ['json', { outputFile: '.local/vitest-results.json' }]],
+    // Off a terminal (CI, a pipe) only failures and the closing summary are printed, not a row
+    // per file; `npm test` also sets NO_COLOR there (vitest reads it before this file), so the
+    // log is plain text. The JSON twin lets .ci/run print a plain "N passed, N failed" line.
+    reporters: [
+      process.stdout.isTTY ? 'default' : 'minimal',
+      ['json', { outputFile: '.local/vitest-results.json' }],
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: {

@@ -1,81 +1,127 @@
-// Renders the bench's results as bench/results.md: the five figures against their goals,
-// the invariant checks, and a draft "Scale" section for the README.
+// Renders the bench's results as bench/results.md: the configuration measured, the figures
+// against their goals (each row naming the path it measures), the details, and a draft of the
+// README's "Scale" section.
 import type { ColdStartFigure } from './coldstart.ts';
-import type {
-  CallCount,
-  CriticalPathFigure,
-  DeadlineFigure,
-  FleetFigure,
-  SteadyStateFigure,
-} from './figures.ts';
-import { DEFAULT_DEADLINE_RESERVE_MS } from '../lambda/rotation/deps.ts';
+import type { DeployedConfiguration } from './deployed.ts';
+import type { CriticalPathFigure, FleetFigure, QuietRunFigure, StepSummary } from './figures.ts';
 import type { InvariantResult } from './invariants.ts';
 
 interface Results {
   machine: { node: string; cpus: number; quick: boolean };
+  deployed: DeployedConfiguration;
   criticalPath?: CriticalPathFigure;
-  steadyState?: SteadyStateFigure;
+  quietRun?: QuietRunFigure;
   fleet?: FleetFigure;
-  deadline?: DeadlineFigure;
   coldStart?: ColdStartFigure;
   runtimeSeconds: number;
 }
 
 const verdict = (met: boolean) => (met ? '**met**' : '**missed**');
-const ops = (c: CallCount) =>
-  Object.entries(c.byOperation)
+const ops = (byOperation: Record<string, number>) =>
+  Object.entries(byOperation)
     .map(([op, n]) => `${op} ${n}`)
-    .join(', ');
+    .join(', ') || 'none';
 const invariants = (r: InvariantResult) =>
-  r.passed
+  (r.passed
     ? `all pass on ${r.targets} targets (${Object.keys(r.violations).join('; ')})`
     : `**FAILED** on ${r.targets} targets: ${Object.entries(r.violations)
         .filter(([, n]) => n > 0)
         .map(([k, n]) => `${k}: ${n}`)
-        .join('; ')} — e.g. ${r.examples.join(' | ')}`;
+        .join('; ')} — e.g. ${r.examples.join(' | ')}`) +
+  (r.secondRunChecked ? '' : '; I6 (a second run writes nothing) not checked: the run deferred targets');
+const steps = (s: StepSummary) =>
+  `Secrets Manager started ${s.rotationsStarted} rotation(s): ${s.succeeded} succeeded, ${s.throttled} with a step Lambda throttled (never retried), ${s.stepInvocations} step invocation(s) ran`;
+/** Figure 4's count, with what it means for how the run ended. */
+const perRun = (f: FleetFigure) =>
+  f.runEnd === 'exhausted'
+    ? `≥ ${fmt(f.rotationsPerRun.measured)} (the whole fleet)`
+    : f.runEnd === 'unrotated'
+      ? `${fmt(f.rotationsPerRun.measured)} of ${fmt(f.targets)} due, with time left`
+      : fmt(f.rotationsPerRun.measured);
+const at900 = (f: FleetFigure) =>
+  f.runEnd === 'deferred'
+    ? `~${fmt(f.rotationsPerRun.at900sExtrapolated)} extrapolated (the ${f.contextSeconds}-s run + ${900 - f.contextSeconds} s at its rate: the run stops by the time left, so a 900-s run is the ${f.contextSeconds}-s one after ${900 - f.contextSeconds} s more; not run, it would take 15 minutes)`
+    : f.runEnd === 'unrotated'
+      ? `${fmt(f.rotationsPerRun.at900sExtrapolated)} (the ${f.contextSeconds}-s run reached every target with time left: more time rotates no more)`
+      : 'not measured: the fleet ran out';
+/** The goal with the measured IAM calls per rotation, when that is a plausible per-rotation cost. */
+const withMeasured = (f: FleetFigure) =>
+  Number.isFinite(f.iamCallsPerRotation) && f.iamCallsPerRotation <= 2 * f.iamCallsNeeded
+    ? `; with the ${f.iamCallsPerRotation} measured: ${fmt(f.rotationsPerRun.goalWithMeasuredCalls)}`
+    : '';
+const neighbours = (c: { quietNeighbours: number }) =>
+  c.quietNeighbours > 0 ? ` (first of ${c.quietNeighbours + 1} targets)` : '';
+const fmt = (n: number) => n.toLocaleString('en');
+const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
 
 export function renderMarkdown(raw: Record<string, unknown>): string {
   const r = raw as unknown as Results;
+  const d = r.deployed;
   const out: string[] = [];
-  out.push('# Bench results (issue #6)', '');
+  out.push('# Bench results: the deployed configuration (issue 17)', '');
   out.push(
-    `\`npm run bench:record\` — the real handler (\`createHandler\`) through the real SDK clients ` +
-      '(`createClients`: adaptive retries) over HTTP to the local emulator on 127.0.0.1. ' +
+    '`npm run bench:record` — the real handler (`createHandler`) through the real SDK clients ' +
+      '(`createClients`: adaptive retries) over HTTP to the local emulator on 127.0.0.1, with the ' +
+      'verifier the Lambda entry point builds (`createVerifier` over `ServiceProbes`) aimed at the ' +
+      "emulator's service edges. " +
       `Node ${r.machine.node}, ${r.machine.cpus} cores (shared with other work while measured: ` +
-      `timings carry that noise). Whole bench: ${r.runtimeSeconds} s.${r.machine.quick ? ' QUICK RUN: small fleets, not the reported figures.' : ''}`,
+      `timings carry that noise). Whole bench: ${r.runtimeSeconds} s.` +
+      (r.machine.quick ? ' **QUICK RUN (`npm run bench`): small fleets, not the reported figures.**' : ''),
+    '',
+    '**Configuration measured: what the construct deploys when nothing is set**, read from a synthesized ' +
+      'stack (bench/deployed.ts), not copied:',
+    '',
+    `- function timeout ${d.timeoutSeconds} s: the Lambda context's time of every invocation (scheduled run, manual command, rotation step);`,
+    `- reserved concurrency ${d.reservedConcurrency ?? 'none'}: every invocation holds a slot while it runs; a rotation step ` +
+      "Secrets Manager invokes while the slots are taken is throttled, and the emulator's Secrets Manager never retries it " +
+      "(AWS documents nothing either way: the unfavourable reading, emulator option `throttledStepRetry: 'none'`);",
+    `- a rotation schedule on every secret naming the function (AutomaticallyAfterDays ${d.rotationRuleDays}, ` +
+      `RotateImmediatelyOnUpdate ${d.rotateImmediatelyOnUpdate}): Secrets Manager invokes the handler for createSecret, ` +
+      'setSecret, testSecret and finishSecret, one step at a time, as AWS documents;',
+    `- verification \`${d.verification}\` (no VERIFICATION variable in the template: the function's default, ` +
+      '`DEFAULT_VERIFICATION_MODE`) against the service edges: Keyspaces by a CQL sign-in over TLS, Bedrock by an HTTPS ' +
+      'request with the bearer key; every connection to an edge waits 50–200 ms (uniform) before its first answer, as a ' +
+      "real endpoint's TLS and session set-up does; IAM propagation delay 0 (each probe's first attempt passes);",
+    `- declared targets (the construct ships a declaration), policy ${d.policy.rotateAfterDays}/${d.policy.overlapDays}/${d.policy.gracePeriodDays} ` +
+      `(rotate after / overlap / grace days), bulk credential listing ${d.bulkCredentialListing ? 'on' : 'off'};`,
+    '- targets alternate Keyspaces and Bedrock (the critical path: one Keyspaces target). The executor runs as it is on this branch.',
     '',
   );
 
-  out.push('| # | figure | result | goal | |', '|---|---|---|---|---|');
+  out.push('| # | figure | path measured | result | goal | |', '|---|---|---|---|---|---|');
   const cp = r.criticalPath;
   if (cp) {
-    const rotation = Math.max(...cp.cases.map((c) => c.rotationL));
+    for (const c of cp.cases) {
+      const result = c.rotated
+        ? `${fmt(c.medianMs)} ms = ${c.medianL} L, ${c.roundTrips.length} AWS round trips${c.runsUntilRotated > 1 ? `, rotated by run ${c.runsUntilRotated}` : ''}`
+        : `**not rotated** in ${c.runsUntilRotated} run(s) (section 1 says what happened)`;
+      out.push(
+        `| 1 | critical path of one rotation (L = ${cp.latencyMs} ms per AWS call) | ${c.path}${neighbours(c)} | ${result} | report | |`,
+      );
+    }
+  }
+  const q = r.quietRun;
+  if (q) {
     out.push(
-      `| 1 | critical path of one rotation, L = ${cp.latencyMs} ms | ${cp.cases.map((c) => `${c.command}: ${c.medianL} L (${c.roundTrips.length} round trips)`).join('; ')}; rotation proper (observe → retire) ≤ ${rotation} L | ≤ ${cp.goalL} L | ${cp.cases.map((c) => `${verdict(c.medianL <= cp.goalL)} ${c.command}`).join(', ')} |`,
+      `| 2 | AWS calls per target, quiet run, ${fmt(q.targets)} targets | ${q.path} | ${q.deployedDefault.perTarget} (opt-in bulk listing: ${q.bulkListing.perTarget}) | ≤ ${q.goal} | ${verdict(q.deployedDefault.perTarget <= q.goal)} |`,
     );
   }
-  const ss = r.steadyState;
-  if (ss) {
+  const f = r.fleet;
+  if (f) {
+    const met = f.fraction >= f.throughputGoal && f.failed === 0;
     out.push(
-      `| 2 | AWS calls per target per run, ${ss.targets} targets, nothing due | ${ss.deployedDefault.perTarget} as deployed; ${ss.bulkListing.perTarget} with bulk IAM listing (was ${ss.perTargetFallback.perTarget} per target) | ≤ ${ss.goal} (stretch ≤ ${ss.stretch}) | ${verdict(ss.deployedDefault.perTarget <= ss.goal)}; stretch ${verdict(ss.bulkListing.perTarget <= ss.stretch)} with bulk listing |`,
+      `| 3 | fleet throughput, ${fmt(f.targets)} due targets, ${f.limits.iamCallsPerSecond} IAM calls/s, verification on | ${f.path} | ${f.rotationsPerSecond} rotations/s of max ${f.maxRotationsPerSecond} (= ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} IAM calls a rotation needs) = **${f.fraction}**, ${f.failed} failed | ≥ ${f.throughputGoal}, 0 failed | ${verdict(met)} |`,
     );
-  }
-  const fl = r.fleet;
-  if (fl) {
+    const rp = f.rotationsPerRun;
     out.push(
-      `| 3 | fleet rotation, ${fl.targets} due targets, ${fl.limits.iamCallsPerSecond} IAM calls/s, ${fl.limits.secretsWritesPerSecond} SM writes/s | ${fl.rotationsPerSecond} rotations/s of max ${fl.maxRotationsPerSecond} = **${fl.fraction}**, ${fl.failed} failed | ≥ ${fl.goal}, 0 failed | ${verdict(fl.fraction >= fl.goal && fl.failed === 0)} |`,
-    );
-  }
-  const dl = r.deadline;
-  if (dl) {
-    out.push(
-      `| 4 | deadline: ${dl.targets} due targets, ${dl.remainingMs / 1000} s left | stopped starting at the reserve, ended ${dl.first.msBeforeTimeout} ms before the fake timeout; ${dl.first.rotated} rotated, ${dl.first.deferred} deferred; next run rotated ${dl.second.rotated} | stop in time, nothing half-done, next run carries on | ${verdict(dl.first.msBeforeTimeout > 0 && dl.first.failed === 0 && dl.second.rotated === dl.first.deferred && dl.invariants.passed)} |`,
+      `| 4 | rotations per run, ${f.contextSeconds} s context | ${f.path} | **${perRun(f)}**, ${fmt(f.deferred)} deferred; IAM calls per rotation measured: ${f.iamCallsPerRotation} | ≥ ${fmt(rp.goal)} = 0.9 × ${f.contextSeconds - 30} × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded}${withMeasured(f)} | ${f.runEnd === 'exhausted' ? 'not measured: the fleet ran out' : verdict(rp.measured >= rp.goal)} |`,
+      `| 4 | rotations per run, 900 s context | ${f.path} | ${at900(f)} | report | |`,
     );
   }
   const cs = r.coldStart;
   if (cs) {
     out.push(
-      `| 5 | cold start: module init, deployed bundle / SDK-clients-only bundle | ${cs.handler.medianMs} / ${cs.baseline.medianMs} ms = **${cs.ratio}** (CPU ${cs.cpuRatio}); ${kb(cs.handler.bytes)} / ${kb(cs.baseline.bytes)} | ≤ ${cs.goal} | ${verdict(cs.ratio <= cs.goal)} |`,
+      `| 5 | cold start: module init, deployed bundle / SDK-clients-only bundle | every invocation's first in a container | ${cs.handler.medianMs} / ${cs.baseline.medianMs} ms = **${cs.ratio}** (CPU ${cs.cpuRatio}); ${kb(cs.handler.bytes)} / ${kb(cs.baseline.bytes)} | ≤ ${cs.goal} | ${verdict(cs.ratio <= cs.goal)} |`,
     );
   }
   out.push('');
@@ -83,85 +129,75 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
   if (cp) {
     out.push('## 1. Critical path', '');
     out.push(
-      `Fixed latency L = ${cp.latencyMs} ms per call on the emulator, ${cp.cases[0]?.wallMs.length ?? 0} runs each (median), ` +
-        'each on a fresh emulator with one target whose credential is 31 days old, the handler warmed by a `status` call first. ' +
-        'Round trips are read from the emulator call log (calls whose latency windows overlap form one round trip).',
+      `Fixed latency L = ${cp.latencyMs} ms per AWS call on the emulator, ${cp.cases[0]?.wallMs.length ?? 0} repetitions each (median), ` +
+        "each on a fresh emulator with one Keyspaces target whose credential is 31 days old (due for the rotator, not yet for Secrets Manager's schedule), " +
+        "the handler warmed by a `status` call first. Wall time runs from the invocation (or the console's RotateSecret) until the " +
+        'new credential is current, the rotation steps Secrets Manager ran meanwhile included; it contains one verification probe ' +
+        `(a connection of ${cp.handshakeMs.minMs}–${cp.handshakeMs.maxMs} ms). Round trips are read from the emulator's call log (calls whose latency ` +
+        `windows overlap form one). A scheduled run that leaves the target unrotated is followed by Secrets Manager's own schedule for the next day (run while the function is idle: steps are not throttled) and then the next day's run, up to ${cp.maxRuns} runs.`,
       '',
+      '| path | wall (ms) | median | runs | round trips | Secrets Manager |',
+      '|---|---|---|---|---|---|',
     );
-    out.push('| command | wall (ms) | median | round trips | rotation proper |', '|---|---|---|---|---|');
     for (const c of cp.cases) {
       out.push(
-        `| ${c.command} | ${c.wallMs.join(', ')} | ${c.medianL} L | ${c.roundTrips.length}: ${c.roundTrips.join(' → ')} | ${c.rotationL} L |`,
+        `| ${c.path}${neighbours(c)} | ${c.wallMs.join(', ')} | ${c.rotated ? `${c.medianL} L` : '**not rotated**'} | ${c.runsUntilRotated} | ${c.roundTrips.length}: ${c.roundTrips.join(' → ')} | ${steps(c.steps)} |`,
       );
     }
-    out.push(
-      '',
-      'The rotation itself is at the floor: IAM and the secret are observed in parallel, then intent, create, store, ' +
-        'retire (5 round trips). The intent (a PutSecretValue under the ROTATOR_INTENT staging label, before Create) is ' +
-        'the one round trip added by issue #9: it is what lets the next invocation, a minute later, adopt a credential ' +
-        'left by a failed run at once instead of after 15 minutes, and tell it from a credential made by hand, which is ' +
-        'never reset; the 4-round-trip floor of the earlier design (4.5 L goal) is therefore 5 now. A manual rotate names its ' +
-        'target by secret or by user and service, and the stack names secrets ' +
-        '`<prefix><user>/<service>`, so the executor reads the secret and lists the credentials while it looks the ' +
-        'target up, and uses those reads only once the tags confirm the guess (findAndObserve in lambda/rotation/run.ts): ' +
-        '5 round trips. A scheduled run cannot: it learns its targets from ListSecrets, so its first observation waits ' +
-        'for that page (6 round trips; at fleet scale the bulk reads amortise it). What remains above the round trips is ' +
-        'per-call CPU (SDK serialisation and signing, the emulator in the same process) on a 2-core machine.',
-      '',
-    );
+    const notes = cp.cases.filter((c) => c.note);
+    if (notes.length > 0) out.push('', ...notes.map((c) => `- ${c.path}${neighbours(c)}: ${c.note}`));
+    if (cp.cases.some((c) => c.path.startsWith('scheduled') && c.steps.rotationsStarted > 0)) {
+      out.push(
+        '',
+        'Where a scheduled run hands its due target to Secrets Manager (RotateSecret), whether the four steps run depends ' +
+          'on whether the run still holds the only slot when Secrets Manager invokes the first: a run whose due target is ' +
+          "its last ends milliseconds after RotateSecret answers, before the emulator's Secrets Manager invokes createSecret " +
+          '(AWS says nothing of that delay); a run that goes on with other targets still holds it, the step is throttled, ' +
+          'and nothing retries it.',
+      );
+    }
+    out.push('');
   }
 
-  if (ss) {
-    out.push('## 2. Steady state', '');
+  if (q) {
+    out.push('## 2. Quiet run', '');
     out.push(
-      `${ss.targets} targets, each with a 1-day-old credential (nothing due), emulator pages as AWS's: ListSecrets 100, ` +
-        `ListServiceSpecificCredentials 1000, BatchGetSecretValue 20; L = ${ss.latencyMs} ms. Calls counted from the emulator's log.`,
+      `${fmt(q.targets)} targets, each with a 1-day-old credential (nothing due), rotation schedules on; emulator pages as AWS's: ` +
+        `ListSecrets 100, ListServiceSpecificCredentials 1000, BatchGetSecretValue 20; L = ${q.latencyMs} ms. Calls counted from the emulator's log.`,
       '',
       '| configuration | calls | per target | wall | calls by operation |',
       '|---|---|---|---|---|',
-      `| as deployed (batched secret reads, IAM listed per target) | ${ss.deployedDefault.calls} | ${ss.deployedDefault.perTarget} | ${ss.deployedDefault.wallMs} ms | ${ops(ss.deployedDefault)} |`,
-      `| bulkCredentialListing on (AllUsers listing per service) | ${ss.bulkListing.calls} | ${ss.bulkListing.perTarget} | ${ss.bulkListing.wallMs} ms | ${ops(ss.bulkListing)} |`,
-      `| no bulk reads (ports without the optional methods) | ${ss.perTargetFallback.calls} | ${ss.perTargetFallback.perTarget} | ${ss.perTargetFallback.wallMs} ms | ${ops(ss.perTargetFallback)} |`,
+      `| as deployed (batched secret reads, IAM listed per target) | ${q.deployedDefault.calls} | ${q.deployedDefault.perTarget} | ${fmt(q.deployedDefault.wallMs)} ms | ${ops(q.deployedDefault.byOperation)} |`,
+      `| opt-in bulkCredentialListing (not deployed by default) | ${q.bulkListing.calls} | ${q.bulkListing.perTarget} | ${fmt(q.bulkListing.wallMs)} ms | ${ops(q.bulkListing.byOperation)} |`,
       '',
-      `Invariants after the run (as deployed): ${invariants(ss.invariants)}.`,
-      '',
-    );
-  }
-
-  if (fl) {
-    out.push('## 3. Fleet rotation under throttling', '');
-    out.push(
-      `${fl.targets} targets, all due (31-day-old credential, nothing else), emulator rate limits ${fl.limits.iamCallsPerSecond} IAM calls/s ` +
-        `and ${fl.limits.secretsWritesPerSecond} Secrets Manager writes/s (token buckets over real time; beyond them: Throttling 400), ` +
-        `L = ${fl.latencyMs} ms, bulkCredentialListing ${fl.bulkCredentialListing ? 'on' : 'off'}. ` +
-        'The executor runs DEFAULT_CONCURRENCY targets at once; the SDK clients use adaptive retries.',
-      '',
-      `- max the limits allow: a rotation needs ${fl.bulkCredentialListing ? 2 : 3} IAM calls (create + deactivate${fl.bulkCredentialListing ? '; the AllUsers listing is amortised' : ' + per-target List'}) and 2 SM writes (intent + store), ` +
-        `so min(${fl.limits.iamCallsPerSecond}/${fl.bulkCredentialListing ? 2 : 3}, ${fl.limits.secretsWritesPerSecond}/2) = ${fl.maxRotationsPerSecond} rotations/s`,
-      `- measured: ${fl.rotated} rotated, ${fl.failed} failed in ${(fl.wallMs / 1000).toFixed(1)} s (whole handler run, discovery and observation included) = ${fl.rotationsPerSecond}/s = **${fl.fraction}** of max`,
-      `- IAM calls answered OK per rotation: ${fl.iamCallsPerRotation}; throttled calls (retried by the SDK): ${
-        Object.entries(fl.throttled)
-          .map(([k, n]) => `${k} ${n}`)
-          .join(', ') || 'none'
-      }`,
-      `- all calls: ${Object.entries(fl.byOperation)
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ')}`,
-      `- invariants: ${invariants(fl.invariants)}`,
+      `Invariants after the run (as deployed): ${invariants(q.invariants)}.`,
       '',
     );
   }
 
-  if (dl) {
-    out.push('## 4. Deadline', '');
+  if (f) {
+    out.push('## 3–4. Fleet throughput and rotations per run', '');
     out.push(
-      `${dl.targets} due targets under the same limits; the fake Lambda context says ${dl.remainingMs / 1000} s remain, ` +
-        'less than the fleet needs. The executor starts no target once less than its reserve (DEFAULT_DEADLINE_RESERVE_MS = 30 s) remains.',
+      `One scheduled run over ${fmt(f.targets)} targets, all due (31-day-old credential), with the deployed timeout ` +
+        `(${f.contextSeconds} s) on the context; emulator rate limits ${f.limits.iamCallsPerSecond} IAM calls/s and ` +
+        `${f.limits.secretsWritesPerSecond} Secrets Manager writes/s (token buckets over real time; beyond them: Throttling 400), L = ${f.latencyMs} ms. ` +
+        {
+          deferred:
+            'The run ran out of time and deferred targets: its count is its capacity (figure 4) and its rate the throughput (figure 3). ',
+          exhausted:
+            '**The run rotated the whole fleet: its count is not its capacity** (the full bench uses more targets). ',
+          unrotated:
+            '**The run reached every target with time to spare and left some unrotated**: a longer run would rotate no more. ',
+        }[f.runEnd] +
+        'A target counts as rotated when its AWSCURRENT names a new credential, whoever made it.',
       '',
-      `- first run: ${dl.first.rotated} rotated, ${dl.first.deferred} deferred, ${dl.first.failed} failed; returned after ${(dl.first.wallMs / 1000).toFixed(1)} s, ` +
-        `**${dl.first.msBeforeTimeout} ms before the fake timeout**`,
-      `- next run: ${dl.second.rotated} rotated, ${dl.second.unchanged} unchanged, ${dl.second.deferred} deferred, ${dl.second.failed} failed`,
-      `- no target left between Create and store; invariants: ${invariants(dl.invariants)}`,
+      `- rotated ${fmt(f.rotated)}, failed ${f.failed}, deferred ${fmt(f.deferred)}, handed to Secrets Manager ${fmt(f.handedOff)}; ${steps(f.steps)}`,
+      `- the run took ${(f.wallMs / 1000).toFixed(1)} s and returned ${(f.msBeforeTimeout / 1000).toFixed(1)} s before the context's timeout`,
+      `- IAM calls answered OK per rotation: **${f.iamCallsPerRotation}** measured; a rotation needs ${f.iamCallsNeeded} as deployed (List + Create + Update), so the limit allows ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${f.maxRotationsPerSecond}/s; measured ${f.rotationsPerSecond}/s = **${f.fraction}** of it`,
+      `- rotations per run: ${perRun(f)} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}${withMeasured(f)}); at 900 s ${at900(f)}`,
+      `- throttled calls (retried by the SDK): ${ops(f.throttled)}`,
+      `- all calls: ${ops(f.byOperation)}`,
+      `- invariants: ${invariants(f.invariants)}`,
       '',
     );
   }
@@ -195,61 +231,39 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
   return `${out.join('\n')}\n`;
 }
 
-function kb(bytes: number): string {
-  return `${Math.round(bytes / 1024)} KB`;
-}
-
-/** The function timeout the stack deploys unless `timeoutSeconds` says otherwise (infra/). */
-const DEFAULT_TIMEOUT_SECONDS = 300;
-
-/** The README draft: how cost grows with targets, and where one account's IAM limits bind. */
+/** The README draft, every number from this run's figures. */
 function scaleSection(r: Results): string[] {
-  const ss = r.steadyState;
-  const fl = r.fleet;
-  const iamRate = fl?.limits.iamCallsPerSecond ?? 20;
-  const seconds = DEFAULT_TIMEOUT_SECONDS - DEFAULT_DEADLINE_RESERVE_MS / 1000;
-  const perRunBulk = Math.floor((iamRate / 2) * seconds);
-  const perRunDefault = Math.floor((iamRate / 3) * seconds);
-  const fraction = fl?.fraction ?? 0.9;
+  const { criticalPath: cp, quietRun: q, fleet: f, coldStart: cs, deployed: d } = r;
+  const rows: string[] = [];
+  for (const c of cp?.cases ?? []) {
+    rows.push(
+      `| critical path, 1 due target${neighbours(c)}, L = ${cp?.latencyMs} ms/call, probe 50–200 ms | ${c.path} | ${c.rotated ? `${fmt(c.medianMs)} ms (${c.roundTrips.length} round trips${c.runsUntilRotated > 1 ? `, run ${c.runsUntilRotated}` : ''})` : `not rotated in ${c.runsUntilRotated} runs`} |`,
+    );
+  }
+  if (q)
+    rows.push(
+      `| AWS calls per target, quiet run, ${fmt(q.targets)} targets | scheduled run | ${q.deployedDefault.perTarget} (bulk listing, opt-in: ${q.bulkListing.perTarget}) |`,
+    );
+  if (f) {
+    rows.push(
+      `| throughput, ${fmt(f.targets)} due, 20 IAM calls/s, verification on | scheduled run | ${f.rotationsPerSecond}/s = ${f.fraction} of the IAM limit, ${f.failed} failed |`,
+      `| rotations per run, ${f.contextSeconds} s / 900 s | scheduled run | ${perRun(f)} / ${f.runEnd === 'exhausted' ? 'not measured' : `${fmt(f.rotationsPerRun.at900sExtrapolated)}${f.runEnd === 'deferred' ? ' (extrapolated)' : ''}`}; ${f.iamCallsPerRotation} IAM calls per rotation |`,
+    );
+  }
+  if (cs)
+    rows.push(
+      `| cold start vs. the two SDK clients alone | first invocation | ${cs.ratio} (${cs.handler.medianMs} vs ${cs.baseline.medianMs} ms) |`,
+    );
   return [
     '## Scale (draft for the README)',
     '',
-    `Measured with \`npm run bench:record\` against the local emulator${ss ? ` (${ss.targets} targets for the call counts` : ''}${fl ? `, ${fl.targets} for throughput` : ''}${ss || fl ? ')' : ''}.`,
+    `Measured by \`npm run bench:record\` on the configuration the stack deploys (rotation schedules on every secret, reserved concurrency ${d.reservedConcurrency ?? 'none'}, ` +
+      `verification \`${d.verification}\` against local service edges answering in 50–200 ms, the ${d.timeoutSeconds}-s timeout as the context's time); ` +
+      'full report in bench/results.md.',
     '',
-    '**Calls per run.** With T targets, R of them due for rotation and D credentials due for deletion:',
-    '',
-    '- discovery: ⌈T/100⌉ ListSecrets',
-    '- observation, as deployed: ⌈T/20⌉ BatchGetSecretValue + T ListServiceSpecificCredentials ' +
-      `(≈ 1.06 T${ss ? `; measured ${ss.deployedDefault.perTarget} per target at T = ${ss.targets}` : ''})`,
-    '- observation with `bulkCredentialListing`: ⌈T/20⌉ BatchGetSecretValue + ⌈C/1000⌉ ListServiceSpecificCredentials per service ' +
-      `(C = that service's credentials in the account, ≈ T to 2T) — about 0.06 T${ss ? `; measured ${ss.bulkListing.perTarget} per target` : ''}`,
-    '- changes: per rotation 1 PutSecretValue (intent) + 1 Create + 1 PutSecretValue (store) + 1 Update (deactivate); ' +
-      'per deletion 1 Delete; per adoption 1 PutSecretValue (intent) + 1 Reset + 1 PutSecretValue (store), plus 1 ' +
-      'GetSecretValue of the intent when an Active credential the secret does not record appeared after its last store',
-    '',
-    'So a quiet daily run costs ~1.06 calls per target as deployed (~0.06 with bulk listing), nearly all of them reads; ' +
-      'writes happen only for what is due.',
-    '',
-    `**Where IAM binds.** IAM's throttling limits are unpublished and cannot be raised; at a sustained ${iamRate} IAM calls/s ` +
-      `(the bench's figure), a rotation costs 3 IAM calls as deployed (List + Create + Update) or 2 with bulk listing, ` +
-      `so one run rotates at most ${Math.floor(iamRate / 3)}–${iamRate / 2} targets/s. A run of the stack's default timeout ` +
-      `(${DEFAULT_TIMEOUT_SECONDS} s; \`timeoutSeconds\` in cdk.json, up to 900), less the ${DEFAULT_DEADLINE_RESERVE_MS / 1000} s deadline reserve, ` +
-      `has ${seconds} s: **${perRunDefault.toLocaleString('en')} rotations per run as deployed, ${perRunBulk.toLocaleString('en')} with bulk listing** ` +
-      `(× ${fraction} measured efficiency ≈ ${Math.floor(perRunDefault * fraction).toLocaleString('en')} / ${Math.floor(perRunBulk * fraction).toLocaleString('en')}). ` +
-      'Deletions (one more IAM call each, 7 days after a rotation) come on other days.',
-    '',
-    '**Steady fleet size.** With a daily schedule and rotateAfterDays = 30, about T/30 targets are due each day (when rotations ' +
-      `are spread out), so one daily run keeps up with T ≈ 30 × ${perRunDefault.toLocaleString('en')} ≈ ${(30 * perRunDefault).toLocaleString('en')} ` +
-      `targets as deployed (${(30 * perRunBulk).toLocaleString('en')} with bulk listing) — but only once the fleet is spread out: a fleet ` +
-      'bootstrapped on one day all comes due on the same day 30 days later. The rotator does not spread them; what one run ' +
-      'cannot finish is deferred to the next (figure 4), so a burst drains at the per-run rate above, a day at a time. ' +
-      'The quiet-day reads cost IAM too as deployed: T List calls a day (1,000 targets = 50 s of IAM at 20/s), which bulk listing removes.',
-    '',
-    '**Other limits.** Secrets Manager writes (50/s for PutSecretValue + UpdateSecret + UpdateSecretVersionStage, per region) ' +
-      'allow 25 rotations/s (intent + store), so IAM binds first. AWS allows 2 service-specific credentials per user per service, Inactive ' +
-      'ones included: a target needs its second slot free at rotation time, so gracePeriodDays + overlapDays must stay below ' +
-      'rotateAfterDays (enforced at start-up), and nobody else may hold a credential for that user and service. The same IAM ' +
-      'throttling budget is shared with everything else in the account that calls IAM.',
+    '| figure | path | measured |',
+    '|---|---|---|',
+    ...rows,
     '',
   ];
 }

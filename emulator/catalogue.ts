@@ -5,12 +5,14 @@ import { AwsApiError } from './errors.ts';
 import type { Service } from './faults.ts';
 import type { IamModel } from './iam.ts';
 import type { SecretsModel } from './secrets.ts';
+import type { StacksModel } from './stacks.ts';
 
 export type Access = 'read' | 'write';
 
 export interface Models {
   readonly iam: IamModel;
   readonly secrets: SecretsModel;
+  readonly stacks: StacksModel;
 }
 
 export interface Operation {
@@ -55,6 +57,12 @@ const SECRETS_MANAGER = {
   CancelRotateSecret: 'write',
 } as const satisfies Record<string, Access>;
 
+// Only what the function reads: a declared secret's ARN by its logical id in the stack.
+const CLOUDFORMATION = {
+  DescribeStackResources: 'read',
+  DescribeStackResource: 'read',
+} as const satisfies Record<string, Access>;
+
 const rows = <T extends Record<string, Access>>(table: T) =>
   Object.entries(table) as [keyof T & string, Access][];
 
@@ -72,6 +80,12 @@ export const OPERATIONS: readonly Operation[] = [
     access,
     handler: (m: Models, p: Record<string, unknown>) => m.secrets[name](p),
   })),
+  ...rows(CLOUDFORMATION).map(([name, access]) => ({
+    service: 'cloudformation' as const,
+    name,
+    access,
+    handler: (m: Models, p: Record<string, unknown>) => m.stacks[name](p),
+  })),
 ];
 
 const BY_KEY = new Map(OPERATIONS.map((op) => [`${op.service}.${op.name}`, op]));
@@ -86,6 +100,8 @@ export const isWriteOperation = (service: Service | 'unknown', name: string): bo
 
 /** What each service answers to an operation it does not know. */
 export function unknownOperation(service: Service, name: string): AwsApiError {
+  if (service === 'cloudformation')
+    return new AwsApiError('InvalidAction', 400, `Could not find operation ${name} for version 2010-05-15`);
   return service === 'iam'
     ? new AwsApiError('InvalidAction', 400, `Could not find operation ${name} for version 2010-05-08`)
     : new AwsApiError('UnknownOperationException', 400, `Unknown operation ${name}`);

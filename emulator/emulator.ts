@@ -1,7 +1,8 @@
 // AwsEmulator: one model of IAM (service-specific credentials) and Secrets Manager, served
 // to the real SDK v3 clients either in-process (a Smithy request handler, no sockets) or over
 // HTTP on loopback. Routing: `X-Amz-Target: secretsmanager.<Op>` is Secrets Manager (JSON
-// 1.1), a form body with `Action=` is IAM (Query/XML). Signatures are not checked.
+// 1.1), a form body with `Action=` is IAM (Query/XML), or CloudFormation when its `Version=`
+// is CloudFormation's (2010-05-15; a fake stack's resources only). Signatures are not checked.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,16 @@ import {
   type ThrottledStepRetry,
 } from './rotations.ts';
 import { type ManualUpdateRotation, SecretsModel } from './secrets.ts';
-import { iamError, iamResponse, jsonError, jsonResponse, type WireResponse } from './wire.ts';
+import { StacksModel } from './stacks.ts';
+import {
+  CLOUDFORMATION_NAMESPACE,
+  CLOUDFORMATION_VERSION,
+  iamError,
+  iamResponse,
+  jsonError,
+  jsonResponse,
+  type WireResponse,
+} from './wire.ts';
 
 export interface AwsEmulatorOptions {
   /** @default '123456789012' */
@@ -122,6 +132,8 @@ export class AwsEmulator {
   readonly clock = new VirtualClock();
   readonly iam: IamModel;
   readonly secrets: SecretsModel;
+  /** CloudFormation: the fake stacks whose resources DescribeStackResource(s) answer. */
+  readonly stacks: StacksModel;
   readonly faults = new Faults();
   /** Secrets Manager's rotation runner: invoker, mode, settled(), history, retries. */
   readonly rotations: Rotations;
@@ -153,6 +165,7 @@ export class AwsEmulator {
       pageSize: options.secretsPageSize ?? 100,
       onRotationStart: (start) => void this.rotations.start(start),
     });
+    this.stacks = new StacksModel({ clock: this.clock, region: this.region, accountId: this.accountId });
     this.rotations = new Rotations(this.secrets, this.faults, () => this.onMutation?.());
     this.rotations.invoker = options.rotationInvoker;
     this.rotations.mode = options.rotationMode ?? 'async';
@@ -225,7 +238,7 @@ export class AwsEmulator {
           this.record(service, operation, params, response.status, 'MissingAction');
           return response;
         }
-        service = 'iam';
+        service = form.get('Version') === CLOUDFORMATION_VERSION ? 'cloudformation' : 'iam';
         operation = action;
         params = Object.fromEntries([...form.entries()].filter(([k]) => k !== 'Action' && k !== 'Version'));
       }
@@ -260,7 +273,7 @@ export class AwsEmulator {
         this.faults.crash();
         const crash = crashError();
         this.record(service, operation, params, crash.status, crash.code, 'crash-after');
-        return service === 'iam' ? iamError(crash, requestId) : jsonError(crash);
+        return this.errorResponse(service, crash, requestId);
       }
       this.record(service, operation, params, response.status, 'OK');
       return response;
@@ -270,8 +283,7 @@ export class AwsEmulator {
     } catch (e) {
       if (!(e instanceof AwsApiError)) throw e;
       this.record(service, operation, params, e.status, e.code);
-      const response = service === 'iam' ? iamError(e, requestId) : jsonError(e);
-      return this.withDate(response, requestId);
+      return this.withDate(this.errorResponse(service, e, requestId), requestId);
     }
   }
 
@@ -332,15 +344,23 @@ export class AwsEmulator {
       clockOffsetMs: this.clock.offset,
       iam: this.iam.toJSON(),
       secrets: this.secrets.toJSON(),
+      stacks: this.stacks.toJSON(),
       issued: this.issued,
     };
   }
 
   restore(state: unknown): void {
-    const s = state as { clockOffsetMs: number; iam: unknown; secrets: unknown; issued?: string[] };
+    const s = state as {
+      clockOffsetMs: number;
+      iam: unknown;
+      secrets: unknown;
+      stacks?: unknown;
+      issued?: string[];
+    };
     this.clock.offset = s.clockOffsetMs;
     this.iam.load(s.iam);
     this.secrets.load(s.secrets);
+    this.stacks.load(s.stacks);
     this.issued.splice(0, this.issued.length, ...(s.issued ?? []));
   }
 
@@ -375,7 +395,19 @@ export class AwsEmulator {
     const op = findOperation(service, operation);
     if (!op) throw unknownOperation(service, operation);
     const result = op.handler(this, params);
-    return service === 'iam' ? iamResponse(operation, result, requestId) : jsonResponse(result);
+    if (service === 'secretsmanager') return jsonResponse(result);
+    return iamResponse(
+      operation,
+      result,
+      requestId,
+      service === 'cloudformation' ? CLOUDFORMATION_NAMESPACE : undefined,
+    );
+  }
+
+  /** An error in the service's own protocol (Query XML for IAM and CloudFormation). */
+  private errorResponse(service: Service | 'unknown', e: AwsApiError, requestId: string): WireResponse {
+    if (service === 'cloudformation') return iamError(e, requestId, CLOUDFORMATION_NAMESPACE);
+    return service === 'iam' ? iamError(e, requestId) : jsonError(e);
   }
 
   /** The real wall-clock time: the SDK corrects its clock skew from this header. */

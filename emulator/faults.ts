@@ -4,7 +4,7 @@
 // real time, as AWS's are.
 import { AwsApiError } from './errors.ts';
 
-export type Service = 'iam' | 'secretsmanager';
+export type Service = 'iam' | 'secretsmanager' | 'cloudformation';
 
 export type FaultKind = 'fail' | 'lose-response' | 'crash-after' | 'throttle';
 
@@ -49,7 +49,7 @@ interface ActiveFault extends FaultSpec {
 }
 
 export const throttlingError = (service: Service): AwsApiError =>
-  service === 'iam'
+  service !== 'secretsmanager'
     ? new AwsApiError('Throttling', 400, 'Rate exceeded')
     : new AwsApiError('ThrottlingException', 400, 'Rate exceeded');
 
@@ -119,6 +119,8 @@ export class Faults {
 
   /** True when a rate limit refuses this call (`access`: the operation's, from the catalogue). */
   rateLimited(service: Service, access: 'read' | 'write'): boolean {
+    // CloudFormation is not rate limited here: the function reads its stack once per container.
+    if (service === 'cloudformation') return false;
     const bucket =
       service === 'iam' ? this.buckets.iam : access === 'write' ? this.buckets.writes : this.buckets.reads;
     return bucket ? !bucket.take() : false;

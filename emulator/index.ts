@@ -23,6 +23,8 @@ export {
   NO_ROTATION_FUNCTION,
   ROTATION_IN_PROGRESS,
 } from './secrets.ts';
+export { DESCRIBE_STACK_RESOURCES_LIMIT, SECRET_RESOURCE_TYPE, StacksModel } from './stacks.ts';
+export type { StackResource } from './stacks.ts';
 export type {
   ManualUpdateRotation,
   RotationConfig,

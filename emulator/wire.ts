@@ -5,6 +5,10 @@
 import type { AwsApiError } from './errors.ts';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+/** CloudFormation speaks the same Query protocol, in its own namespace. */
+export const CLOUDFORMATION_NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+/** The Query API version CloudFormation's requests carry (IAM's is 2010-05-08). */
+export const CLOUDFORMATION_VERSION = '2010-05-15';
 
 export interface WireResponse {
   status: number;
@@ -46,19 +50,20 @@ export function iamResponse(
   operation: string,
   result: Record<string, unknown>,
   requestId: string,
+  namespace: string = IAM_NAMESPACE,
 ): WireResponse {
   const members = structureXml(result);
   const body =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${IAM_NAMESPACE}">` +
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${namespace}">` +
     (Object.keys(result).length === 0 ? '' : `<${operation}Result>${members}</${operation}Result>`) +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
   return { status: 200, headers: { 'content-type': 'text/xml' }, body };
 }
 
-export function iamError(e: AwsApiError, requestId: string): WireResponse {
+export function iamError(e: AwsApiError, requestId: string, namespace: string = IAM_NAMESPACE): WireResponse {
   const type = e.status >= 500 ? 'Receiver' : 'Sender';
   const body =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>${type}</Type>` +
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${namespace}"><Error><Type>${type}</Type>` +
     `<Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message></Error>` +
     `<RequestId>${requestId}</RequestId></ErrorResponse>`;
   return { status: e.status, headers: { 'content-type': 'text/xml' }, body };

@@ -7,7 +7,12 @@ import { App, type AppProps, Duration, Stack, Tags, Validations } from 'aws-cdk-
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { CONTEXT_KEY, parseRotatorConfig, type RotatorEnvironmentConfig } from './config.ts';
+import {
+  CONTEXT_KEY,
+  parseRotatorConfig,
+  RotatorConfigError,
+  type RotatorEnvironmentConfig,
+} from './config.ts';
 import type { ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { RotatorStack } from './stack.ts';
 
@@ -46,7 +51,8 @@ export function createApp(options: CreateAppOptions = {}): App {
       });
     } catch (error) {
       // No `cause`: the message carries it whole, and the CLI would print a chained cause again.
-      throw new Error(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`);
+      // The construct refused a cdk.json value: a configuration mistake like the schema's.
+      throw new RotatorConfigError(`environment ${JSON.stringify(env.name)}: ${(error as Error).message}`);
     }
     Tags.of(stack).add(PROJECT_TAG.key, PROJECT_TAG.value);
     Tags.of(stack).add(ENVIRONMENT_TAG, env.name);
@@ -96,7 +102,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const started = Date.now();
   const say = (line: string) =>
     process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
-  const app = createApp();
+  let app: App;
+  try {
+    app = createApp();
+  } catch (error) {
+    // A cdk.json mistake is one line naming it and the expected form, not a Node stack trace.
+    if (!(error instanceof RotatorConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   const stacks = app.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id);
   say(`synthesising ${stacks.join(', ')} with cdk-nag AwsSolutions, NIST 800-53 R5 and Control Tower rules`);
   app.synth();

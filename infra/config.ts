@@ -147,6 +147,8 @@ const configSchema = z
   });
 
 export type RotatorEnvironmentConfig = z.infer<typeof environmentSchema>;
+/** The keys an environment accepts (docs/OPERATIONS.md lists each; test/docs-tables.test.ts checks). */
+export const ENVIRONMENT_KEYS: readonly string[] = Object.keys(environmentSchema.shape);
 export type RotatorAppConfig = z.infer<typeof configSchema>;
 
 export class RotatorConfigError extends Error {}
@@ -161,21 +163,95 @@ export function parseRotatorConfig(raw: unknown): RotatorAppConfig {
       `missing cdk.json context "${CONTEXT_KEY}": expected { "environments": [ { "name", "account", "region", "targets": [...] } ] }`,
     );
   }
-  const normalised =
-    typeof raw === 'object' && !Array.isArray(raw) && !('environments' in raw)
-      ? { environments: [{ name: 'default', ...raw }] }
-      : raw;
+  // A misspelt `environments` is the list form with a typo, not a single environment.
+  const singleEnvironment =
+    typeof raw === 'object' &&
+    !Array.isArray(raw) &&
+    !Object.keys(raw).some((k) => closest(k, ['environments']) !== undefined);
+  const normalised = singleEnvironment ? { environments: [{ name: 'default', ...raw }] } : raw;
   const parsed = configSchema.safeParse(normalised, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const path = [CONTEXT_KEY, ...issue.path]
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('')
-        .slice(1);
+    const problems = parsed.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        // One line per key, with the nearest known key: never the whole object it sits in.
+        const allowed = keysAt(configSchema, issue.path);
+        return issue.keys.map(
+          (key) => `${pathText([...issue.path, key])}: ${unknownKeyMessage(key, allowed)}`,
+        );
+      }
       const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
-      return `${path}: ${issue.message}${got}`;
+      return [`${pathText(issue.path)}: ${issue.message}${got}`];
     });
-    throw new RotatorConfigError(`invalid ${CONTEXT_KEY} configuration:\n  ${problems.join('\n  ')}`);
+    throw new RotatorConfigError(`invalid cdk.json context: ${problems.join('; ')}`);
   }
   return parsed.data;
+}
+
+/** `credentialRotator.environments[0].alarmEmail`, from zod's path. */
+function pathText(path: readonly PropertyKey[]): string {
+  return [CONTEXT_KEY, ...path]
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .slice(1);
+}
+
+/** What an unknown key should have been: the closest known key, or the list of them. */
+export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  const near = closest(key, allowed);
+  return near
+    ? `unknown key; did you mean "${near}"?`
+    : `unknown key; expected one of ${allowed.map((a) => `"${a}"`).join(', ')}`;
+}
+
+/**
+ * The known key nearest to `key` by edit distance (case ignored), if near enough to be a
+ * typo: at most a third of its length, and at least 1, apart.
+ */
+export function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  if (best && best.distance <= Math.max(1, Math.floor(key.length / 3))) return best.name;
+  // A key cut short (`rotateAfter` for `rotateAfterDays`) is as clear a typo.
+  return candidates.find((name) => key.length >= 4 && name.toLowerCase().startsWith(key.toLowerCase()));
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = row;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The keys the schema allows for the object at `path` (array indexes walk into elements). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  const unwrap = (n: z.core.$ZodType | undefined): z.core.$ZodType | undefined => {
+    const def = n?._zod.def as { type?: string; innerType?: z.core.$ZodType; options?: z.core.$ZodType[] };
+    if (def?.type === 'optional' || def?.type === 'nullable' || def?.type === 'default')
+      return unwrap(def.innerType);
+    if (def?.type === 'union')
+      return unwrap(def.options?.find((o) => (o._zod.def as { type: string }).type === 'object'));
+    return n;
+  };
+  for (const step of path) {
+    node = unwrap(node);
+    const def = node?._zod.def as {
+      type?: string;
+      shape?: Record<string, z.core.$ZodType>;
+      element?: z.core.$ZodType;
+    };
+    node = typeof step === 'number' ? def?.element : def?.shape?.[String(step)];
+  }
+  const def = unwrap(node)?._zod.def as { shape?: Record<string, unknown> } | undefined;
+  return Object.keys(def?.shape ?? {});
 }

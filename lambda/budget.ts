@@ -80,6 +80,29 @@ export function cappedRetryBudgetMs(
 }
 
 /**
+ * What reading one target and still reporting the run needs, at worst: its reads through the
+ * SDK's longest backoff (15 s). No target is observed with less left: the run would time out
+ * before its summary, metrics and events, and the DeferredTargets alarm would not see it. A
+ * quiet target needs nothing beyond this; only a plan with writes or a verification asks for more.
+ */
+export const OBSERVE_RESERVE_MS = throttledCallBackoffMs();
+
+/**
+ * The time a target must have left before its plan is carried out, by what the plan does:
+ * nothing for a plan without actions; the writes' reserve for one with writes; that plus the
+ * whole verification budget for one that issues or adopts a credential whose verification is
+ * on (so no verification starts that cannot run its full retries; see cappedRetryBudgetMs for
+ * the time lost between this check and the probe).
+ */
+export function targetNeedMs(
+  work: { readonly writes: boolean; readonly verifies: boolean },
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): number {
+  if (!work.writes) return 0;
+  return TARGET_WRITES_RESERVE_MS + (work.verifies ? verificationBudgetMs(policy) : 0);
+}
+
+/**
  * What a run spends besides its targets' writes and verifications, at worst: discovering
  * the targets (ListSecrets, one page for a small fleet) and observing one (its secret and IAM
  * listing), each call possibly throttled once through (15 s), plus publishing the run's

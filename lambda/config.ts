@@ -88,6 +88,11 @@ const envSchema = z.object({
     z.transform((v) => v === 'true'),
   ),
   [ENV.userOptInTag]: optionalName,
+  [ENV.deploymentStackId]: optionalName,
+  [ENV.tagDiscovery]: z.pipe(
+    z.optional(z.enum(['true', 'false', ''], { error: `${ENV.tagDiscovery} must be "true" or "false"` })),
+    z.transform((v) => v === 'true'),
+  ),
   [ENV.credentialInventory]: z.pipe(
     z.optional(
       z.enum(['true', 'false', ''], { error: `${ENV.credentialInventory} must be "true" or "false"` }),
@@ -114,6 +119,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     ENV_POLICY_NAMES,
   );
+  const stackId = e[ENV.deploymentStackId];
+  if (stackId && !e[ENV.declaredTargetsFile] && !e[ENV.tagDiscovery]) {
+    // Deployed by the construct, which always ships the declaration: without it, whoever may
+    // tag a secret would decide whose credential goes where. Tags only by explicit choice.
+    throw new ConfigError(
+      `invalid configuration: ${ENV.deploymentStackId} is set (deployed by a stack) but ${ENV.declaredTargetsFile} is not; ` +
+        `expected ${ENV.declaredTargetsFile} to name the declared-targets file the deployment ships, ` +
+        `or ${ENV.tagDiscovery}=true to let the secrets' tags alone decide the targets`,
+    );
+  }
   return {
     policy,
     secretNamePrefix: e[ENV.secretNamePrefix],
@@ -123,5 +138,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ...(e[ENV.verification] ? { verification: e[ENV.verification] } : {}),
     ...(e[ENV.credentialInventory] ? { credentialInventory: true } : {}),
     ...(e[ENV.userOptInTag] ? { userOptInTag: e[ENV.userOptInTag] } : {}),
+    ...(stackId ? { deploymentStackId: stackId } : {}),
+    ...(e[ENV.tagDiscovery] ? { tagDiscovery: true } : {}),
   };
 }

@@ -83,6 +83,19 @@ export interface Config {
    * ListUserTags, and writes on the users that carry the tag.
    */
   readonly userOptInTag?: string | undefined;
+  /**
+   * The deploying CloudFormation stack's id (ENV.deploymentStackId). Set: the function was
+   * deployed by the construct, so it refuses to start without its declaration (unless
+   * `tagDiscovery`), and pins every declared secret to the ARN the stack created.
+   */
+  readonly deploymentStackId?: string | undefined;
+  /**
+   * Lets tags alone decide the targets although the function was deployed by a stack
+   * (ENV.tagDiscovery): an explicit opt-in, because whoever may tag the secrets then decides
+   * whose credential goes where (docs/SECURITY.md). Without a deploying stack (local runs,
+   * other tools) tags decide whenever no declaration is given. @default false
+   */
+  readonly tagDiscovery?: boolean | undefined;
 }
 
 /** The environment variables the function reads (config.ts), by the setting they carry. */
@@ -103,6 +116,8 @@ export const ENV = {
    * DescribeStackResource resolves the pair to the secret's ARN (docs/SECURITY.md).
    */
   deploymentStackId: 'DEPLOYMENT_STACK_ID',
+  /** `true`: a deployed function without DECLARED_TARGETS_FILE finds its targets by their tags. */
+  tagDiscovery: 'TAG_DISCOVERY',
   credentialInventory: 'CREDENTIAL_INVENTORY',
   userOptInTag: 'USER_OPT_IN_TAG',
 } as const;
@@ -126,6 +141,8 @@ export function toEnvironment(config: Config): Record<string, string> {
     ...(config.verification ? { [ENV.verification]: config.verification } : {}),
     ...(config.credentialInventory ? { [ENV.credentialInventory]: 'true' } : {}),
     ...(config.userOptInTag ? { [ENV.userOptInTag]: config.userOptInTag } : {}),
+    ...(config.deploymentStackId ? { [ENV.deploymentStackId]: config.deploymentStackId } : {}),
+    ...(config.tagDiscovery ? { [ENV.tagDiscovery]: 'true' } : {}),
   };
 }
 

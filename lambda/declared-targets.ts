@@ -29,6 +29,14 @@ export {
 export interface DeclaredTargets {
   readonly bySecretName: ReadonlyMap<string, DeclaredTarget>;
   readonly byPair: ReadonlyMap<string, DeclaredTarget>;
+  /**
+   * With a deploying stack (DEPLOYMENT_STACK_ID): for each declared secret that has a
+   * `logicalId`, the ARN that stack created for it, or undefined when the stack has no secret
+   * under that logical id (lambda/deployed-secrets.ts). A secret of a declared name with
+   * another ARN is a look-alike: never written. Entries without a logical id (opted-in users'
+   * secrets, which the function creates) are matched by name. @default none: by name only
+   */
+  readonly deployedArns?: ReadonlyMap<string, string | undefined> | undefined;
 }
 
 /** The key of a (user, service) pair in `byPair`. */

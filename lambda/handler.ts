@@ -10,18 +10,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createClients } from './aws/clients.ts';
+import { createClients, lazyDeployment } from './aws/clients.ts';
 import { createEventPublisher, type PublishEvents } from './aws/eventbridge.ts';
 import { IamCredentials } from './aws/iam.ts';
 import { IamUserOptIn, type OptInPort } from './aws/opt-in.ts';
-import type { CredentialsPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
+import type { CredentialsPort, DeploymentPort, SecretRotationPort, SecretsPort } from './aws/ports.ts';
 import { SecretsStore } from './aws/secrets.ts';
 import { timeoutProblem } from './budget.ts';
 import { type Config, loadConfig } from './config.ts';
-import { DEFAULT_SECRET_NAME_PREFIX, DEFAULT_VERIFICATION_MODE } from './contract.ts';
+import { DEFAULT_SECRET_NAME_PREFIX, DEFAULT_VERIFICATION_MODE, ENV } from './contract.ts';
 import { type DeclaredTargets, loadDeclaration } from './declared-targets.ts';
-import { InvalidEventError, RunFailedError } from './errors.ts';
+import { DeployedSecrets, requireLogicalIds } from './deployed-secrets.ts';
+import { ConfigError, InvalidEventError, RunFailedError } from './errors.ts';
 import { parseEvent } from './events.ts';
+import { redactHeld } from './redact.ts';
 import { ServiceProbes } from './probes/index.ts';
 import { createVerifier } from './probes/verifier.ts';
 import { runCommand } from './dispatch.ts';
@@ -56,6 +58,12 @@ export interface HandlerDeps {
    * @default none here; the Lambda entry point builds one when the tag is configured
    */
   readonly optIn?: OptInPort | undefined;
+  /**
+   * Reads the deploying stack (`config.deploymentStackId`): the ARN of each declared secret,
+   * by its logical id. Required when the config names a stack and a declaration.
+   * @default none here; the Lambda entry point builds one when the stack is named
+   */
+  readonly deployment?: DeploymentPort | undefined;
   /**
    * Called with each finished run's report (the inventory's field included) before a failed
    * run is turned into an error: local tools show what Lambda's error payload does not carry.
@@ -101,8 +109,25 @@ export function logOf(logger: Logger): Log {
   };
 }
 
+/**
+ * The error Lambda reports (its error payload, the failure destination's record): unchanged
+ * when its text holds no secret the process holds, otherwise a copy with the text redacted and
+ * no cause or properties (they may hold the secret too).
+ */
+function redactedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = redactHeld(error.message);
+  if (message === error.message) return error;
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
+}
+
+/** An error for a log line: its text redacted with every secret the process holds (redact.ts). */
 function errorData(error: unknown): Record<string, unknown> {
-  return error instanceof Error ? { errorName: error.name, error: error.message } : { error: String(error) };
+  return error instanceof Error
+    ? { errorName: redactHeld(error.name), error: redactHeld(error.message) }
+    : { error: redactHeld(String(error)) };
 }
 
 /** At most this many target ids in the summary line (the report itself has them all). */
@@ -160,6 +185,26 @@ function publishOnDemand(eventBusName: string): PublishEvents {
   };
 }
 
+/**
+ * Under a deploying stack, every declared entry must carry its logical id, and the stack must
+ * be readable: checked at cold start, before anything is touched.
+ */
+function deployedSecretsOf(
+  config: Config,
+  declared: DeclaredTargets | undefined,
+  deployment: DeploymentPort | undefined,
+): DeployedSecrets | undefined {
+  const stackId = config.deploymentStackId;
+  if (!stackId || !declared) return undefined;
+  requireLogicalIds(declared, stackId);
+  if (!deployment) {
+    throw new ConfigError(
+      `${ENV.deploymentStackId} is set (${stackId}) but the handler has no way to read the stack; expected a DeploymentPort`,
+    );
+  }
+  return new DeployedSecrets(deployment, stackId);
+}
+
 /** The handler with its dependencies injected: for tests and local runs. */
 export function createHandler(deps: HandlerDeps) {
   const { config, credentials, secrets, now } = deps;
@@ -173,6 +218,7 @@ export function createHandler(deps: HandlerDeps) {
   const declaredTargets =
     deps.declaredTargets ??
     (config.declaredTargetsFile ? loadDeclaration(config.declaredTargetsFile) : undefined);
+  const deployed = deployedSecretsOf(config, declaredTargets, deps.deployment);
 
   /**
    * Whoever may invoke may force a rotation (an early deletion): each manual command is
@@ -239,7 +285,9 @@ export function createHandler(deps: HandlerDeps) {
             })
           : { declared: declaredTargets };
       optInError = optedIn.error;
-      const declared = optedIn.declared;
+      // Each declared name pinned to the ARN its stack created (resolved once per container):
+      // a secret recreated under a declared name is then a look-alike, never written.
+      const declared = deployed && optedIn.declared ? await deployed.pin(optedIn.declared) : optedIn.declared;
       report = await run(command, {
         credentials,
         secrets,
@@ -248,6 +296,9 @@ export function createHandler(deps: HandlerDeps) {
         declaredTargets: declared,
         bulkCredentialListing: config.bulkCredentialListing,
         verifyCredential: deps.verifyCredential,
+        // Whether a target that sets no mode of its own is verified: the run reserves the
+        // verification budget only for a new credential that is.
+        verificationMode: config.verification ?? DEFAULT_VERIFICATION_MODE,
         now,
         log,
         // Written into the intent before each Create or Reset (a Lambda retry keeps the id).
@@ -263,7 +314,7 @@ export function createHandler(deps: HandlerDeps) {
       });
     } catch (error) {
       logger.error('run aborted', errorData(error));
-      throw error;
+      throw redactedError(error);
     }
     // After a full run only: then a credential no report entry names is one no target covers
     // (not when the opted-in users were not read: theirs would look unmanaged).
@@ -312,6 +363,7 @@ function createLambdaHandler() {
     credentials: new IamCredentials(clients.iam),
     secrets: new SecretsStore(clients.secrets),
     ...(config.userOptInTag ? { optIn: new IamUserOptIn(clients.iam, clients.secrets) } : {}),
+    ...(config.deploymentStackId ? { deployment: lazyDeployment() } : {}),
     now: () => new Date(),
     // The probes talk to the services' public endpoints in the function's own region.
     verifyCredential: createVerifier({

@@ -8,6 +8,8 @@ import type { BusEvent, PublishEvents } from './aws/eventbridge.ts';
 import type { Command, TargetRef } from './rotation/commands.ts';
 import type { RunReport, TargetReport } from './rotation/model.ts';
 import type { Log } from './rotation/deps.ts';
+import { redactHeld } from './redact.ts';
+import { rejectedSummary } from './rotation/rejected.ts';
 import { passed } from './rotation/verification.ts';
 import { AUDIT_DETAIL_TYPE, EVENT_DETAIL_TYPE, METRIC } from './telemetry.ts';
 
@@ -245,6 +247,11 @@ export function recordMetrics(report: RunReport, metrics: Metrics, now: Date): v
   metrics.addMetric(METRIC.blockedTargets, MetricUnit.Count, outcomes('blocked'));
   metrics.addMetric(METRIC.targets, MetricUnit.Count, report.targets.length);
   metrics.addMetric(METRIC.rejectedSecrets, MetricUnit.Count, report.rejected?.length ?? 0);
+  metrics.addMetric(
+    METRIC.tamperedSecrets,
+    MetricUnit.Count,
+    report.targets.filter((t) => t.tampering !== undefined).length,
+  );
   metrics.addMetric(METRIC.verificationFailures, MetricUnit.Count, count('unverified'));
   metrics.addMetric(METRIC.deferredTargets, MetricUnit.Count, report.deferred?.length ?? 0);
 
@@ -283,7 +290,7 @@ export async function notify(report: RunReport, deps: NotifyDeps): Promise<void>
   }
   if (!deps.publishEvents) return;
   const events = transitionsOf(report);
-  const rejections = rejectionsOf(report);
+  const rejections = [...rejectionsOf(report), ...tamperingsOf(report)];
   if (events.length === 0 && rejections.length === 0) return;
   try {
     await deps.publishEvents([...events.map(toBusEvent), ...rejections]);
@@ -294,24 +301,54 @@ export async function notify(report: RunReport, deps: NotifyDeps): Promise<void>
 }
 
 /**
- * One `Secret Rejected` event per tagged secret that is not declared: someone tagged a
- * secret to point it at a user, which the rotator ignored. Sent on every run that sees it
- * (dry runs and status included: it is an observation, not a change).
+ * One `Secret Rejected` event per run that rejected any secret (tagged but not declared, or a
+ * look-alike of a declared secret: a declared name without the ARN the stack created): counts
+ * and the first few secrets (rejected.ts), not one event each, so that a thousand tagged
+ * secrets cannot flood the bus. Sent on every run that sees them (dry runs and status
+ * included: it is an observation, not a change).
  */
 export function rejectionsOf(report: RunReport): BusEvent[] {
-  return (report.rejected ?? []).map((r) => ({
-    detailType: AUDIT_DETAIL_TYPE.secretRejected,
-    detail: {
-      secretId: r.secretId,
-      secretName: r.secretName,
-      userName: r.userName,
-      serviceName: r.serviceName,
-      reason: r.reason,
-      at: report.finishedAt,
+  const rejected = report.rejected ?? [];
+  if (rejected.length === 0) return [];
+  const summary = rejectedSummary(rejected);
+  const arns = summary.secrets.map((r) => r.secretId).filter((id) => id.startsWith('arn:'));
+  return [
+    {
+      detailType: AUDIT_DETAIL_TYPE.secretRejected,
+      detail: { ...summary, at: report.finishedAt },
+      time: new Date(report.finishedAt),
+      resources: arns.length > 0 ? arns : undefined,
     },
-    time: new Date(report.finishedAt),
-    resources: r.secretId.startsWith('arn:') ? [r.secretId] : undefined,
-  }));
+  ];
+}
+
+/**
+ * One `Secret Tampering Detected` event per target whose AWSCURRENT held a value the rotator
+ * did not write, with what the run did instead: `restored` (the record of the credential in
+ * use written back), `planned` (a dry run or status saw it) or `held` (nothing written; the
+ * target failed). Sent on every run that sees it: it is an observation.
+ */
+export function tamperingsOf(report: RunReport): BusEvent[] {
+  return report.targets.flatMap((t) => {
+    if (t.tampering === undefined) return [];
+    const response = t.outcome === 'recovered' ? 'restored' : t.outcome === 'planned' ? 'planned' : 'held';
+    return [
+      {
+        detailType: AUDIT_DETAIL_TYPE.secretTampering,
+        detail: {
+          secretId: t.secretId,
+          userName: t.userName,
+          serviceName: t.serviceName,
+          ...(t.currentCredentialId !== undefined ? { credentialId: t.currentCredentialId } : {}),
+          response,
+          reason: t.tampering,
+          at: report.finishedAt,
+        },
+        time: new Date(report.finishedAt),
+        resources: t.secretId.startsWith('arn:') ? [t.secretId] : undefined,
+      },
+    ];
+  });
 }
 
 /** The `detail` of a `Manual Command` event: what was asked, and by which invocation. */
@@ -375,6 +412,7 @@ export function manualCommandEvent(detail: ManualCommandDetail): BusEvent {
   };
 }
 
+/** A failure's text for a log line, redacted with every secret the process holds (redact.ts). */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return redactHeld(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

@@ -60,6 +60,51 @@ export function redact(
   return replaceRanges(text, ranges) as Redacted;
 }
 
+/**
+ * How many secrets the process keeps in hand for {@link redactHeld}: a run's worth (a bulk
+ * read holds every current value it read). Past it the older half is dropped: an error is
+ * raised while its own secrets are recent.
+ */
+export const HELD_LIMIT = 4096;
+let held: string[] = [];
+let heldSet = new Set<string>();
+let heldPatterns: Patterns | undefined;
+
+/**
+ * Keeps secrets the process handles (issued passwords and API keys, values read from the
+ * secrets) so that text whose origin knows none of them (an error from a library, a log of a
+ * foreign failure) can still be redacted: {@link redactHeld}. Patterns grow as secrets come.
+ */
+export function holdSecrets(values: readonly (string | undefined)[]): void {
+  for (const value of values) {
+    if (!value || heldSet.has(value)) continue;
+    held.push(value);
+    heldSet.add(value);
+    heldPatterns?.addSecret(value, true);
+  }
+  if (held.length > HELD_LIMIT) {
+    held = held.slice(-HELD_LIMIT / 2);
+    heldSet = new Set(held);
+    heldPatterns = undefined;
+  }
+}
+
+/**
+ * {@link redact} with every secret in hand ({@link holdSecrets}), for text that came from
+ * outside the product (an unknown error's message): whatever it quotes, in any form or piece
+ * the redaction covers, is removed.
+ */
+export function redactHeld(text: string): Redacted {
+  if (held.length === 0) return text as Redacted;
+  if (!heldPatterns) {
+    heldPatterns = new Patterns();
+    for (const secret of held) heldPatterns.addSecret(secret, true);
+  }
+  const ranges: [number, number][] = [];
+  for (const view of viewsOf(text)) heldPatterns.find(view, ranges);
+  return replaceRanges(text, ranges) as Redacted;
+}
+
 /** Shortens redacted text to at most `max` characters (plus `...`); never runs before redaction. */
 export function cutRedacted(text: Redacted, max: number): Redacted {
   return (text.length > max ? `${text.slice(0, max)}...` : text) as Redacted;

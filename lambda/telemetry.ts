@@ -16,6 +16,11 @@ export const METRIC = {
   /** Tagged secrets that are not declared (declared targets only): ignored, never written. */
   rejectedSecrets: 'RejectedSecrets',
   /**
+   * Targets whose AWSCURRENT held a value the rotator did not write (a placeholder, a foreign
+   * or invalid record): reported, never obeyed (rotation/tampering.ts). Any is worth an alarm.
+   */
+  tamperedSecrets: 'TamperedSecrets',
+  /**
    * New credentials the service did not accept (a probe's rejected, denied or unreachable),
    * whatever the mode: under `enforce` the target also failed; under `warn` it rotated anyway.
    */
@@ -62,6 +67,8 @@ export const POWERTOOLS_ENVIRONMENT = {
 export const AUDIT_DETAIL_TYPE = {
   /** A tagged secret that is not declared was ignored (declared targets only). */
   secretRejected: 'Secret Rejected',
+  /** A target's AWSCURRENT held a value the rotator did not write; what the run did instead. */
+  secretTampering: 'Secret Tampering Detected',
   /** A rotate, force, rollback, revoke or status invocation, named by its request id. */
   manualCommand: 'Manual Command',
   /** The credential inventory found credentials no target covers (ids and ages, never secrets). */

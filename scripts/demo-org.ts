@@ -12,13 +12,14 @@
 // The organization is saved to .local/org-state.json for `npm run fleet -- --org`. Exit code 1
 // when a check fails. No password or API key is ever printed.
 import './quiet-sdk.ts';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOrgApp, type OrgConfig } from '../infra/org/app.ts';
 import { ORG_FAILED_TARGETS_QUERY } from '../infra/org/central.ts';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { findLeakedSecrets, lockoutProblems } from '../invariants/index.ts';
+import { buildPackage, HANDLER_DIR } from './build.ts';
 import { renderOrgFleet } from './fleet.ts';
 import { isMainModule, setEnv } from './local.ts';
 import {
@@ -80,6 +81,12 @@ export function describeRollout(outdir: string): string[] {
 }
 
 export async function main(): Promise<number> {
+  // Step 1 synthesises the construct, which takes the bundled handler from lib/: a fresh clone
+  // (npm ci, nothing built yet) builds it once here rather than failing on it.
+  if (!existsSync(join(HANDLER_DIR, 'index.mjs'))) {
+    say('building the package first (npm run build: the bundled handler the template needs)');
+    await buildPackage();
+  }
   const problems: string[] = [];
   const check = (ok: boolean, what: string) => {
     say(`${ok ? '✓' : '✗'} ${what}`);

@@ -255,17 +255,18 @@ export function viewTargets(emulator: AwsEmulator): TargetView[] {
 
 /** What a target needs next, read from its report: the next rotation and the next retirement step. */
 export interface NextSteps {
-  /** Due now: what a status or dry run would do (`rotate`, `retire`, `recover`). */
+  /** Due now: what a status or dry run would do (`rotate`, `deactivate`, `delete`, `recover`). */
   readonly now?: string | undefined;
   readonly rotateAt?: Date | undefined;
   readonly retire?: {
     readonly type: 'deactivate' | 'delete';
-    readonly credentialId: string;
+    /** Absent when the other credential is not known (a report without a credential list). */
+    readonly credentialId?: string | undefined;
     readonly at: Date;
   };
 }
 
-const VERB: Record<string, string> = { rotated: 'rotate', retired: 'retire', recovered: 'recover' };
+const VERB: Record<string, string> = { rotated: 'rotate', recovered: 'recover' };
 
 /**
  * `nextDueAt` is the earliest of the next rotation and the next retirement step of the other
@@ -276,25 +277,42 @@ const VERB: Record<string, string> = { rotated: 'rotate', retired: 'retire', rec
  * the rollback) at the earliest, and that deletion is then `nextDueAt`: so the rotation is the
  * later of issue + rotateAfterDays and `nextDueAt` (the former alone, without a rollback).
  * Without another credential `nextDueAt` is the rotation itself, rollback or not.
+ *
+ * `others` undefined: the credentials are not known (a reconcile's report against an endpoint).
+ * Then the policy tells the dates apart: a `nextDueAt` before issue + rotateAfterDays is the
+ * other credential's step — its deactivation at issue + overlapDays, else its deletion.
  */
 export function nextSteps(
   t: TargetReport,
-  others: readonly { readonly id: string; readonly status: string }[],
+  others: readonly { readonly id: string; readonly status: string }[] | undefined,
   policy?: Policy,
 ): NextSteps {
   const would = t.outcome === 'planned' ? /^would be ([\w-]+)/.exec(t.reason ?? '')?.[1] : undefined;
   const next = t.nextDueAt ? new Date(t.nextDueAt) : undefined;
   const issued = t.currentIssuedAt ? Date.parse(t.currentIssuedAt) : undefined;
+  const active = others?.find((o) => o.status === 'Active');
+  const other = active ?? others?.[0];
+  // A due retirement is named by what it does to the other credential, as the later steps are.
+  const retireNow = others === undefined ? 'deactivate or delete' : active ? 'deactivate' : 'delete';
+  const now = would ? (would === 'retired' ? retireNow : (VERB[would] ?? would)) : undefined;
+  if (others === undefined) {
+    const rotation = policy && issued !== undefined ? issued + policy.rotateAfterDays * DAY_MS : undefined;
+    if (!next || rotation === undefined || next.getTime() >= rotation) return { now, rotateAt: next };
+    const deactivation = issued !== undefined && policy ? issued + policy.overlapDays * DAY_MS : undefined;
+    return {
+      now,
+      rotateAt: new Date(rotation),
+      retire: { type: next.getTime() === deactivation ? 'deactivate' : 'delete', at: next },
+    };
+  }
   const rotateAt =
     others.length === 0 && next
       ? next
       : policy && issued !== undefined
         ? new Date(Math.max(issued + policy.rotateAfterDays * DAY_MS, next?.getTime() ?? 0))
         : undefined;
-  const active = others.find((o) => o.status === 'Active');
-  const other = active ?? others[0];
   return {
-    now: would ? (VERB[would] ?? would) : undefined,
+    now,
     rotateAt,
     retire:
       other && next
@@ -315,11 +333,15 @@ export function renderTarget(
   policy?: Policy,
 ): string[] {
   const lines: string[] = [];
-  const others = (view?.credentials ?? []).filter((c) => c.id !== t.currentCredentialId);
+  // The credentials: seen in the emulator, else listed by a status report, else not known.
+  const listed = view?.credentials ?? t.credentials;
+  const others = listed?.filter((c) => c.id !== t.currentCredentialId);
   const next = t.outcome === 'failed' || t.outcome === 'blocked' ? {} : nextSteps(t, others, policy);
   const when = [
     ...(next.rotateAt ? [`next rotation ${time(next.rotateAt)}`] : []),
-    ...(next.retire ? [`${next.retire.type} ${next.retire.credentialId} ${time(next.retire.at)}`] : []),
+    ...(next.retire
+      ? [`${next.retire.type} ${next.retire.credentialId ?? 'the other credential'} ${time(next.retire.at)}`]
+      : []),
   ].join(' · ');
   lines.push(
     `   ${`${t.userName} · ${t.serviceName}`.padEnd(44)} ${t.outcome.padEnd(10)}   ${when}`.trimEnd(),

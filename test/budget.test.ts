@@ -8,7 +8,9 @@ import {
   MIN_VERIFICATION_MS,
   minimumRunMs,
   minimumTimeoutSeconds,
+  OBSERVE_RESERVE_MS,
   TARGET_WRITES_RESERVE_MS,
+  targetNeedMs,
   throttledCallBackoffMs,
   timeoutProblem,
   VERIFICATION_BUDGET_MS,
@@ -16,7 +18,6 @@ import {
 } from '../lambda/budget.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../lambda/probes/https.ts';
 import { DEFAULT_RETRY_POLICY } from '../lambda/probes/retry.ts';
-import { VERIFICATION_RESERVE_MS } from '../lambda/rotation/verification.ts';
 
 describe('budget', () => {
   it('sums the SDK backoff caps of a throttled call: 1 + 2 + 4 + 8 s over 5 attempts', () => {
@@ -29,7 +30,6 @@ describe('budget', () => {
 
   it('takes the verification budget from the probe retry policy and the probe timeout', () => {
     expect(VERIFICATION_BUDGET_MS).toBe(DEFAULT_RETRY_POLICY.budgetMs + DEFAULT_PROBE_TIMEOUT_MS);
-    expect(VERIFICATION_BUDGET_MS).toBe(VERIFICATION_RESERVE_MS);
     expect(verificationBudgetMs({ ...DEFAULT_RETRY_POLICY, budgetMs: 20_000 })).toBe(30_000);
   });
 
@@ -49,6 +49,21 @@ describe('budget', () => {
     expect(problem).toContain('90 s to verify');
     expect(timeoutProblem(44, false)).toContain('at least 45 s');
     expect(timeoutProblem(44, false)).not.toContain('verify');
+  });
+
+  it('reserves by need: nothing for a quiet plan, the writes for writes, the verification only for a verified issue', () => {
+    expect(targetNeedMs({ writes: false, verifies: false })).toBe(0);
+    expect(targetNeedMs({ writes: false, verifies: true })).toBe(0);
+    expect(targetNeedMs({ writes: true, verifies: false })).toBe(TARGET_WRITES_RESERVE_MS);
+    expect(targetNeedMs({ writes: true, verifies: true })).toBe(
+      TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS,
+    );
+    expect(
+      targetNeedMs({ writes: true, verifies: true }, { ...DEFAULT_RETRY_POLICY, budgetMs: 20_000 }),
+    ).toBe(TARGET_WRITES_RESERVE_MS + 30_000);
+    // One target's reads through the SDK's worst backoff; the minimum run covers it.
+    expect(OBSERVE_RESERVE_MS).toBe(throttledCallBackoffMs());
+    expect(minimumRunMs(true)).toBe(OBSERVE_RESERVE_MS + targetNeedMs({ writes: true, verifies: true }));
   });
 
   it('caps a verification by the time left, and gives none when one attempt does not fit', () => {

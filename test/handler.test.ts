@@ -136,6 +136,7 @@ function rotationNotUsed(calls: string[]): SecretRotationPort {
     storePending: refuse('storePending'),
     moveCurrent: refuse('moveCurrent'),
     removePending: refuse('removePending'),
+    versionCreatedAt: refuse('versionCreatedAt'),
   };
 }
 

@@ -103,6 +103,27 @@ describe('invariants/', () => {
     expect(findLeakedSecrets([describeForScan({ report: 'clean' })], [password])).toEqual([]);
   });
 
+  it('I5: finds a secret encoded (base64 in a Basic token, hex, URL- and JSON-escaped), named by its form', () => {
+    const secret = 'pa/ss+wo rd"with%odd=chars-0123456789';
+    const basic = Buffer.from(`app-at-123456789012:${secret}`).toString('base64');
+    const cases: [string, string][] = [
+      [`Authorization: Basic ${basic}`, 'base64 at byte offset'],
+      [`body=${Buffer.from(secret).toString('hex').toUpperCase()}`, 'hex, upper case'],
+      [
+        `?p=${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`,
+        'URL-encoded, lower-case hex',
+      ],
+      [JSON.stringify({ value: secret }), 'JSON-escaped'],
+      [Buffer.from(secret).toString('base64url'), 'base64url'],
+    ];
+    for (const [text, form] of cases) {
+      const found = findLeakedSecrets([text], [secret]);
+      expect(found.join(' '), text).toContain(form);
+      expect(found.join(''), text).not.toContain(secret);
+    }
+    expect(findLeakedSecrets([Buffer.from('nothing secret here').toString('base64')], [secret])).toEqual([]);
+  });
+
   it('the fake Lambda context: a fixed or counting-down deadline', () => {
     expect(fakeLambdaContext({ remainingMs: 123 }).getRemainingTimeInMillis()).toBe(123);
     const remaining = fakeLambdaContext({ remainingMs: countdown(1000) }).getRemainingTimeInMillis();

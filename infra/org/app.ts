@@ -16,6 +16,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { RotationTarget, ServiceCredentialRotatorProps } from 'service-credential-rotator';
 import { OrgAssetBucketStack } from './assets.ts';
+import { unknownKeyMessage } from '../config.ts';
 import { type CallAs, checkedRolloutProps, OrganizationRolloutStack } from './central.ts';
 import { ASSET_KEY_PREFIX, type MemberAsset, synthesizeMemberTemplate } from './member.ts';
 
@@ -83,7 +84,41 @@ export function parseOrgConfig(raw: unknown): OrgConfig {
   if (!Array.isArray(c.organizationalUnitIds) || !Array.isArray(c.regions)) {
     throw new Error(`${ORG_CONTEXT_KEY}.organizationalUnitIds and .regions must be lists`);
   }
+  // A misspelt optional key would otherwise be ignored and its default used in every account.
+  const unknown = [
+    ...unknownKeys(c, ORG_KEYS, ORG_CONTEXT_KEY),
+    ...unknownKeys(c.rotator, ROTATOR_KEYS, `${ORG_CONTEXT_KEY}.rotator`),
+  ];
+  if (unknown.length > 0) throw new Error(unknown.join('; '));
   return c;
+}
+
+/** The keys OrgConfig and its `rotator` have (typed: a key added there must be added here). */
+const ORG_KEYS = Object.keys({
+  organizationId: true,
+  organizationalUnitIds: true,
+  regions: true,
+  assetBucketPrefix: true,
+  centralRegion: true,
+  account: true,
+  callAs: true,
+  retainStacksOnAccountRemoval: true,
+  alarmEmail: true,
+  rotator: true,
+} satisfies Record<keyof OrgConfig, true>);
+const ROTATOR_KEYS = Object.keys({
+  targets: true,
+  rotateAfterDays: true,
+  overlapDays: true,
+  gracePeriodDays: true,
+  verification: true,
+  reservedConcurrency: true,
+} satisfies Record<keyof OrgConfig['rotator'], true>);
+
+function unknownKeys(value: object, allowed: readonly string[], path: string): string[] {
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => `${path}.${key}: ${unknownKeyMessage(key, allowed)}`);
 }
 
 function rotatorProps(c: OrgConfig): ServiceCredentialRotatorProps {

@@ -255,6 +255,7 @@ export class MemberStack extends Stack {
           'secretsmanager:PutSecretValue',
           'secretsmanager:DescribeSecret',
           'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:ListSecretVersionIds',
           'secretsmanager:RotateSecret',
         ],
         resources: [secrets],

@@ -130,9 +130,9 @@ export function createFunction(
   if (!s.network) {
     const reason =
       'No VPC configured (vpc / cdk.json vpc): the function only calls AWS APIs (IAM, Secrets ' +
-      'Manager, EventBridge, SQS) over TLS with SigV4 and serves no inbound traffic. IAM has no ' +
-      'VPC endpoint in most regions, so a VPC needs a NAT path anyway. Optional placement is ' +
-      'documented in docs/OPERATIONS.md.';
+      'Manager, EventBridge, SQS) over TLS with SigV4 and serves no inbound traffic. IAM has an ' +
+      'interface VPC endpoint only in us-east-1, so a VPC elsewhere needs a NAT path anyway. ' +
+      'Optional placement is documented in docs/SECURITY.md (VPC placement).';
     Validations.of(fn).acknowledge(
       { id: 'NIST.800.53.R5-LambdaInsideVPC', reason },
       { id: 'cdk-validator-cfnguard::lambda_inside_vpc_check', reason },

@@ -14,7 +14,13 @@ export {
   METRICS_NAMESPACE,
   METRICS_SERVICE,
 } from '../../lambda/telemetry.ts';
-export type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
+export {
+  DEFAULT_STALE_CREDENTIAL_MARGIN_DAYS,
+  type ManagedTarget,
+  type RotationTarget,
+  type RotatorAlarms,
+  type ServiceCredentialRotatorProps,
+} from './props.ts';
 export { ServiceCredentialRotator } from './rotator.ts';
 export { CONSOLE_TEST_EVENTS, TEST_EVENT_REGISTRY } from './test-events.ts';
 // The organization rollout (infra/org/): one StackSet, member and central stacks.

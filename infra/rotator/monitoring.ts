@@ -124,6 +124,16 @@ export function createAlarms(scope: Construct, s: AlarmSettings): RotatorAlarms 
       ...gtZero,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     }),
+    // A value in a secret the rotator did not write means someone with Secrets Manager rights
+    // bypassed the rotator: the run keeps the credential in use Active and reports it, but a
+    // human must find the writer. A day's Sum, like verification failures, so it stays on.
+    tamperedSecrets: alarm('TamperedSecretsAlarm', {
+      ...gtZero,
+      alarmDescription:
+        'A secret held a value the rotator did not write in the last day (tampering). See docs/OPERATIONS.md#tamperedsecrets.',
+      metric: rotatorMetric(METRIC.tamperedSecrets, { statistic: 'Sum', period: Duration.days(1) }),
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
     failureQueueMessages: alarm('FailureQueueAlarm', {
       ...gtZero,
       alarmDescription:

@@ -99,8 +99,10 @@ export class RotatorPermissions {
         'secretsmanager:PutSecretValue',
         'secretsmanager:DescribeSecret',
         // The rotation protocol: finishSecret moves AWSCURRENT, a refused testSecret removes
-        // AWSPENDING, and the scheduled run starts due rotations in Secrets Manager.
+        // AWSPENDING, and the run takes back a rotation Secrets Manager left unfinished (the
+        // pending version's age from ListSecretVersionIds, then AWSPENDING removed).
         'secretsmanager:UpdateSecretVersionStage',
+        'secretsmanager:ListSecretVersionIds',
         'secretsmanager:RotateSecret',
       ],
     });

@@ -50,6 +50,13 @@ export interface RotationTarget extends TargetVerificationProps {
   readonly allowUnknownService?: boolean;
 }
 
+/**
+ * Days past `rotateAfterDays` before the oldest credential counts as stale (the alarm). With
+ * daily runs a credential grows up to a day older than `rotateAfterDays` before the run that
+ * rotates it; the second day leaves room for one failed run, which FailedTargets reports.
+ */
+export const DEFAULT_STALE_CREDENTIAL_MARGIN_DAYS = 2;
+
 export interface ServiceCredentialRotatorProps {
   /** The credentials to keep fresh. At least one; each (user, service) pair at most once. */
   readonly targets: readonly RotationTarget[];
@@ -113,8 +120,8 @@ export interface ServiceCredentialRotatorProps {
   /**
    * Run the function in this VPC. Its role then gets the network-interface actions Lambda
    * attaches it with (the actions of AWSLambdaVPCAccessExecutionRole, inline; the managed
-   * policy is not attached). It needs a route to IAM (no VPC endpoint in most regions: a NAT
-   * gateway) and to Secrets Manager and EventBridge (VPC endpoints or NAT), and to the probes'
+   * policy is not attached). It needs a route to IAM (its interface endpoint exists only in
+   * us-east-1: elsewhere a NAT gateway) and to Secrets Manager and EventBridge (VPC endpoints or NAT), and to the probes'
    * services when verification is on; see docs/SECURITY.md "VPC placement". An `ec2.IVpc`
    * from `Vpc.fromVpcAttributes` with explicit `vpcSubnets` keeps synth offline (no lookup).
    * @default not in a VPC
@@ -196,7 +203,7 @@ export interface ServiceCredentialRotatorProps {
   readonly eventBus?: events.IEventBus;
   /**
    * Days past `rotateAfterDays` before the oldest credential counts as stale (alarm).
-   * @default 2
+   * @default DEFAULT_STALE_CREDENTIAL_MARGIN_DAYS
    */
   readonly staleCredentialMarginDays?: number;
   /**
@@ -254,6 +261,8 @@ export interface RotatorAlarms {
   readonly deferredTargets: cloudwatch.Alarm;
   /** A run deferred every target it found: it made no progress at all. */
   readonly allTargetsDeferred: cloudwatch.Alarm;
+  /** A secret held a value the rotator did not write (tampering) in the last day; the credential in use stayed Active. */
+  readonly tamperedSecrets: cloudwatch.Alarm;
   /** An invocation failed after all Lambda retries; its event is in the failure queue. */
   readonly failureQueueMessages: cloudwatch.Alarm;
   /** EventBridge could not deliver a scheduled run to the function. */

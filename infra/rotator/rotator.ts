@@ -30,7 +30,13 @@ import {
   limitGrantsToAwsResources,
   readerArn,
 } from './protection.ts';
-import type { ManagedTarget, RotationTarget, RotatorAlarms, ServiceCredentialRotatorProps } from './props.ts';
+import {
+  DEFAULT_STALE_CREDENTIAL_MARGIN_DAYS,
+  type ManagedTarget,
+  type RotationTarget,
+  type RotatorAlarms,
+  type ServiceCredentialRotatorProps,
+} from './props.ts';
 import { createTargetSecret, scheduleRotation } from './targets.ts';
 import { createConsoleTestEvents } from './test-events.ts';
 import {
@@ -84,7 +90,10 @@ export class ServiceCredentialRotator extends Construct {
     const policy = checkedPolicy(props);
     this.prefix = checkedPrefix(props.secretNamePrefix ?? DEFAULT_SECRET_NAME_PREFIX);
     if (props.targets.length === 0) throw new Error('targets must name at least one target, got []');
-    const margin = nonNegative('staleCredentialMarginDays', props.staleCredentialMarginDays ?? 2);
+    const margin = nonNegative(
+      'staleCredentialMarginDays',
+      props.staleCredentialMarginDays ?? DEFAULT_STALE_CREDENTIAL_MARGIN_DAYS,
+    );
     const runInterval = checkedRunInterval(props.expectedRunInterval ?? Duration.days(1));
     const reservedConcurrency = checkedConcurrency(props.reservedConcurrency);
     const alarmEmail = checkedEmail(props.alarmEmail);
@@ -219,6 +228,10 @@ export class ServiceCredentialRotator extends Construct {
       throw new Error('createTestEventRegistry is only meaningful with consoleTestEvents: true, got false');
     }
 
+    // It allows invoking the function, so every command: reconcile, rotate (with force),
+    // rollback, revoke, status. The description keeps its first wording all the same: a managed
+    // policy's description is immutable, and a new one would replace the policy (CloudFormation
+    // "Update requires: Replacement"), changing the ARN operators attached by hand.
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description:
         'service-credential-rotator: run manual commands (rotate, force, status); each is logged and published with its request id',

@@ -6,6 +6,7 @@
 // their partition's endpoint), so the Lambda's own region is the right input.
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DeploymentPort } from './ports.ts';
 
 export interface AwsClients {
   readonly iam: IAMClient;
@@ -29,4 +30,31 @@ export interface ClientOptions {
 export function createClients(options: ClientOptions = {}): AwsClients {
   const config = { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? 5 } as const;
   return { iam: new IAMClient(config), secrets: new SecretsManagerClient(config) };
+}
+
+/**
+ * The deploying stack's reader (lambda/aws/cloudformation.ts), loaded on its first use: the
+ * CloudFormation client is a chunk of its own, so functions that never resolve a stack (local
+ * runs, tag discovery) do not parse it at cold start. The client is built once, then kept.
+ */
+export function lazyDeployment(options: ClientOptions = {}): DeploymentPort {
+  let port: Promise<DeploymentPort> | undefined;
+  const load = async (): Promise<DeploymentPort> => {
+    const [{ CloudFormationClient }, { StackResources }] = await Promise.all([
+      import('@aws-sdk/client-cloudformation'),
+      import('./cloudformation.ts'),
+    ]);
+    const config = { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? 5 } as const;
+    return new StackResources(new CloudFormationClient(config));
+  };
+  return {
+    async deployedSecretArns(stackId, logicalIds) {
+      // A failed load is not kept: the next call tries again.
+      port ??= load().catch((error: unknown) => {
+        port = undefined;
+        throw error;
+      });
+      return (await port).deployedSecretArns(stackId, logicalIds);
+    },
+  };
 }

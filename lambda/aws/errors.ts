@@ -192,7 +192,7 @@ function scrub(message: string, sensitive: readonly (string | undefined)[]): str
 }
 
 /** The password or API key of a serialized credential record; none if `value` is not one. */
-function secretsOfRecord(value: string): string[] {
+export function secretsOfRecord(value: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

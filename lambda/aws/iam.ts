@@ -1,6 +1,7 @@
 // The IAM adapter: service-specific credentials behind CredentialsPort. It always names the
 // user (IAM would otherwise act on the caller), pages by hand (the SDK has no paginator for
 // ListServiceSpecificCredentials), maps SDK shapes to the domain's and translates errors.
+import { holdSecrets } from '../redact.ts';
 import {
   CreateServiceSpecificCredentialCommand,
   type CreateServiceSpecificCredentialCommandInput,
@@ -239,6 +240,8 @@ export function toIssuedCredential(
       `credential ${credential.id} came with neither ServicePassword nor ServiceCredentialSecret`,
     );
   }
+  // Kept for redacting errors whose origin does not know it (lambda/redact.ts redactHeld).
+  holdSecrets([issued.ServicePassword, issued.ServiceCredentialSecret]);
   return {
     ...credential,
     servicePassword: issued.ServicePassword,

@@ -1,5 +1,5 @@
 // The ports the executor talks to: IAM's credentials, Secrets Manager's secrets, and Secrets
-// Manager's rotation (the hand-off and the four steps). Adapters (iam.ts, secrets.ts) implement
+// Manager's rotation (the four steps, and a stale rotation taken back). Adapters (iam.ts, secrets.ts) implement
 // them with the AWS SDK; tests may implement them directly. Every method is required: a run
 // never checks what a port can do. Every method translates AWS errors into
 // the typed errors of ../errors.ts and never puts a secret into an error message.
@@ -90,7 +90,10 @@ export interface SecretsPort {
   readCurrentMany(secretIds: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
 }
 
-/** Secrets Manager's rotation: the run's hand-off (RotateSecret) and the four steps' calls. */
+/**
+ * Secrets Manager's rotation: the four steps' calls, what the run needs to take back a rotation
+ * Secrets Manager started and left, and RotateSecret (the console's button, for local tools).
+ */
 export interface SecretRotationPort {
   /** Rotation configuration, dates and labels of one secret (DescribeSecret). */
   describeRotation(secretId: string): Promise<RotationState>;
@@ -111,6 +114,26 @@ export interface SecretRotationPort {
   storePending(secretId: string, token: string, value: string): Promise<string>;
   /** Moves AWSCURRENT to `versionId` from `fromVersionId` (the old one becomes AWSPREVIOUS). */
   moveCurrent(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
+  /**
+   * When `versionId` was created (ListSecretVersionIds' CreatedDate, which also lists the empty
+   * version RotateSecret made); undefined when the version is not listed or comes without a date.
+   */
+  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined>;
   /** Removes AWSPENDING from `versionId` (a rotation abandoned: the next one starts clean). */
   removePending(secretId: string, versionId: string): Promise<void>;
+}
+
+/**
+ * The deploying CloudFormation stack: which secret ARN each of its logical ids created. A
+ * secret's ARN ends in six random characters that Secrets Manager picks at creation, so a
+ * secret recreated under the same name has another ARN; the stack's record is the one an
+ * attacker cannot recreate (docs/SECURITY.md "Writes only to the deployed secrets").
+ */
+export interface DeploymentPort {
+  /**
+   * The physical ids (ARNs) of the stack's `AWS::SecretsManager::Secret` resources among
+   * `logicalIds`, keyed by logical id; a logical id the stack does not have is left out.
+   * Throws (a typed error) when the stack cannot be read.
+   */
+  deployedSecretArns(stackId: string, logicalIds: readonly string[]): Promise<Map<string, string>>;
 }

@@ -10,17 +10,25 @@ import {
   type Filter,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
   type Tag,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { holdSecrets } from '../redact.ts';
 import { type AwsCallError, IntentClaimedError } from '../errors.ts';
 import { INTENT_STAGE } from '../rotation/intent.ts';
 import type { CurrentVersion } from '../rotation/model.ts';
 import { USER_NAME_TAG } from '../contract.ts';
-import { classifyAwsError, invalidResponse, isMissingStagingLabel, translateAwsError } from './errors.ts';
+import {
+  classifyAwsError,
+  invalidResponse,
+  isMissingStagingLabel,
+  translateAwsError,
+  secretsOfRecord,
+} from './errors.ts';
 import type { RotationState, SecretRotationPort, SecretSummary, SecretsPort } from './ports.ts';
 
 /** ListSecrets' largest page. */
@@ -196,6 +204,24 @@ export class SecretsStore implements SecretsPort, SecretRotationPort {
         }),
       ),
     );
+  }
+
+  async versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await this.#send('ListSecretVersionIds', `secret ${secretId}`, () =>
+        this.#sm.send(
+          new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: PAGE_SIZE, NextToken: token }),
+        ),
+      );
+      const version = page.Versions?.find((v) => v.VersionId === versionId);
+      if (version) return version.CreatedDate instanceof Date ? version.CreatedDate : undefined;
+      if (page.NextToken !== undefined && page.NextToken === token) {
+        throw invalidResponse('ListSecretVersionIds', 'the same NextToken came twice');
+      }
+      token = page.NextToken || undefined;
+    } while (token !== undefined);
+    return undefined;
   }
 
   async removePending(secretId: string, versionId: string): Promise<void> {
@@ -409,5 +435,7 @@ function toCurrentVersion(
       `the version came without VersionId or CreatedDate (secret ${secretId})`,
     );
   }
+  // Every value read may quote a credential: its secrets are kept for redacting foreign errors.
+  holdSecrets(secretsOfRecord(output.SecretString ?? ''));
   return { versionId: output.VersionId, createdAt: output.CreatedDate, value: output.SecretString };
 }

@@ -45,13 +45,18 @@ export class RetryingProbe implements CredentialProbe {
     }
   }
 
-  async verify(input: ProbeInput): Promise<ProbeResult> {
+  /**
+   * `budgetMs`, when given, lowers the policy's budget for this call (never raises it): the
+   * run's time left before its deadline.
+   */
+  async verify(input: ProbeInput, budgetMs?: number): Promise<ProbeResult> {
+    const budget = Math.min(this.policy.budgetMs, Math.max(0, budgetMs ?? this.policy.budgetMs));
     const started = this.timing.now();
     let delay = this.policy.initialDelayMs;
     for (let attempt = 1; ; attempt++) {
       const last = await this.probe.verify(input);
       const elapsed = this.timing.now() - started;
-      if (last.outcome !== 'rejected' || elapsed + delay > this.policy.budgetMs) {
+      if (last.outcome !== 'rejected' || elapsed + delay > budget) {
         const waited = attempt > 1 ? ` after ${attempt} attempts over ${Math.round(elapsed / 1000)} s` : '';
         return { outcome: last.outcome, reason: `${last.reason}${waited}`, attempts: attempt };
       }

@@ -4,7 +4,13 @@
 // even run (bad input, an unexpected library error) is an `unreachable` verdict whose reason
 // has passed through redactSecret, then been cut short.
 import type { IssuedCredential, Target } from '../rotation/model.ts';
-import type { Verification, VerificationMode, VerifyCredential } from '../rotation/verification.ts';
+import {
+  type Verification,
+  type VerificationMode,
+  type VerifyCredential,
+  type VerifyOptions,
+  verificationModeOf,
+} from '../rotation/verification.ts';
 import type { CredentialProbe, ProbeCredential, ProbeInput } from './probe.ts';
 import { cutRedacted } from '../redact.ts';
 import { MAX_DESCRIPTION_CHARS } from './https.ts';
@@ -34,8 +40,12 @@ export function createVerifier(options: VerifierOptions): VerifyCredential {
     ...(options.retryTiming ? [options.retryTiming] : []),
   );
   const region = options.region;
-  return async (target: Target, issued: IssuedCredential): Promise<Verification> => {
-    const mode = target.verification?.mode ?? options.defaultMode;
+  return async (
+    target: Target,
+    issued: IssuedCredential,
+    verify: VerifyOptions = {},
+  ): Promise<Verification> => {
+    const mode = verificationModeOf(target, options.defaultMode);
     if (mode === 'off') return { ...OFF, mode };
     const credential = probeCredential(issued);
     try {
@@ -45,7 +55,7 @@ export function createVerifier(options: VerifierOptions): VerifyCredential {
         credential,
         settings: target.verification,
       };
-      return { ...(await probe.verify(input)), mode };
+      return { ...(await probe.verify(input, verify.retryBudgetMs)), mode };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return {

@@ -2,8 +2,9 @@
 // defaults: shared by the run (run.ts) and the rotation steps (protocol.ts).
 import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../aws/ports.ts';
 import type { DeclaredTargets } from '../declared-targets.ts';
-import type { Policy } from './model.ts';
-import type { VerifyCredential } from './verification.ts';
+import { TARGET_WRITES_RESERVE_MS } from '../budget.ts';
+import type { Policy, Target } from './model.ts';
+import { type VerificationMode, type VerifyCredential, verificationModeOf } from './verification.ts';
 
 /** Structured logger (handler.ts adapts Powertools' Logger to it). Never pass a secret value. */
 export interface Log {
@@ -15,7 +16,7 @@ export interface Log {
 
 export interface RunDeps {
   readonly credentials: CredentialsPort;
-  /** Secrets Manager: the secrets, and their rotation (the hand-off and the four steps). */
+  /** Secrets Manager: the secrets, and their rotation (the four steps, a stale rotation taken back). */
   readonly secrets: SecretsPort & SecretRotationPort;
   readonly policy: Policy;
   readonly secretNamePrefix?: string | undefined;
@@ -48,16 +49,21 @@ export interface RunDeps {
   /** Targets processed at once. @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number | undefined;
   /**
-   * No new target starts with less time left than this. @default DEFAULT_DEADLINE_RESERVE_MS,
-   * plus VERIFICATION_RESERVE_MS with a verifier
+   * The deployment's verification mode, for targets that set none of their own: whether a
+   * target about to issue or adopt a credential needs the verification budget (budget.ts).
+   * @default `enforce` when there is a verifier (the run reserves for it), `off` without one
    */
-  readonly deadlineReserveMs?: number | undefined;
+  readonly verificationMode?: VerificationMode | undefined;
 }
 
 /** Enough to overlap round trips without outrunning IAM's throttling (tuned by the benchmark). */
 export const DEFAULT_CONCURRENCY = 4;
-/** A target's worst case (a rotation with the SDK's retries under throttling) fits in this. */
-export const DEFAULT_DEADLINE_RESERVE_MS = 30_000;
+/**
+ * @deprecated The run no longer holds a flat reserve per target: it reserves by need
+ * (budget.ts targetNeedMs). Kept, equal to a target's writes reserve, only for the bench
+ * report that still imports it; remove with that import.
+ */
+export const DEFAULT_DEADLINE_RESERVE_MS = TARGET_WRITES_RESERVE_MS;
 /** From this many targets on, observation lists in bulk where the ports allow it. */
 export const BULK_OBSERVATION_THRESHOLD = 20;
 
@@ -68,4 +74,13 @@ export type Mode = 'apply' | 'dryRun' | 'status';
 export interface Invocation {
   readonly requestId: string;
   readonly deadline: Date;
+}
+
+/**
+ * Whether a credential issued or adopted for `target` is checked with its service: there is a
+ * verifier and the target's mode (its own, else the deployment's) is not `off`.
+ */
+export function verifiesTarget(target: Target, deps: RunDeps): boolean {
+  if (!deps.verifyCredential) return false;
+  return verificationModeOf(target, deps.verificationMode ?? 'enforce') !== 'off';
 }

@@ -166,6 +166,7 @@ function discoverDeclared(secrets: readonly SecretSummary[], declared: DeclaredT
   const misconfigured: Misconfigured[] = [];
   const rejected: RejectedSecret[] = [];
   const seen = new Set<string>();
+  const lookAlikes = new Map<string, string>();
   for (const secret of secrets) {
     if (secret.deletedAt) continue;
     const declaration = declared.bySecretName.get(secret.name);
@@ -185,6 +186,20 @@ function discoverDeclared(secrets: readonly SecretSummary[], declared: DeclaredT
       });
       continue;
     }
+    const lookAlike = notDeployed(secret, declaration, declared);
+    if (lookAlike) {
+      // Reported, never a target: the declared target itself is then reported as not found.
+      lookAlikes.set(secret.name, secret.arn);
+      rejected.push({
+        secretId: secret.arn,
+        secretName: secret.name,
+        userName: secret.tags[USER_NAME_TAG]?.trim() ?? '',
+        serviceName: secret.tags[SERVICE_NAME_TAG]?.trim() ?? '',
+        reason: lookAlike,
+        lookAlike: true,
+      });
+      continue;
+    }
     seen.add(secret.name);
     const t = checkDeclared(secret, declaration);
     if ('reason' in t) misconfigured.push(t);
@@ -192,16 +207,45 @@ function discoverDeclared(secrets: readonly SecretSummary[], declared: DeclaredT
   }
   for (const declaration of declared.bySecretName.values()) {
     if (seen.has(declaration.secretName)) continue;
+    const pair = `${declaration.userName}/${declaration.serviceName}`;
+    const lookAlike = lookAlikes.get(declaration.secretName);
     misconfigured.push({
       secretId: declaration.secretName,
       userName: declaration.userName,
       serviceName: declaration.serviceName,
-      reason:
-        `declared secret ${declaration.secretName} (${declaration.userName}/${declaration.serviceName}) was not found ` +
-        `with tag ${USER_NAME_TAG}: it is missing, scheduled for deletion, outside the name prefix, or its tags were removed`,
+      reason: lookAlike
+        ? `declared secret ${declaration.secretName} (${pair}) is gone: the secret of that name (${lookAlike}) ` +
+          `is not the one the stack created (${deployedArnOf(declaration, declared) ?? 'none'}), so nothing is written to it; ` +
+          'delete the look-alike and redeploy the stack to recreate the secret'
+        : `declared secret ${declaration.secretName} (${pair}) was not found ` +
+          `with tag ${USER_NAME_TAG}: it is missing, scheduled for deletion, outside the name prefix, or its tags were removed`,
     });
   }
   return { targets, misconfigured, rejected };
+}
+
+function deployedArnOf(declaration: DeclaredTarget, declared: DeclaredTargets): string | undefined {
+  return declared.deployedArns?.get(declaration.secretName);
+}
+
+/**
+ * Why a secret of a declared name is not the one the deploying stack created, or undefined
+ * when it is (or when the deployment pins no ARN for it: no stack, or an opted-in secret,
+ * which the function itself creates and matches by name).
+ */
+export function notDeployed(
+  secret: SecretSummary,
+  declaration: DeclaredTarget,
+  declared: DeclaredTargets,
+): string | undefined {
+  if (!declared.deployedArns?.has(declaration.secretName)) return undefined;
+  const expected = declared.deployedArns.get(declaration.secretName);
+  if (expected === secret.arn) return undefined;
+  return expected === undefined
+    ? `secret ${secret.name} is declared with logical id ${declaration.logicalId ?? '?'}, which names no secret ` +
+        'in the deploying stack: nothing is written to it; redeploy so the declaration and the stack agree'
+    : `secret ${secret.name} (${secret.arn}) has a declared name but is not the secret the stack created ` +
+        `(${expected}): a look-alike, recreated under that name; never read for writing nor written`;
 }
 
 /** The one declared target a `rotate` or `status` command names. Throws when there is none. */
@@ -229,6 +273,8 @@ async function findDeclaredTarget(
     }
     secret = await secrets.describeSecret(declaration.secretName);
   }
+  const lookAlike = notDeployed(secret, declaration, declared);
+  if (lookAlike) throw new TargetConfigError(lookAlike);
   const t = checkDeclared(secret, declaration);
   if ('reason' in t) throw new TargetConfigError(t.reason);
   return t;

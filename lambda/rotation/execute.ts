@@ -2,15 +2,16 @@
 // anything (claimed by a token so that of two overlapping runs only one takes the step) and
 // verifying a new credential with the service before anything is retired.
 import { createHash } from 'node:crypto';
-import { CredentialNotFoundError, VerificationFailedError } from '../errors.ts';
-import type { Invocation, RunDeps } from './deps.ts';
+import { cappedRetryBudgetMs } from '../budget.ts';
+import { CredentialNotFoundError, RotatorError, VerificationFailedError } from '../errors.ts';
+import { type Invocation, type RunDeps, verifiesTarget } from './deps.ts';
 import { serializeIntent } from './intent.ts';
 import type { ActionTaken, Intent, IssuedCredential, ObservedTarget, VerificationReport } from './model.ts';
 import type { PlannedAction } from './plan.ts';
 import { parseRecord, recordFromIssued, serializeRecord } from './record.ts';
 import { describeError, recordedId } from './report.ts';
 import { credentialAgeDays } from './services.ts';
-import { passed } from './verification.ts';
+import { passed, type VerifyOptions } from './verification.ts';
 
 export class ExecutionError extends Error {
   constructor(
@@ -118,7 +119,9 @@ export async function execute(
           if (previous.kind !== 'valid' || previous.record.credentialId !== action.credentialId) {
             throw new Error(`AWSPREVIOUS no longer records ${action.credentialId}`);
           }
-          const restored = { ...previous.record, rolledBackAt: action.rolledBackAt.toISOString() };
+          const restored = action.rolledBackAt
+            ? { ...previous.record, rolledBackAt: action.rolledBackAt.toISOString() }
+            : previous.record;
           await secrets.storeCurrent(secretId, serializeRecord(restored));
           did('store', action.credentialId);
           currentCredentialId = action.credentialId;
@@ -163,7 +166,11 @@ async function verifyIssued(
 ): Promise<VerificationReport | undefined> {
   if (!deps.verifyCredential) return undefined;
   const { target } = observed;
-  const v = await deps.verifyCredential(target, issued);
+  const v = await deps.verifyCredential(
+    target,
+    issued,
+    verifiesTarget(target, deps) ? verifyOptions(deps) : {},
+  );
   const report: VerificationReport = {
     credentialId: issued.id,
     mode: v.mode,
@@ -203,6 +210,24 @@ async function verifyIssued(
     undefined,
     { currentCredentialId: current, verification: report },
   );
+}
+
+/**
+ * A verification's retry budget from the time left: the retry policy's own when it fits, less
+ * near the deadline (the run only starts a verified target with the whole budget left, so this
+ * cuts only time lost since, e.g. to a throttled Create). Throws when not even one attempt
+ * fits: the new credential is then left unstored, and the next run adopts and verifies it.
+ */
+export function verifyOptions(deps: RunDeps): VerifyOptions {
+  const left = deps.remainingTimeMs?.();
+  if (left === undefined) return {};
+  const retryBudgetMs = cappedRetryBudgetMs(left);
+  if (retryBudgetMs === undefined) {
+    throw new RotatorError(
+      `no time left to verify the new credential before the invocation's deadline (${Math.floor(left / 1000)} s left)`,
+    );
+  }
+  return { retryBudgetMs };
 }
 
 /**

@@ -198,6 +198,11 @@ export interface TargetReport {
   readonly via?: 'direct' | 'secrets-manager' | undefined;
   /** What the service said of the credential this run issued (absent: no probe was asked). */
   readonly verification?: VerificationReport | undefined;
+  /**
+   * AWSCURRENT held a value the rotator did not write (rotation/tampering.ts): what was found.
+   * Reported (a `Secret Tampering Detected` event, the TamperedSecrets metric), never obeyed.
+   */
+  readonly tampering?: string | undefined;
   /** `status` only: every credential IAM lists for the target (ids and dates, no secrets). */
   readonly credentials?:
     | readonly {
@@ -241,4 +246,9 @@ export interface RejectedSecret {
   readonly userName: string;
   readonly serviceName: string;
   readonly reason: string;
+  /**
+   * A secret with a declared name but not the ARN the deploying stack created (deleted and
+   * recreated under that name): never read for writing nor written. Absent: tagged, not declared.
+   */
+  readonly lookAlike?: boolean | undefined;
 }

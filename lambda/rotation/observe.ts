@@ -5,6 +5,7 @@ import type { TargetRef } from './commands.ts';
 import type { RunDeps } from './deps.ts';
 import type { Credential, CurrentVersion, ObservedTarget, Target } from './model.ts';
 import { mayNeedIntent } from './plan.ts';
+import { mayBeTampered } from './tampering.ts';
 import { describeError } from './report.ts';
 import { findTarget, guessTarget } from './discovery.ts';
 
@@ -27,10 +28,21 @@ export async function observe(
     withPrevious ? deps.secrets.readPrevious(target.secretId) : undefined,
   ]);
   const observed: ObservedTarget = { target, current, credentials, ...(previous ? { previous } : {}) };
-  // The intent's value matters only for an Active credential the secret does not record (rare).
-  return mayNeedIntent(observed)
-    ? { ...observed, intent: await deps.secrets.readIntent(target.secretId) }
-    : observed;
+  // Whether AWSCURRENT was written by someone else is decided from AWSPREVIOUS and the intent
+  // (tampering.ts): read only when AWSCURRENT is not a record of a listed credential (rare).
+  const suspect = mayBeTampered(observed);
+  const [earlier, intent] = await Promise.all([
+    suspect && !withPrevious ? deps.secrets.readPrevious(target.secretId) : undefined,
+    // The intent's value also matters for an Active credential the secret does not record (rare).
+    (suspect && target.intentVersionId !== undefined) || mayNeedIntent(observed)
+      ? deps.secrets.readIntent(target.secretId)
+      : undefined,
+  ]);
+  return {
+    ...observed,
+    ...(earlier ? { previous: earlier } : {}),
+    ...(intent ? { intent } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
-// The plan's phases, for the callers that carry out part of a plan: the run's hand-off to
-// Secrets Manager (the room before the issue) and Secrets Manager's createSecret and
-// finishSecret steps. The cut is the planner's, so no caller slices a plan itself.
+// The plan's phases, for the callers that carry out part of a plan: Secrets Manager's
+// createSecret and finishSecret steps. The cut is the planner's, so no caller slices a plan itself.
 import type { ObservedTarget, Policy } from './model.ts';
 import { type Plan, type PlannedAction, planTarget } from './plan.ts';
 
@@ -8,8 +7,8 @@ import { type Plan, type PlannedAction, planTarget } from './plan.ts';
  * A plan cut at the step that stores a new current record: `before` makes room (rule 1's due
  * retirements, a forced rotation's early deletes), `issue` is that step (issue, adopt or a
  * rollback's restore), `after` retires what it replaced. A plan that stores nothing is all
- * `before`. The executor carries out the whole plan; the hand-off to Secrets Manager and its
- * rotation steps carry out a phase (the functions below).
+ * `before`. The run carries out the whole plan; Secrets Manager's rotation steps carry out a
+ * phase (the functions below).
  */
 export interface PlanPhases {
   readonly before: readonly PlannedAction[];

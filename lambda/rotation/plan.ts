@@ -8,7 +8,8 @@
 import { isManual, type LifecycleRequest } from './commands.ts';
 import { parseIntent } from './intent.ts';
 import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
-import { parseRecord } from './record.ts';
+import { parseRecord, serializeRecord } from './record.ts';
+import { detectTampering, type Tampering } from './tampering.ts';
 import {
   afterActions,
   asIs,
@@ -41,10 +42,10 @@ export type PlannedAction =
   /** Rule 1: switch off or delete another credential (retirement.ts). */
   | RetireAction
   /**
-   * A rollback: store the credential's record from AWSPREVIOUS as the new AWSCURRENT version,
-   * stamped `rolledBackAt` (operator.ts).
+   * Store the credential's record from AWSPREVIOUS as the new AWSCURRENT version: a rollback
+   * (operator.ts) stamps it `rolledBackAt`; the recovery from tampering stores it as it was.
    */
-  | { readonly type: 'restore'; readonly credentialId: string; readonly rolledBackAt: Date };
+  | { readonly type: 'restore'; readonly credentialId: string; readonly rolledBackAt?: Date | undefined };
 
 export interface Plan {
   /** What the run achieves if every action succeeds. */
@@ -59,6 +60,8 @@ export interface Plan {
   readonly currentIssuedAt?: Date | undefined;
   /** When the target next needs a run. */
   readonly nextDueAt?: Date | undefined;
+  /** AWSCURRENT holds a value the rotator did not write (tampering.ts): what was found. */
+  readonly tampering?: string | undefined;
 }
 
 const SCHEDULE: LifecycleRequest = { command: 'reconcile' };
@@ -69,6 +72,8 @@ export function planTarget(
   now: Date,
   request: LifecycleRequest = SCHEDULE,
 ): Plan {
+  const tampering = forced(request) ? undefined : detectTampering(observed, now);
+  if (tampering) return planTampered(observed, tampering, policy, now, request);
   const record = parseRecord(observed.current?.value, observed.target);
   if (record.kind === 'foreign') {
     // Overwriting it would destroy another target's only copy of its password.
@@ -191,6 +196,60 @@ export function planTarget(
     request,
     why,
   });
+}
+
+/**
+ * A value the rotator did not write is reported, never obeyed: nothing is retired on its
+ * account, so the credential applications use stays Active. When AWSPREVIOUS proves which
+ * credential that is (tampering.ts), the scheduled run writes its record back as it was
+ * (applications read a working credential again; nothing in IAM changes); otherwise, and for
+ * a rotate (a manual one or Secrets Manager's createSecret), the target is held as failed, so
+ * it is alarmed on. A manual rotate with "force": true is the operator's override: the value
+ * is then treated as a placeholder and the target bootstrapped.
+ */
+function planTampered(
+  observed: ObservedTarget,
+  tampering: Tampering,
+  policy: Policy,
+  now: Date,
+  request: LifecycleRequest,
+): Plan {
+  const inUse = tampering.inUse;
+  if (inUse && request.command === 'reconcile' && observed.current) {
+    // The lifecycle as if AWSCURRENT still held the in-use record: what the run would have done
+    // without the foreign write. A rotation then stores a new record over the foreign value
+    // (the usual rotation, the in-use credential retired by rule 1 as always); otherwise the
+    // record is written back first, so the run after has nothing left to do.
+    const restored = { ...observed.current, value: serializeRecord(inUse.record) };
+    const usual = planTarget({ ...observed, current: restored }, policy, now, request);
+    const why = `${tampering.reason}; the lifecycle goes on from credential ${inUse.credential.id} (the one in use, from AWSPREVIOUS)`;
+    if (usual.actions.some((a) => a.type === 'issue' || a.type === 'adopt')) {
+      return {
+        ...usual,
+        reason: usual.reason ? `${why}; ${usual.reason}` : why,
+        tampering: tampering.reason,
+      };
+    }
+    return {
+      ...usual,
+      outcome: 'recovered',
+      actions: [{ type: 'restore', credentialId: inUse.credential.id }, ...usual.actions],
+      reason: `${why}: its record is written back`,
+      tampering: tampering.reason,
+    };
+  }
+  const inUseCredential = inUse?.credential;
+  const keep = inUseCredential
+    ? `credential ${inUseCredential.id} stays Active; a reconcile writes its record back`
+    : 'no credential is retired; restore the value, or run a manual rotate with "force": true to issue a new one';
+  return {
+    outcome: 'failed',
+    actions: [],
+    reason: `${tampering.reason}; held: ${keep}`,
+    currentCredentialId: inUseCredential?.id,
+    currentIssuedAt: inUseCredential?.createdAt,
+    tampering: tampering.reason,
+  };
 }
 
 /**

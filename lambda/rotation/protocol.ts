@@ -13,9 +13,9 @@ import type { RotationState } from '../aws/ports.ts';
 import { RotatorError } from '../errors.ts';
 import type { ActionTaken, IssuedCredential, RunReport, Target, TargetReport } from './model.ts';
 import { planIssue, planRetirement } from './phases.ts';
-import { parseRecord } from './record.ts';
-import type { RunDeps } from './deps.ts';
-import { ExecutionError, execute, ignoreMissing } from './execute.ts';
+import { issuedFromRecord, parseRecord } from './record.ts';
+import { type RunDeps, verifiesTarget } from './deps.ts';
+import { ExecutionError, execute, ignoreMissing, verifyOptions } from './execute.ts';
 import { observe } from './observe.ts';
 import { describeError, recordedId } from './report.ts';
 import {
@@ -174,13 +174,12 @@ async function testSecret(
   }
   let verified = '';
   if (deps.verifyCredential) {
-    const issued: IssuedCredential = {
-      ...listed,
-      serviceUserName: record.username ?? listed.serviceUserName,
-      servicePassword: record.password,
-      serviceCredentialSecret: record.apiKey,
-    };
-    const verification = await deps.verifyCredential(target, issued);
+    const issued: IssuedCredential = issuedFromRecord(listed, record);
+    const verification = await deps.verifyCredential(
+      target,
+      issued,
+      verifiesTarget(target, deps) ? verifyOptions(deps) : {},
+    );
     const works = passed(verification.outcome);
     if (!works && verification.mode === 'enforce') {
       await abandon(target, token, record.credentialId, ports, deps, verification.reason);

@@ -3,7 +3,7 @@
 // "bootstrap"; a valid record of *another* target is a configuration error.
 // zod/mini rather than 'zod': tree-shakable, so less of zod is loaded at cold start (see events.ts).
 import * as z from 'zod/mini';
-import type { CredentialRecord, IssuedCredential, Target } from './model.ts';
+import type { Credential, CredentialRecord, IssuedCredential, Target } from './model.ts';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
@@ -84,4 +84,14 @@ export function parseRecord(value: string | undefined, target: Target): ParsedRe
     };
   }
   return { kind: 'valid', record };
+}
+
+/** What IAM issued, rebuilt from a stored record and IAM's listing: a probe's input. */
+export function issuedFromRecord(listed: Credential, record: CredentialRecord): IssuedCredential {
+  return {
+    ...listed,
+    serviceUserName: record.username ?? listed.serviceUserName,
+    servicePassword: record.password,
+    serviceCredentialSecret: record.apiKey,
+  };
 }

@@ -1,6 +1,7 @@
 // What a run reports: a plan rendered for a dry run or a status, and the text of a failure.
-// The product's errors are built never to carry a secret, so their messages go in as they are.
+// Error text is redacted with every secret the process holds before it goes in (describeError).
 import { RotatorError, SecretDeletedError } from '../errors.ts';
+import { redactHeld } from '../redact.ts';
 import type { Mode } from './deps.ts';
 import type { ActionTaken, ObservedTarget, TargetReport } from './model.ts';
 import type { Plan } from './plan.ts';
@@ -47,6 +48,7 @@ export function reportPlan(
       : plan.reason
         ? { reason: plan.reason }
         : {}),
+    ...(plan.tampering ? { tampering: plan.tampering } : {}),
     ...(mode === 'status'
       ? {
           credentials: observed.credentials.map((c) => ({
@@ -79,9 +81,14 @@ export function describeFailure(error: unknown, taken: readonly ActionTaken[]): 
   return message;
 }
 
-/** Error text for reports: the product's errors are built never to carry a secret. */
+/**
+ * Error text for reports and logs. The product's errors are built never to carry a secret; any
+ * other error's text is foreign (a library's, Node's) and may quote one, so it is redacted with
+ * every secret the process holds (lambda/redact.ts), in every form and piece. The product's
+ * own messages go through it too: cheap, and a mistake in one of them is then not a leak.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof RotatorError) return error.message;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  if (error instanceof RotatorError) return redactHeld(error.message);
+  if (error instanceof Error) return redactHeld(`${error.name}: ${error.message}`);
+  return redactHeld(String(error));
 }

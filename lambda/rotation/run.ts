@@ -1,37 +1,46 @@
 // The run: a scheduled reconcile or an operator's command (rotate, status, rollback, revoke).
 // It discovers targets, observes each one, asks the planner what to do, and carries the plan
-// out (execute.ts), or hands a due rotation to Secrets Manager (handoff.ts). It keeps no state
-// between runs: everything it needs is read from IAM and Secrets Manager, so an interrupted
-// run is simply finished by the next one (the planner's rule 4). Secrets Manager's rotation
-// steps are not run here: the handler sends them to protocol.ts.
+// out (execute.ts), itself: a due target is rotated directly, never handed to Secrets
+// Manager, whose schedule counts the run's PutSecretValue as a rotation. A rotation Secrets
+// Manager started is left to it while young and taken back once stale (pending.ts). The run
+// keeps no state between runs: everything it needs is read from IAM and Secrets Manager, so an
+// interrupted run is simply finished by the next one (the planner's rule 4). Secrets Manager's
+// rotation steps are not run here: the handler sends them to protocol.ts.
+//
+// Time is reserved by need (budget.ts): a target is observed while OBSERVE_RESERVE_MS is left;
+// its plan is carried out only if what that plan does fits the time left (nothing for a quiet
+// target, the writes' reserve for writes, plus the verification budget for a new credential
+// that is verified). A target that does not fit is deferred to the next run, untouched.
 import { randomUUID } from 'node:crypto';
+import { OBSERVE_RESERVE_MS, targetNeedMs } from '../budget.ts';
 import { IntentClaimedError, VerificationFailedError } from '../errors.ts';
 import { type Command, isManual, type TargetRequest } from './commands.ts';
 import { mapBounded } from './concurrency.ts';
 import {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_DEADLINE_RESERVE_MS,
   BULK_OBSERVATION_THRESHOLD,
+  DEFAULT_CONCURRENCY,
   type Invocation,
   type Mode,
   type RunDeps,
+  verifiesTarget,
 } from './deps.ts';
+import { discover } from './discovery.ts';
 import { ExecutionError, execute } from './execute.ts';
-import {
-  hasUsableRecord,
-  rotatesThroughSecretsManager,
-  rotationInProgress,
-  startInSecretsManager,
-} from './handoff.ts';
 import { MAX_INVOCATION_MS } from './intent.ts';
-import type { ActionTaken, RejectedSecret, RunReport, Target, TargetReport } from './model.ts';
+import type {
+  ActionTaken,
+  ObservedTarget,
+  RejectedSecret,
+  RunReport,
+  Target,
+  TargetReport,
+} from './model.ts';
 import { findAndObserve, observe, observeInBulk, type Prefetched } from './observe.ts';
 import { planOperator } from './operator.ts';
-import { phasesOf } from './phases.ts';
-import { planTarget } from './plan.ts';
-import { describeFailure, reportPlan } from './report.ts';
-import { VERIFICATION_RESERVE_MS } from './verification.ts';
-import { discover } from './discovery.ts';
+import { type PendingOutcome, rotationInProgress, settlePending } from './pending.ts';
+import { type Plan, planTarget } from './plan.ts';
+import { rejectedSummary } from './rejected.ts';
+import { describeFailure, recordedId, reportPlan } from './report.ts';
 
 /** Every command but Secrets Manager's rotation steps (protocol.ts takes those). */
 export type RunCommand = Exclude<Command, { action: 'rotation-step' }>;
@@ -52,10 +61,8 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   if (command.action === 'reconcile' || (command.action === 'status' && !command.target)) {
     const found = discover(await deps.secrets.listTargetSecrets(deps.secretNamePrefix), deps.declaredTargets);
     targets = found.targets;
-    for (const r of found.rejected ?? []) {
-      deps.log.warn('secret rejected', { secretId: r.secretId, reason: r.reason });
-      rejected.push(r);
-    }
+    rejected.push(...(found.rejected ?? []));
+    if (rejected.length > 0) deps.log.warn('secrets rejected', { ...rejectedSummary(rejected) });
     for (const m of found.misconfigured) {
       deps.log.error('target misconfigured', { secretId: m.secretId, reason: m.reason });
       reports.push({ ...m, outcome: 'failed', actions: [] });
@@ -69,17 +76,13 @@ export async function runTargets(command: RunCommand, deps: RunDeps): Promise<Ru
   }
 
   const deferred: string[] = [];
-  const reserve =
-    deps.deadlineReserveMs ??
-    DEFAULT_DEADLINE_RESERVE_MS + (deps.verifyCredential ? VERIFICATION_RESERVE_MS : 0);
-  const done = await mapBounded(targets, deps.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
-    if (deps.remainingTimeMs && deps.remainingTimeMs() < reserve) {
-      deferred.push(target.secretId);
-      return undefined;
-    }
-    return processTarget(target, mode, request, invocation, deps, observations?.get(target.secretId));
-  });
-  for (const r of done) if (r) reports.push(r);
+  const done = await mapBounded(targets, deps.concurrency ?? DEFAULT_CONCURRENCY, (target) =>
+    processTarget(target, mode, request, invocation, deps, observations?.get(target.secretId)),
+  );
+  for (const [i, r] of done.entries()) {
+    if (r === DEFERRED) deferred.push((targets[i] as Target).secretId);
+    else reports.push(r);
+  }
   if (deferred.length > 0) {
     deps.log.warn('deadline near: targets deferred to the next run', { deferred: deferred.length });
   }
@@ -109,6 +112,12 @@ function requestOf(command: RunCommand, requestId: string): TargetRequest {
   }
 }
 
+/** A stale rotation the run took back before planning the target. */
+type TakenBack = Extract<PendingOutcome, { kind: 'taken-back' }>;
+
+/** A target the run did not start for lack of time: untouched, the next run takes it. */
+const DEFERRED = Symbol('deferred');
+
 async function processTarget(
   target: Target,
   mode: Mode,
@@ -116,63 +125,72 @@ async function processTarget(
   invocation: Invocation,
   deps: RunDeps,
   prefetched: Prefetched | undefined,
-): Promise<TargetReport> {
+): Promise<TargetReport | typeof DEFERRED> {
   const base = { secretId: target.secretId, userName: target.userName, serviceName: target.serviceName };
+  const left = () => deps.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
+  if (left() < OBSERVE_RESERVE_MS) return DEFERRED;
   let taken: ActionTaken[] = [];
   try {
+    let observed = await observe(target, deps, prefetched, request.command === 'rollback');
     const pending = rotationInProgress(target);
+    let takenBack: TakenBack | undefined;
     if (pending && mode === 'apply') {
-      // Secrets Manager is between two steps of this target's rotation: the new credential
-      // may be in AWSPENDING only. Touching the target now could retire what finishSecret is
-      // about to make current, or rotate it twice; Secrets Manager retries its rotation.
-      const reason =
-        `a rotation is in progress in Secrets Manager (version ${pending}): left to it, ` +
-        'it retries the rotation until finishSecret completes';
-      deps.log.info('target left to secrets manager', { ...base, reason });
-      return {
-        ...base,
-        outcome: isManual(request) ? 'blocked' : 'unchanged',
-        actions: [],
-        via: 'secrets-manager',
-        reason,
-      };
+      const settled = await settlePending(observed, pending, deps);
+      if (settled.kind === 'deferred') return DEFERRED;
+      if (settled.kind === 'left') {
+        deps.log.info('target left to secrets manager', { ...base, reason: settled.reason });
+        return {
+          ...base,
+          outcome: isManual(request) ? 'blocked' : 'unchanged',
+          actions: [],
+          via: 'secrets-manager',
+          reason: settled.reason,
+        };
+      }
+      takenBack = settled;
+      taken = [...settled.taken];
+      // AWSPENDING is gone and AWSCURRENT may have moved: plan from what is there now.
+      observed = await observe(target, deps, {}, request.command === 'rollback');
     }
-    const observed = await observe(target, deps, prefetched, request.command === 'rollback');
     const plan =
       request.command === 'rollback' || request.command === 'revoke'
         ? planOperator(observed, deps.policy, deps.now(), request)
         : planTarget(observed, deps.policy, deps.now(), request);
     if (mode !== 'apply') return reportPlan(base, plan, mode, observed);
-    const { before, issue } = phasesOf(plan);
-    if (
-      issue?.type === 'issue' &&
-      request.command === 'reconcile' &&
-      rotatesThroughSecretsManager(target, deps) &&
-      hasUsableRecord(observed)
-    ) {
-      return await startInSecretsManager(base, observed, before, invocation, deps);
+    if (left() < needOf(plan, observed, deps)) {
+      // Nothing of this plan is started: the next run plans it again. A take-back done above
+      // is complete in itself (the stale rotation is gone); one that changed a credential is
+      // reported with what it did, one that only removed a label is counted as deferred.
+      if (!takenBack || takenBack.taken.length === 0) return DEFERRED;
+      return takenBackReport(base, takenBack, observed, 'the rest of its plan is deferred to the next run');
     }
     if (plan.outcome === 'failed' || plan.outcome === 'blocked') {
       deps.log.warn(`target ${plan.outcome}`, { ...base, reason: plan.reason });
     }
     const result = await execute(observed, plan.actions, invocation, deps);
-    taken = result.taken;
+    taken = [...taken, ...result.taken];
+    const finished = takenBack?.taken.some((a) => a.type === 'store') ?? false;
+    const reason = reasonOf(takenBack?.note, plan.reason);
+    // The run's own check of a credential it issued now, else that of the one it finished.
+    const verification = result.verification ?? takenBack?.verification;
     const report: TargetReport = {
       ...base,
-      outcome: plan.outcome,
+      outcome:
+        finished && (plan.outcome === 'unchanged' || plan.outcome === 'retired') ? 'rotated' : plan.outcome,
       actions: taken,
       currentCredentialId: plan.currentCredentialId ?? result.currentCredentialId,
       currentIssuedAt: plan.currentIssuedAt?.toISOString(),
       nextDueAt: plan.nextDueAt?.toISOString(),
-      ...(plan.reason ? { reason: plan.reason } : {}),
-      ...(plan.actions.some((a) => a.type === 'issue') ? { via: 'direct' as const } : {}),
-      ...(result.verification ? { verification: result.verification } : {}),
+      ...(reason ? { reason } : {}),
+      ...(plan.actions.some((a) => a.type === 'issue') || finished ? { via: 'direct' as const } : {}),
+      ...(verification ? { verification } : {}),
+      ...(plan.tampering ? { tampering: plan.tampering } : {}),
     };
     if (taken.length > 0)
       deps.log.info('target changed', { ...base, outcome: report.outcome, actions: taken });
     return report;
   } catch (error) {
-    const partial = error instanceof ExecutionError ? error.taken : taken;
+    const partial = error instanceof ExecutionError ? [...taken, ...error.taken] : taken;
     const cause = error instanceof ExecutionError ? error.cause : error;
     if (cause instanceof IntentClaimedError) {
       // Another run, started from the same state, does this step: nothing was written here.
@@ -196,4 +214,41 @@ async function processTarget(
     }
     return { ...base, outcome: 'failed', actions: partial, reason };
   }
+}
+
+/**
+ * The time a plan needs before it is started (budget.ts): nothing when it does nothing, the
+ * writes' reserve when it writes, plus the verification budget when it issues or adopts a
+ * credential that is verified. A quiet target never waits for a verification it will not run.
+ */
+function needOf(plan: Plan, observed: ObservedTarget, deps: RunDeps): number {
+  const issues = plan.actions.some((a) => a.type === 'issue' || a.type === 'adopt');
+  return targetNeedMs({
+    writes: plan.actions.length > 0,
+    verifies: issues && verifiesTarget(observed.target, deps),
+  });
+}
+
+function reasonOf(...parts: (string | undefined)[]): string | undefined {
+  const text = parts.filter((p) => p !== undefined && p !== '').join('; ');
+  return text === '' ? undefined : text;
+}
+
+/** A target whose stale rotation was taken back, and nothing else done this run. */
+function takenBackReport(
+  base: Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>,
+  takenBack: TakenBack,
+  observed: ObservedTarget,
+  why: string,
+): TargetReport {
+  const finished = takenBack.taken.find((a) => a.type === 'store');
+  return {
+    ...base,
+    outcome: finished ? 'rotated' : takenBack.taken.length > 0 ? 'retired' : 'unchanged',
+    actions: [...takenBack.taken],
+    currentCredentialId: finished?.credentialId ?? recordedId(observed),
+    reason: `${takenBack.note}; ${why}`,
+    ...(finished ? { via: 'direct' as const } : {}),
+    ...(takenBack.verification ? { verification: takenBack.verification } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import {
 import type { Command } from './commands.ts';
 import type { Invocation, RunDeps } from './deps.ts';
 import { findTarget } from './discovery.ts';
-import { sameFunction } from './handoff.ts';
+import { sameFunction } from './pending.ts';
 import { MAX_INVOCATION_MS } from './intent.ts';
 import type { CredentialRecord, Target } from './model.ts';
 import { parseRecord } from './record.ts';

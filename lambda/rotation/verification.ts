@@ -3,8 +3,6 @@
 // the new credential works with the service itself. Both the scheduled run's direct rotation
 // and Secrets Manager's testSecret step call the same function, so there is one rule.
 import type { ProbeResult } from '../probes/index.ts';
-import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/https.ts';
-import { DEFAULT_RETRY_POLICY } from '../probes/retry.ts';
 import type { IssuedCredential, Target, TargetVerification, VerificationMode } from './model.ts';
 
 export { VERIFICATION_MODES } from '../contract.ts';
@@ -20,16 +18,27 @@ export interface Verification extends ProbeResult {
   readonly mode: VerificationMode;
 }
 
+/** How one verification may run: set by the run from the time it has left. */
+export interface VerifyOptions {
+  /**
+   * The most the probe's retries may take (less than the policy's budget when the deadline is
+   * near; 0 allows one attempt). @default the retry policy's budget
+   */
+  readonly retryBudgetMs?: number | undefined;
+}
+
 /**
  * Verifies `issued`, a credential of `target` that IAM just returned with its secret, with the
  * service (retries for propagation included). Never throws for a service's answer: every
  * verdict is a result whose reason carries no secret.
  */
-export type VerifyCredential = (target: Target, issued: IssuedCredential) => Promise<Verification>;
+export type VerifyCredential = (
+  target: Target,
+  issued: IssuedCredential,
+  options?: VerifyOptions,
+) => Promise<Verification>;
 
-/**
- * What one verification can take at worst: the retry budget plus one last attempt. A run
- * starts no target with less time left than this on top of its usual reserve, so a probe is
- * not cut off by the function's timeout (which would be safe, only late: the next run adopts).
- */
-export const VERIFICATION_RESERVE_MS = DEFAULT_RETRY_POLICY.budgetMs + DEFAULT_PROBE_TIMEOUT_MS;
+/** The mode a target is verified under: its own setting, else the deployment's. */
+export function verificationModeOf(target: Target, deploymentMode: VerificationMode): VerificationMode {
+  return target.verification?.mode ?? deploymentMode;
+}

@@ -81,6 +81,44 @@ describe('SecretsStore rotation calls', () => {
     expect(emu.secrets.labels('s')[next]).toEqual(['AWSPENDING']);
   });
 
+  it("dates a version by ListSecretVersionIds' CreatedDate, the empty pending one included", async () => {
+    const startedAt = emu.clock.now().getTime();
+    const { VersionId: pending } = emu.secrets.RotateSecret({
+      SecretId: 's',
+      RotationLambdaARN: FUNCTION_ARN,
+    });
+    await emu.rotations.settled();
+    const at = await store.versionCreatedAt('s', pending as string);
+    expect(at?.getTime()).toBeGreaterThanOrEqual(startedAt);
+    expect(at?.getTime()).toBeLessThanOrEqual(emu.clock.now().getTime());
+    expect(await store.versionCreatedAt('s', v1)).toBeInstanceOf(Date);
+    expect(await store.versionCreatedAt('s', 'no-such-version-00000000000000000000')).toBeUndefined();
+    await expect(store.versionCreatedAt('missing', v1)).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
+  it('pages ListSecretVersionIds to find the version', async () => {
+    const paged = new AwsEmulator({ secretsPageSize: 1 });
+    const pagedServer = await paged.listen();
+    const pagedClient = new SecretsManagerClient({
+      region: 'us-east-1',
+      endpoint: pagedServer.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      paged.secrets.createSecret('p', { value: 'a' });
+      const last = paged.secrets.PutSecretValue({ SecretId: 'p', SecretString: 'b', VersionStages: ['X'] });
+      paged.secrets.PutSecretValue({ SecretId: 'p', SecretString: 'c', VersionStages: ['Y'] });
+      const pagedStore = new SecretsStore(pagedClient);
+      expect(await pagedStore.versionCreatedAt('p', last.VersionId as string)).toBeInstanceOf(Date);
+      const pages = paged.callsOf('ListSecretVersionIds').length;
+      expect(pages).toBeGreaterThan(1);
+    } finally {
+      pagedClient.destroy();
+      await pagedServer.close();
+    }
+  });
+
   it('reports a missing secret as SecretNotFoundError, not as a missing version', async () => {
     await expect(store.readVersion('nope', 'x'.repeat(32))).rejects.toBeInstanceOf(SecretNotFoundError);
     await expect(store.describeRotation('nope')).rejects.toBeInstanceOf(SecretNotFoundError);

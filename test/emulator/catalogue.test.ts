@@ -9,7 +9,8 @@ describe('the operation catalogue', () => {
     const keys = OPERATIONS.map((op) => `${op.service}.${op.name}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const op of OPERATIONS) {
-      const model = op.service === 'iam' ? emu.iam : emu.secrets;
+      const model =
+        op.service === 'iam' ? emu.iam : op.service === 'cloudformation' ? emu.stacks : emu.secrets;
       expect(typeof (model as unknown as Record<string, unknown>)[op.name], op.name).toBe('function');
     }
   });

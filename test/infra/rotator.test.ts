@@ -231,6 +231,7 @@ describe('ServiceCredentialRotator permissions', () => {
     expect(actionsOf(s).sort()).toEqual([
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      'secretsmanager:ListSecretVersionIds',
       'secretsmanager:PutSecretValue',
       'secretsmanager:RotateSecret',
       'secretsmanager:UpdateSecretVersionStage',
@@ -359,7 +360,7 @@ describe('ServiceCredentialRotator alarms', () => {
     const { template } = rotatorTemplate({ rotateAfterDays: 30, staleCredentialMarginDays: 3 });
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic') };
     const wired = { AlarmActions: [topic], OKActions: [topic] };
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...wired,
       Namespace: 'AWS/Lambda',
@@ -379,6 +380,16 @@ describe('ServiceCredentialRotator alarms', () => {
         TreatMissingData: 'ignore',
       });
     }
+    // Tampering: any in a day, kept on for the day (a Sum over one day).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...wired,
+      ...rotatorMetric(METRIC.tamperedSecrets),
+      Statistic: 'Sum',
+      Period: 86400,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...wired,
       ...rotatorMetric(METRIC.oldestCredentialAgeDays),

@@ -22,6 +22,8 @@ import {
 
 const CASSANDRA = 'cassandra.amazonaws.com';
 const BEDROCK = 'bedrock.amazonaws.com';
+const STACK_ID =
+  'arn:aws:cloudformation:us-east-1:111111111111:stack/Rotator/0d2f6a10-0000-4000-8000-000000000000';
 
 function rotatorIn() {
   const { stack } = newStack();
@@ -155,13 +157,17 @@ describe('ServiceCredentialRotator options', () => {
       bulkCredentialListing: true,
     });
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(loadConfig(fn?.Properties.Environment.Variables)).toEqual({
+    const env = fn?.Properties.Environment.Variables;
+    // The stack id is a CloudFormation reference until deployment: the stack's ARN then.
+    expect(env.DEPLOYMENT_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    expect(loadConfig({ ...env, DEPLOYMENT_STACK_ID: STACK_ID })).toEqual({
       policy: { rotateAfterDays: 20, overlapDays: 1, gracePeriodDays: 5 },
       secretNamePrefix: 'creds/',
       eventBusName: 'default',
       bulkCredentialListing: true,
       // The declaration the construct ships in its layer (security.test.ts reads the file).
       declaredTargetsFile: '/opt/credential-rotator/declared-targets.json',
+      deploymentStackId: STACK_ID,
     });
   });
 

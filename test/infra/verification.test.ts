@@ -12,7 +12,12 @@ function functionEnvironment(
   template: ReturnType<typeof rotatorTemplate>['template'],
 ): Record<string, string> {
   const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-  return fn?.Properties.Environment.Variables as Record<string, string>;
+  const env = fn?.Properties.Environment.Variables as Record<string, unknown>;
+  // The stack id is a CloudFormation reference until deployment: the stack's ARN then.
+  return {
+    ...env,
+    [ENV.deploymentStackId]: 'arn:aws:cloudformation:us-east-1:111111111111:stack/Rotator/0d2f6a10',
+  } as Record<string, string>;
 }
 
 describe('ServiceCredentialRotator verification', () => {

@@ -1,4 +1,4 @@
-// Every command README.md and docs/LOCAL.md show, run as written (through bash, npm and all)
+// Every command README.md, docs/LOCAL.md and docs/USAGE.md show, run as written (through bash, npm and all)
 // in document order on a clean state: a temporary working directory that links the repository's
 // files but has its own .local/, and a temporary HOME. A command is a line of a ```bash block
 // (continuation lines joined, the trailing `# comment` dropped) or an inline `npm ...` /
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputOf, type Ran } from '../support/child.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const DOCS = ['README.md', 'docs/LOCAL.md'] as const;
+const DOCS = ['README.md', 'docs/LOCAL.md', 'docs/USAGE.md'] as const;
 const DOC_PORT = '4566';
 
 /** Commands not run here, each with the reason. */
@@ -33,8 +33,6 @@ const EXEMPT: Record<string, string> = {
   'npm run invoke': "the command's name in prose; its documented invocations are run",
   'npm run bench': 'runs for minutes; test/bench/harness.test.ts runs its pieces',
   'npm run bench:record': 'runs for minutes and rewrites tracked files; the same run as `npm run bench`',
-  'npm run build':
-    "the command's name in prose (the cdk.json app runs it); test/build-package.ts runs it before the suite",
   'npm pack':
     "the command's name in prose; test/infra/package.test.ts packs, installs and synthesizes the tarball",
   'npm install ./service-credential-rotator-0.1.0.tgz':
@@ -43,6 +41,8 @@ const EXEMPT: Record<string, string> = {
   'npm run test:mutation':
     'runs for tens of minutes (Stryker mutates each rules file); npm test runs the suites it mutates against',
   'npx vitest run test/integration': 'runs the folder that contains this test',
+  'npm run org:rollout':
+    'deploys the organization stacks to a real AWS account (management or delegated administrator); test/org/synth.test.ts synthesises them offline',
   'npm run -s fleet -- --region eu-west-1 --function "$(aws cloudformation describe-stacks --region eu-west-1 --stack-name CredentialRotator-prod-eu --output text --query "Stacks[0].Outputs[?OutputKey==\'FunctionName\'].OutputValue")"':
     'needs a real AWS account; test/integration/fleet.test.ts invokes a loopback fake of Lambda Invoke',
   'git config --global credential.https://git-codecommit.eu-west-1.amazonaws.com.helper \'!f() { test "$1" = get || exit 0; aws secretsmanager get-secret-value --secret-id service-credentials/ci-git/codecommit.amazonaws.com --query SecretString --output text | jq -r "\\"username=\\(.username)\\npassword=\\(.password)\\""; }; f\'':
@@ -60,8 +60,28 @@ const outcomes = (ran: Ran) => json(ran).targets.map((t) => t.outcome);
 const ok = (ran: Ran) => expect(ran.code, ran.stderr).toBe(0);
 const TABLE_HEADER = /^user\s+service\s+current\s+age\s+other\s+state\s+next\s+when$/m;
 
+const ORG_TABLE_HEADER = /^account\s+user\s+service\s+current\s+age\s+other\s+state\s+next\s+when$/m;
+
 /** The check of each command's output. */
 const CHECKS: Record<string, Check> = {
+  // README's organization section: the offline demo, then the table of the state it saved.
+  'npm run demo:org': (ran) => {
+    ok(ran);
+    expect(ran.stdout).toMatch(/✓ the org alarm goes off for the throttled account/);
+    expect(ran.stdout).not.toMatch(/✗/);
+    expect(ran.stdout).toMatch(/saved to \.local\/org-state\.json/);
+  },
+  'npm run fleet -- --org': (ran) => {
+    // The demo's throttled account failed its run: fleet exits 1, and says which targets.
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(ran.stdout).toMatch(ORG_TABLE_HEADER);
+    expect(ran.stdout).toMatch(
+      /^analytics\s+app-keyspaces\s+cassandra\.amazonaws\.com\s+\(none\)\s+failed$/m,
+    );
+    expect(ran.stdout).toMatch(
+      /^unmanaged credentials \(no target covers them; reported, never touched\): 1$/m,
+    );
+  },
   'npm start': (ran) => {
     ok(ran);
     expect(ran.stdout).toMatch(/✓ 12 steps, every check passed/);
@@ -204,7 +224,7 @@ function freePort(): Promise<string> {
   });
 }
 
-describe('the commands of README.md and docs/LOCAL.md', () => {
+describe('the commands of README.md, docs/LOCAL.md and docs/USAGE.md', () => {
   const work = mkdtempSync(join(tmpdir(), 'documented-'));
   const home = join(work, 'home');
   const cwd = join(work, 'repo');
@@ -286,7 +306,7 @@ describe('the commands of README.md and docs/LOCAL.md', () => {
         throw new Error(`${doc}: \`${command}\`\n${(error as Error).message}\nstderr:\n${ran.stderr}`);
       }
     }
-  }, 240_000);
+  }, 400_000);
 
   function exportsOf(line: string): Record<string, string> {
     return Object.fromEntries(

@@ -69,7 +69,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     coverage: 'perTest',
   },
   execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  handoff: { mutate: 'lambda/rotation/handoff.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  pending: { mutate: 'lambda/rotation/pending.ts', tests: RUN_SUITES, coverage: 'perTest' },
   report: {
     mutate: 'lambda/rotation/report.ts',
     tests: ['test/rotation/report.test.ts', ...RUN_SUITES],

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CredentialProbe, ProbeOutcome, ProbeResult } from '../../lambda/probes/index.ts';
 import { DEFAULT_RETRY_POLICY, RetryingProbe } from '../../lambda/probes/index.ts';
+import { createVerifier } from '../../lambda/probes/verifier.ts';
 
 const input = { serviceName: 'bedrock.amazonaws.com', region: 'us-east-1', credential: { secret: 'k' } };
 
@@ -50,6 +51,28 @@ describe('RetryingProbe', () => {
     expect(r.reason).toBe('said rejected after 8 attempts over 78 s');
   });
 
+  it("lowers the budget for one call (the run's time left), never raises it", async () => {
+    const low = fakeTiming();
+    const capped = await new RetryingProbe(scripted('rejected'), DEFAULT_RETRY_POLICY, low.timing).verify(
+      input,
+      10_000,
+    );
+    expect(capped).toMatchObject({ outcome: 'rejected', attempts: 3 });
+    expect(low.sleeps).toEqual([2_000, 4_000]);
+
+    const none = fakeTiming();
+    const once = await new RetryingProbe(scripted('rejected'), DEFAULT_RETRY_POLICY, none.timing).verify(
+      input,
+      0,
+    );
+    expect(once).toMatchObject({ outcome: 'rejected', attempts: 1 });
+    expect(none.sleeps).toEqual([]);
+
+    const high = fakeTiming();
+    await new RetryingProbe(scripted('rejected'), DEFAULT_RETRY_POLICY, high.timing).verify(input, 1_000_000);
+    expect(high.sleeps.reduce((a, b) => a + b, 0)).toBe(78_000);
+  });
+
   it('counts the time attempts take against the budget', async () => {
     let now = 0;
     const slow: CredentialProbe = {
@@ -81,5 +104,29 @@ describe('RetryingProbe', () => {
     expect(
       () => new RetryingProbe(scripted('verified'), { initialDelayMs: 0, maxDelayMs: 1, budgetMs: 1 }),
     ).toThrow(/0 < initialDelayMs <= maxDelayMs/);
+  });
+});
+
+describe('createVerifier', () => {
+  it("hands the run's retry budget to the retries", async () => {
+    const { sleeps, timing } = fakeTiming();
+    const verify = createVerifier({
+      probe: scripted('rejected'),
+      region: 'us-east-1',
+      defaultMode: 'enforce',
+      retryTiming: timing,
+    });
+    const target = { secretId: 's', secretName: 's', userName: 'u', serviceName: 'bedrock.amazonaws.com' };
+    const issued = {
+      id: 'ACCA1',
+      userName: 'u',
+      serviceName: 'bedrock.amazonaws.com',
+      status: 'Active' as const,
+      createdAt: new Date(0),
+      serviceCredentialSecret: 'k',
+    };
+    const v = await verify(target, issued, { retryBudgetMs: 10_000 });
+    expect(v).toMatchObject({ mode: 'enforce', outcome: 'rejected', attempts: 3 });
+    expect(sleeps).toEqual([2_000, 4_000]);
   });
 });

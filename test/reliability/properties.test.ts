@@ -235,6 +235,12 @@ function exception(sim: Sim, arn: string, entry: TargetReport): string | undefin
     expect(entry.verification.mode).toBe('enforce');
     return usableRecorded(sim, arn) ? undefined : 'unverified';
   }
+  if (entry.outcome === 'failed' && entry.tampering !== undefined) {
+    // A value the rotator did not write where it wrote before, and AWSPREVIOUS proves no
+    // credential in use: held (docs/SECURITY.md, tampering), nothing retired on its account.
+    expect(entry.reason, `failed ${t.user}: the reason`).toMatch(/did not write \(tampering\).*; held: /);
+    return 'tampered';
+  }
   if (entry.outcome === 'failed') {
     expect(entry.reason, `failed ${t.user}: the reason`).toMatch(
       /records a credential of .+, but its tags name .+/,
@@ -509,6 +515,16 @@ async function converge(sim: Sim): Promise<void> {
           SecretId: arn,
           SecretString: 'placeholder: reset by an operator',
         });
+      } else if (why === 'tampered') {
+        // A held target: the operator decides the foreign value is not to be restored and
+        // issues a new credential (a forced rotate overrides the hold; a foreign record is
+        // first replaced, as its secret is never overwritten otherwise).
+        world.emulator.secrets.PutSecretValue({
+          SecretId: arn,
+          SecretString: 'placeholder: reset by an operator',
+        });
+        world.emulator.clock.advance(MAX_INVOCATION_MS);
+        await world.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false });
       } else {
         world.emulator.clock.advance(MAX_INVOCATION_MS);
         await world.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false });

@@ -189,10 +189,15 @@ describe('declared targets', () => {
     expect(rejected).toEqual([
       expect.objectContaining({
         resources: [intruder],
-        detail: expect.objectContaining({ secretId: intruder }),
+        detail: expect.objectContaining({
+          count: 1,
+          lookAlikes: 0,
+          notListed: 0,
+          secrets: [expect.objectContaining({ secretId: intruder })],
+        }),
       }),
     ]);
-    expect(run.output).toContain('"message":"secret rejected"');
+    expect(run.output).toContain('"message":"secrets rejected"');
     expect(run.output).toMatch(new RegExp(`"${METRIC.rejectedSecrets}":1\\b`));
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lambda/events.ts';
 import { InvalidEventError } from '../../lambda/errors.ts';
-import { sameFunction } from '../../lambda/rotation/handoff.ts';
+import { sameFunction } from '../../lambda/rotation/pending.ts';
 
 const ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:service-credentials/app/cassandra.amazonaws.com-Ab12Cd';

@@ -316,7 +316,7 @@ describe('rotation protocol', () => {
 });
 
 describe('scheduled run and Secrets Manager rotation', () => {
-  it('starts due rotations in Secrets Manager and rotates the others directly', async () => {
+  it('rotates due targets directly, never through RotateSecret, and Secrets Manager counts it as a rotation', async () => {
     const world = rotationWorld();
     const { w, h } = world;
     const managed = await bootstrapped(world, 'app');
@@ -325,23 +325,24 @@ describe('scheduled run and Secrets Manager rotation', () => {
     await w.emulator.rotations.settled();
     w.advanceDays(31);
     const due = w.now().getTime();
+    const rotations = w.emulator.rotations.history.length;
 
     const run = await h.invoke({ action: 'reconcile' });
     const byId = new Map(run.result?.targets.map((t) => [t.secretId, t]));
-    expect(byId.get(managed)).toMatchObject({ outcome: 'unchanged', via: 'secrets-manager', actions: [] });
-    expect(byId.get(managed)?.reason).toMatch(/started in Secrets Manager/);
+    expect(byId.get(managed)).toMatchObject({ outcome: 'rotated', via: 'direct' });
     expect(byId.get(plain)).toMatchObject({ outcome: 'rotated', via: 'direct' });
-    const records = await w.emulator.rotations.settled();
+    expect(w.emulator.callsOf('RotateSecret')).toHaveLength(1); // the test's own, above
+    expect(w.emulator.rotations.history).toHaveLength(rotations);
 
-    expect(records.at(-1)).toMatchObject({ secretArn: managed, status: 'succeeded' });
+    // The run's PutSecretValue moved Secrets Manager's next rotation date (a manual update
+    // "is considered a valid rotation"): its schedule has nothing to do.
     const described = await w.secretsClient.send(new DescribeSecretCommand({ SecretId: managed }));
-    expect(described.LastRotatedDate?.getTime()).toBeGreaterThanOrEqual(due);
-    // Nothing left to do: neither schedule rotates it again.
+    expect(described.NextRotationDate?.getTime()).toBeGreaterThanOrEqual(due + 30 * 86_400_000);
+    expect(await w.emulator.runScheduledRotations()).toEqual([]);
     const quiet = await h.invoke({ action: 'reconcile' });
     expect(quiet.result?.targets.every((t) => t.outcome === 'unchanged' && t.actions.length === 0)).toBe(
       true,
     );
-    expect(await w.emulator.runScheduledRotations()).toEqual([]);
     await w.expectInvariants();
   });
 

@@ -4,12 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseIntent } from '../../lambda/rotation/intent.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
-import {
-  BULK_OBSERVATION_THRESHOLD,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_DEADLINE_RESERVE_MS,
-  type RunDeps,
-} from '../../lambda/rotation/deps.ts';
+import { OBSERVE_RESERVE_MS, TARGET_WRITES_RESERVE_MS, VERIFICATION_BUDGET_MS } from '../../lambda/budget.ts';
+import { DEFAULT_RETRY_POLICY } from '../../lambda/probes/retry.ts';
+import { BULK_OBSERVATION_THRESHOLD, DEFAULT_CONCURRENCY, type RunDeps } from '../../lambda/rotation/deps.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
@@ -37,7 +34,6 @@ describe('runCommand', () => {
   it('keeps its documented defaults', () => {
     // The benchmark tuned these; a change must be deliberate (docs/OPERATIONS and bench/results.md cite them).
     expect(DEFAULT_CONCURRENCY).toBe(4);
-    expect(DEFAULT_DEADLINE_RESERVE_MS).toBe(30_000);
     expect(BULK_OBSERVATION_THRESHOLD).toBe(20);
   });
 
@@ -120,12 +116,12 @@ describe('runCommand', () => {
     );
   });
 
-  it('defers every target when less than the reserve is left, and starts them with the reserve left exactly', async () => {
+  it('defers a target with writes when less than their reserve is left, and starts it with the reserve left exactly', async () => {
     const w = new World();
     const arns = [w.addTarget('a', KEYSPACES), w.addTarget('b', KEYSPACES)];
     const late = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS - 1 }),
+      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS - 1 }),
     );
     expect(late.targets).toEqual([]);
     expect([...(late.deferred ?? [])].sort()).toEqual([...arns].sort());
@@ -137,24 +133,139 @@ describe('runCommand', () => {
       }),
     );
     expect(w.emulator.callsOf('CreateServiceSpecificCredential')).toEqual([]);
+    expect(w.writesSince(0)).toEqual([]);
 
     const inTime = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => DEFAULT_DEADLINE_RESERVE_MS }),
+      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS }),
     );
     expect(inTime.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
     expect(inTime).not.toHaveProperty('deferred');
     expect(inTime).not.toHaveProperty('rejected');
   });
 
-  it('honours its own reserve', async () => {
+  it('reserves nothing for a quiet target: it is checked with only the observation reserve left', async () => {
+    const w = new World();
+    const arn = w.addTarget('a', KEYSPACES);
+    await w.run();
+    const verifier = async (): Promise<Verification> => ({
+      outcome: 'verified',
+      reason: 'ok',
+      attempts: 1,
+      mode: 'enforce',
+    });
+    const quiet = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, {
+        remainingTimeMs: () => OBSERVE_RESERVE_MS,
+        verifyCredential: verifier,
+        verificationMode: 'enforce',
+      }),
+    );
+    expect(only(quiet)).toMatchObject({ secretId: arn, outcome: 'unchanged' });
+    expect(quiet).not.toHaveProperty('deferred');
+
+    const tooLate = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => OBSERVE_RESERVE_MS - 1 }),
+    );
+    expect(tooLate.deferred).toEqual([arn]);
+  });
+
+  it('reserves the verification budget only for a verified new credential', async () => {
+    const w = new World();
+    const [a, b] = [w.addTarget('a', KEYSPACES), w.addTarget('b', KEYSPACES)];
+    const budgets: (number | undefined)[] = [];
+    const verifyCredential = async (
+      _t: unknown,
+      _i: unknown,
+      options?: { retryBudgetMs?: number },
+    ): Promise<Verification> => {
+      budgets.push(options?.retryBudgetMs);
+      return { outcome: 'verified', reason: 'ok', attempts: 1, mode: 'enforce' };
+    };
+    const left = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
+    // Verification off: the writes' reserve is enough, the verifier is asked without a budget.
+    const off = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS, verifyCredential, verificationMode: 'off' }),
+    );
+    expect(off.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
+    expect(budgets).toEqual([undefined, undefined]);
+
+    w.advanceDays(31);
+    const short = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => left - 1, verifyCredential, verificationMode: 'enforce' }),
+    );
+    expect([...(short.deferred ?? [])].sort()).toEqual([a, b].sort());
+    expect(budgets).toHaveLength(2);
+
+    const exact = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, { remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
+    );
+    expect(exact.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
+    // The whole policy budget: the probe's retries are never cut short at the start.
+    expect(budgets.slice(2)).toEqual([DEFAULT_RETRY_POLICY.budgetMs, DEFAULT_RETRY_POLICY.budgetMs]);
+  });
+
+  it('caps a verification by the time left when time was lost after the target started', async () => {
     const w = new World();
     w.addTarget('a', KEYSPACES);
+    const budgets: (number | undefined)[] = [];
+    let left = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
+    // The Create took 50 s (throttled): 70 s are left, the writes keep 30 s, the last attempt
+    // 10 s, so the probe may retry for 30 s instead of 80 s.
+    const verifyCredential = async (
+      _t: unknown,
+      _i: unknown,
+      options?: { retryBudgetMs?: number },
+    ): Promise<Verification> => {
+      budgets.push(options?.retryBudgetMs);
+      return { outcome: 'verified', reason: 'ok', attempts: 1, mode: 'enforce' };
+    };
+    const credentials = {
+      ...w.credentials,
+      createCredential: async (u: string, s: string, age?: number) => {
+        const issued = await w.credentials.createCredential(u, s, age);
+        left -= 50_000;
+        return issued;
+      },
+    };
     const r = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => 5_000, deadlineReserveMs: 1_000 }),
+      deps(w, { credentials, remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
     );
     expect(only(r).outcome).toBe('rotated');
+    expect(budgets).toEqual([30_000]);
+
+    // With less than one attempt left after the Create, no verification starts: the credential
+    // is left unstored and the next run adopts it.
+    w.advanceDays(31);
+    left = TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS;
+    const late = {
+      ...w.credentials,
+      createCredential: async (u: string, s: string, age?: number) => {
+        const issued = await w.credentials.createCredential(u, s, age);
+        left = TARGET_WRITES_RESERVE_MS + 9_999;
+        return issued;
+      },
+    };
+    const cut = await runCommand(
+      { action: 'reconcile', dryRun: false },
+      deps(w, {
+        credentials: late,
+        remainingTimeMs: () => left,
+        verifyCredential,
+        verificationMode: 'enforce',
+      }),
+    );
+    expect(only(cut).outcome).toBe('failed');
+    expect(only(cut).reason).toMatch(/no time left to verify the new credential.*the next run adopts it/);
+    expect(budgets).toHaveLength(1);
+    const next = await w.run();
+    expect(only(next).outcome).toBe('recovered');
   });
 
   it('reports the mode, the times and the outcome of a real run', async () => {

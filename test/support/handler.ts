@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { vi } from 'vitest';
 import type { BusEvent } from '../../lambda/aws/eventbridge.ts';
 import { type Config, DEFAULT_POLICY } from '../../lambda/config.ts';
-import { createHandler } from '../../lambda/handler.ts';
+import { createHandler, type HandlerDeps } from '../../lambda/handler.ts';
 import type { RunReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/telemetry.ts';
@@ -25,9 +25,17 @@ export interface Invocation {
   readonly events: readonly BusEvent[];
 }
 
+export interface HandlerOptions {
+  /** Targets the run processes at once. @default the executor's (DEFAULT_CONCURRENCY) */
+  readonly concurrency?: number;
+  /** Reads the deploying stack (with `config.deploymentStackId`). @default none */
+  readonly deployment?: HandlerDeps['deployment'];
+}
+
 /** A handler over the world's (guarded) ports; every invocation is captured and scanned. */
-export function handlerFor(world: World, config: Partial<Config> = {}) {
+export function handlerFor(world: World, config: Partial<Config> = {}, options: HandlerOptions = {}) {
   const handler = createHandler({
+    ...(options.deployment ? { deployment: options.deployment } : {}),
     config: {
       policy: world.policy ?? DEFAULT_POLICY,
       secretNamePrefix: undefined,
@@ -39,7 +47,10 @@ export function handlerFor(world: World, config: Partial<Config> = {}) {
     now: () => world.now(),
     verifyCredential: world.verifier(),
     run: async (command, deps) => {
-      const report = await runCommand(command, deps);
+      const report = await runCommand(
+        command,
+        options.concurrency === undefined ? deps : { ...deps, concurrency: options.concurrency },
+      );
       world.reports.push(report);
       reports.push(report);
       return report;

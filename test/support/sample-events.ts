@@ -1,4 +1,4 @@
-// The sample events (events/*.json, the same ones the README shows) and the command each
+// The sample events (events/*.json, the same ones docs/USAGE.md shows) and the command each
 // one must parse to. Shared by the event-parsing and handler tests.
 import type { Command } from '../../lambda/rotation/commands.ts';
 

@@ -1,0 +1,134 @@
+// The tampering rule (lambda/rotation/tampering.ts) and its plans, as pure functions: which
+// AWSCURRENT values the rotator did not write, and what a run does about them (never a
+// retirement on their account).
+import { describe, expect, it } from 'vitest';
+import { serializeIntent } from '../../lambda/rotation/intent.ts';
+import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
+import { planTarget } from '../../lambda/rotation/plan.ts';
+import { DAY_MS } from '../../lambda/rotation/retirement.ts';
+import { detectTampering, mayBeTampered } from '../../lambda/rotation/tampering.ts';
+
+const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
+const at = (days: number) => new Date(T0 + days * DAY_MS);
+const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
+const target = {
+  secretId: 'arn:secret',
+  secretName: 's',
+  userName: 'alice',
+  serviceName: 'cassandra.amazonaws.com',
+};
+const cred = (id: string, day: number, status: Credential['status'] = 'Active'): Credential => ({
+  id,
+  userName: 'alice',
+  serviceName: 'cassandra.amazonaws.com',
+  status,
+  createdAt: at(day),
+});
+const record = (id: string, day: number, user = 'alice') =>
+  JSON.stringify({
+    credentialId: id,
+    userName: user,
+    serviceName: 'cassandra.amazonaws.com',
+    issuedAt: at(day).toISOString(),
+    username: 'alice-at-1',
+    password: 'pw',
+  });
+const version = (id: string, value: string | undefined) => ({ versionId: id, createdAt: at(0), value });
+const PLACEHOLDER = 'placeholder: the first run issues a credential';
+
+function observed(current: string | undefined, extra: Partial<ObservedTarget> = {}): ObservedTarget {
+  return { target, current: version('v2', current), credentials: [cred('C1', 0)], ...extra };
+}
+const intentSaw = (currentVersionId: string) =>
+  version(
+    'i1',
+    serializeIntent({
+      requestId: 'r',
+      writtenAt: at(0).toISOString(),
+      deadline: at(1).toISOString(),
+      currentVersionId,
+      known: [],
+    }),
+  );
+
+describe('detectTampering', () => {
+  const now = at(5);
+
+  it("a new secret's placeholder (no earlier record, no intent) is not tampering", () => {
+    expect(detectTampering(observed(PLACEHOLDER, { credentials: [] }), now)).toBeUndefined();
+    // The intent saw this very placeholder: an interrupted first run, recovered by rule 4.
+    expect(detectTampering(observed(PLACEHOLDER, { intent: intentSaw('v2') }), now)).toBeUndefined();
+  });
+
+  it('a placeholder over a record of this target, or after the intent saw another version', () => {
+    const overRecord = detectTampering(
+      observed(PLACEHOLDER, { previous: version('v1', record('C1', 0)) }),
+      now,
+    );
+    expect(overRecord?.reason).toMatch(/holds no credential record .*tampering/);
+    expect(overRecord?.inUse?.credential.id).toBe('C1');
+    const storedSince = detectTampering(observed('not json', { intent: intentSaw('v1') }), now);
+    expect(storedSince).toBeDefined();
+    expect(storedSince?.inUse).toBeUndefined();
+  });
+
+  it("another pair's record is always tampering", () => {
+    expect(detectTampering(observed(record('B1', 0, 'bob')), now)?.reason).toContain('bob');
+  });
+
+  it('a record of an unlisted credential only while AWSPREVIOUS proves another one in use', () => {
+    const forged = observed(record('FORGED', 0), { previous: version('v1', record('C1', 0)) });
+    expect(detectTampering(forged, now)?.inUse?.credential.id).toBe('C1');
+    // Deleted by hand with nothing to prove: a bootstrap, as before.
+    expect(detectTampering(observed(record('GONE', 0)), now)).toBeUndefined();
+  });
+
+  it('AWSPREVIOUS proves nothing when IAM lists its credential switched off or with another date', () => {
+    const previous = version('v1', record('C1', 0));
+    const inactive = observed(PLACEHOLDER, { previous, credentials: [cred('C1', 0, 'Inactive')] });
+    expect(detectTampering(inactive, now)?.inUse).toBeUndefined();
+    const redated = observed(PLACEHOLDER, { previous, credentials: [cred('C1', 1)] });
+    expect(detectTampering(redated, now)?.inUse).toBeUndefined();
+  });
+
+  it('mayBeTampered: only when AWSCURRENT is not a record of a listed credential', () => {
+    expect(mayBeTampered(observed(record('C1', 0)))).toBe(false);
+    expect(mayBeTampered(observed(PLACEHOLDER))).toBe(true);
+    expect(mayBeTampered(observed(record('GONE', 0)))).toBe(true);
+    expect(mayBeTampered({ target, current: undefined, credentials: [] })).toBe(false);
+  });
+});
+
+describe('plans on a tampered target', () => {
+  const tampered = observed(PLACEHOLDER, {
+    previous: version('v1', record('C1', 0)),
+    credentials: [cred('C0', -40, 'Inactive'), cred('C1', 0)],
+  });
+  const retires = (p: { actions: readonly { type: string; credentialId?: string }[] }) =>
+    p.actions.filter((a) => (a.type === 'deactivate' || a.type === 'delete') && a.credentialId === 'C1');
+
+  it('reconcile, not due: the in-use record written back, rule 1 on the older one, C1 untouched', () => {
+    const plan = planTarget(tampered, POLICY, at(10));
+    expect(plan.outcome).toBe('recovered');
+    expect(plan.actions).toEqual([
+      { type: 'restore', credentialId: 'C1' },
+      { type: 'delete', credentialId: 'C0' },
+    ]);
+    expect(plan.tampering).toBeDefined();
+  });
+
+  it('rotate (manual or createSecret) is held; forced, it is a bootstrap', () => {
+    const held = planTarget(tampered, POLICY, at(5), { command: 'rotate', force: false, requestId: 'r' });
+    expect(held).toMatchObject({ outcome: 'failed', actions: [] });
+    expect(held.reason).toContain('held: credential C1 stays Active');
+    const forced = planTarget(tampered, POLICY, at(5), { command: 'rotate', force: true, requestId: 'r' });
+    expect(forced.outcome).toBe('rotated');
+    expect(forced.tampering).toBeUndefined();
+  });
+
+  it('never retires the credential in use on the foreign value’s account', () => {
+    for (let day = 1; day < 29; day += 3) expect(retires(planTarget(tampered, POLICY, at(day)))).toEqual([]);
+    const unproven = observed(PLACEHOLDER, { intent: intentSaw('v1'), credentials: [cred('C1', 0)] });
+    expect(planTarget(unproven, POLICY, at(5))).toMatchObject({ outcome: 'failed', actions: [] });
+  });
+});
