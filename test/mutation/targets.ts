@@ -90,8 +90,12 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     tests: ['test/rotation/step-checks.test.ts', ...RUN_SUITES],
     coverage: 'perTest',
   },
-  // Constants and types: its one test pins the documented defaults.
-  deps: { mutate: 'lambda/rotation/deps.ts', tests: ['test/rotation/run.test.ts'], coverage: 'perTest' },
+  // run.test.ts pins the documented defaults.
+  deps: {
+    mutate: 'lambda/rotation/deps.ts',
+    tests: ['test/rotation/deps.test.ts', 'test/rotation/run.test.ts'],
+    coverage: 'perTest',
+  },
   commands: {
     mutate: 'lambda/rotation/commands.ts',
     tests: ['test/rotation/commands.test.ts', ...RULES],
