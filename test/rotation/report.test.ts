@@ -120,6 +120,15 @@ describe('reportPlan', () => {
     ]);
   });
 
+  it('carries what the planner found in place of its own record, and nothing when it found nothing', () => {
+    const tampering = 'AWSCURRENT holds a placeholder where the rotator wrote a record';
+    const plan: Plan = { outcome: 'failed', actions: [], reason: 'held', tampering };
+    expect(reportPlan(BASE, plan, 'status', RECORDS_C).tampering).toBe(tampering);
+    expect(reportPlan(BASE, { ...plan, tampering: undefined }, 'status', RECORDS_C)).not.toHaveProperty(
+      'tampering',
+    );
+  });
+
   it('lists no credentials outside a status', () => {
     const plan: Plan = { outcome: 'unchanged', actions: [], currentCredentialId: 'C' };
     expect(reportPlan(BASE, plan, 'dryRun', RECORDS_C)).not.toHaveProperty('credentials');
