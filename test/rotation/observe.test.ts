@@ -187,6 +187,58 @@ describe('observe', () => {
   });
 });
 
+describe("observe, when AWSCURRENT may not be the rotator's", () => {
+  // A value that is no record of a credential IAM lists: tampering.ts decides from AWSPREVIOUS
+  // and the intent whether the rotator wrote it, so both are read (only then).
+  const PLACEHOLDER = version('v2', 'not a record');
+  const previous = version('v1', RECORD);
+
+  it('reads AWSPREVIOUS, and the intent when the secret has one', async () => {
+    const withIntent = target('alice', KEYSPACES, { intentVersionId: 'i1' });
+    const intent = version('i1', '{}');
+    const { deps, calls } = world({
+      current: { [withIntent.secretId]: PLACEHOLDER },
+      previous: { [withIntent.secretId]: previous },
+      intent: { [withIntent.secretId]: intent },
+      credentials: [cred('C', 'alice')],
+    });
+    expect(await observe(withIntent, deps)).toStrictEqual({
+      target: withIntent,
+      current: PLACEHOLDER,
+      credentials: [cred('C', 'alice')],
+      previous,
+      intent,
+    });
+    expect(
+      calls.filter((c) => c.startsWith('readPrevious') || c.startsWith('readIntent')).toSorted(),
+    ).toStrictEqual([`readIntent ${withIntent.secretId}`, `readPrevious ${withIntent.secretId}`]);
+  });
+
+  it('reads no intent for a secret without one, and AWSPREVIOUS once for a rollback', async () => {
+    const { deps, calls } = world({
+      current: { [ALICE.secretId]: PLACEHOLDER },
+      previous: { [ALICE.secretId]: previous },
+      credentials: [cred('C', 'alice')],
+    });
+    expect((await observe(ALICE, deps, {}, true)).previous).toStrictEqual(previous);
+    expect(calls.filter((c) => c.startsWith('readPrevious'))).toStrictEqual([
+      `readPrevious ${ALICE.secretId}`,
+    ]);
+    expect(calls.some((c) => c.startsWith('readIntent'))).toBe(false);
+  });
+
+  it('reads neither for a record of a listed credential', async () => {
+    const withIntent = target('alice', KEYSPACES, { intentVersionId: 'i1' });
+    const { deps, calls } = world({
+      current: { [withIntent.secretId]: version('v1', RECORD) },
+      previous: { [withIntent.secretId]: previous },
+      credentials: [cred('C', 'alice')],
+    });
+    expect(await observe(withIntent, deps)).not.toHaveProperty('previous');
+    expect(calls.some((c) => c.startsWith('readPrevious') || c.startsWith('readIntent'))).toBe(false);
+  });
+});
+
 describe('observeInBulk', () => {
   const BOB = target('bob');
   const CAROL = target('carol', CODECOMMIT);
