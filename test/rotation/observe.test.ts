@@ -190,7 +190,13 @@ describe('observe', () => {
 describe("observe, when AWSCURRENT may not be the rotator's", () => {
   // A value that is no record of a credential IAM lists: tampering.ts decides from AWSPREVIOUS
   // and the intent whether the rotator wrote it, so both are read (only then).
-  const PLACEHOLDER = version('v2', 'not a record');
+  // Written a day after IAM created C: no credential is newer than it, so the intent is read
+  // for the tampering check alone (mayNeedIntent would not ask for it).
+  const PLACEHOLDER: CurrentVersion = {
+    versionId: 'v2',
+    createdAt: new Date(T0.getTime() + 86_400_000),
+    value: 'not a record',
+  };
   const previous = version('v1', RECORD);
 
   it('reads AWSPREVIOUS, and the intent when the secret has one', async () => {
