@@ -133,8 +133,8 @@ describe('the packed package, installed in an app outside the repository', () =>
     ]);
   });
 
-  it('creates the nine alarms, and the console test events from inside the package', () => {
-    expect(resources('AWS::CloudWatch::Alarm')).toHaveLength(9);
+  it('creates the ten alarms, and the console test events from inside the package', () => {
+    expect(resources('AWS::CloudWatch::Alarm')).toHaveLength(10);
     const [schema] = resources('AWS::EventSchemas::Schema');
     expect(JSON.parse(String(schema?.Properties.Content)).components.examples.reconcile).toEqual({
       value: { action: 'reconcile' },

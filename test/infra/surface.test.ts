@@ -143,7 +143,7 @@ describe('ServiceCredentialRotator options', () => {
   it('creates no dashboard when asked not to, and keeps the alarms', () => {
     const { template, rotator } = rotatorTemplate({ dashboard: false });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     expect(rotator.dashboard).toBeUndefined();
   });
 
