@@ -493,6 +493,55 @@ describe('parseEvent at the edges', () => {
     );
   });
 
+  it('names "dryRun" when it is not a boolean, whatever the action', () => {
+    for (const action of ['rotate', 'revoke', 'status'] as const) {
+      expect(rejectionOf({ action, secretId: 's', dryRun: 'yes' }).message).toContain(
+        '"dryRun" must be true or false, got "yes"',
+      );
+    }
+  });
+
+  it('says "credentialId" and "delete" belong to revoke, dropping them before the action\'s own check', () => {
+    // Exact messages: the action's strict schema would otherwise also call them unknown fields.
+    expect(rejectionOf({ action: 'rotate', secretId: 's', delete: true }).message).toBe(
+      `invalid event: "delete" applies only to action "revoke", not "rotate".\n${ACCEPTED_EVENTS}`,
+    );
+    expect(
+      rejectionOf({ action: 'rollback', secretId: 's', credentialId: 'ACCA0123456789EXAMPLE', delete: false })
+        .message,
+    ).toBe(
+      'invalid event: "credentialId" applies only to action "revoke", not "rollback"; ' +
+        `"delete" applies only to action "revoke", not "rollback".\n${ACCEPTED_EVENTS}`,
+    );
+  });
+
+  it('takes a credential id only whole: 20-128 word characters from start to end', () => {
+    const id = 'ACCA0123456789EXAMPLE';
+    expect(parseEvent({ action: 'revoke', secretId: 's', credentialId: id })).toStrictEqual({
+      action: 'revoke',
+      target: { secretId: 's' },
+      credentialId: id,
+      delete: false,
+      dryRun: false,
+    });
+    for (const bad of [`${id} `, `-${id}`, `${id}/x`]) {
+      expect(rejectionOf({ action: 'revoke', secretId: 's', credentialId: bad }).message).toContain(
+        `"credentialId" must be an IAM service-specific credential id`,
+      );
+    }
+  });
+
+  it('gives a revoke without "credentialId" no credentialId field (the current one is meant)', () => {
+    expect(
+      parseEvent({ action: 'revoke', userName: 'u', serviceName: 'cassandra.amazonaws.com' }),
+    ).toStrictEqual({
+      action: 'revoke',
+      target: { userName: 'u', serviceName: 'cassandra.amazonaws.com' },
+      delete: false,
+      dryRun: false,
+    });
+  });
+
   it('lists exactly five unknown fields without "more"', () => {
     const event = { action: 'reconcile', k0: 0, k1: 1, k2: 2, k3: 3, k4: 4 };
     const { message } = rejectionOf(event);

@@ -7,9 +7,9 @@ const file = process.env.MUTATION_FILE;
 if (!target || !file)
   throw new Error('run through `npm run test:mutation` (MUTATION_TARGET/MUTATION_FILE unset)');
 
-// MUTATION_RUNNER=command: a fresh vitest process per mutant. Slow, but the only honest check
-// for code built once and cached (events.ts's lazily built schemas): the vitest runner reuses
-// its modules between mutants, so a schema built under one mutant serves the next ones.
+// MUTATION_RUNNER=command: a fresh vitest process per mutant, every test each time. Slow; a
+// cross-check of the vitest runner's verdicts. Code built once and cached (events.ts's lazily
+// built schemas) needs coverage "off" under the vitest runner, which coverage-off.ts makes real.
 const fresh = process.env.MUTATION_RUNNER === 'command';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -30,10 +30,15 @@ const RUN_SUITES = [
 ];
 
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
-  plan: { mutate: 'lambda/rotation/plan.ts', tests: RULES, coverage: 'perTest' },
+  // operator.test.ts pins the rollback clock the scheduled planner follows (lifecycleClock).
+  plan: {
+    mutate: 'lambda/rotation/plan.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    coverage: 'perTest',
+  },
   retirement: {
     mutate: 'lambda/rotation/retirement.ts',
-    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    tests: ['test/rotation/retirement.test.ts', ...RULES, 'test/rotation/operator.test.ts'],
     coverage: 'perTest',
   },
   intent: {
@@ -55,21 +60,57 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     ],
     coverage: 'perTest',
   },
-  // The modules split out of the executor share its suites: each is reached through runs.
+  // The modules split out of the executor: each has its own unit suite first, and keeps the
+  // executor's suites, which reach it through runs.
   run: { mutate: 'lambda/rotation/run.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  observe: { mutate: 'lambda/rotation/observe.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  observe: {
+    mutate: 'lambda/rotation/observe.ts',
+    tests: ['test/rotation/observe.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
   execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
   pending: { mutate: 'lambda/rotation/pending.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  report: { mutate: 'lambda/rotation/report.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  concurrency: { mutate: 'lambda/rotation/concurrency.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  phases: { mutate: 'lambda/rotation/phases.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  'step-checks': { mutate: 'lambda/rotation/step-checks.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  report: {
+    mutate: 'lambda/rotation/report.ts',
+    tests: ['test/rotation/report.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  concurrency: {
+    mutate: 'lambda/rotation/concurrency.ts',
+    tests: ['test/rotation/concurrency.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  phases: {
+    mutate: 'lambda/rotation/phases.ts',
+    tests: ['test/rotation/phases.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  'step-checks': {
+    mutate: 'lambda/rotation/step-checks.ts',
+    tests: ['test/rotation/step-checks.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  // run.test.ts pins the documented defaults.
+  deps: {
+    mutate: 'lambda/rotation/deps.ts',
+    tests: ['test/rotation/deps.test.ts', 'test/rotation/run.test.ts'],
+    coverage: 'perTest',
+  },
+  commands: {
+    mutate: 'lambda/rotation/commands.ts',
+    tests: ['test/rotation/commands.test.ts', ...RULES],
+    coverage: 'perTest',
+  },
   protocol: { mutate: 'lambda/rotation/protocol.ts', tests: RUN_SUITES, coverage: 'perTest' },
   dispatch: {
     mutate: 'lambda/dispatch.ts',
-    tests: ['test/rotation/protocol.test.ts', 'test/rotation/run.test.ts'],
+    tests: ['test/dispatch.test.ts', 'test/rotation/protocol.test.ts', 'test/rotation/run.test.ts'],
     coverage: 'perTest',
   },
-  // Its command schemas are built lazily; its suite runs in a second, so every mutant gets all of it.
-  events: { mutate: 'lambda/events.ts', tests: ['test/events.test.ts'], coverage: 'off' },
+  // Its command schemas are built lazily; its suites run in a second, so every mutant gets all of them.
+  events: {
+    mutate: 'lambda/events.ts',
+    tests: ['test/events.test.ts', 'test/rotation/protocol-events.test.ts'],
+    coverage: 'off',
+  },
 };

@@ -18,4 +18,9 @@ const merged = mergeConfig(base, defineConfig({}));
 merged.test.reporters = ['default'];
 merged.test.globalSetup = [];
 merged.test.include = target.tests.filter((file) => existsSync(file));
+// coverageAnalysis "off" (scripts/mutation.ts sets MUTATION_COVERAGE): every test for every
+// mutant, which Stryker's vitest runner does only without the coverage it records (see the file).
+if (process.env.MUTATION_COVERAGE === 'off') {
+  merged.test.setupFiles = [...merged.test.setupFiles, 'test/mutation/coverage-off.ts'];
+}
 export default merged;

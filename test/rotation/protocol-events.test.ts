@@ -62,6 +62,39 @@ describe('parseEvent with a rotation step', () => {
   });
 });
 
+describe('parseEvent with a malformed rotation step', () => {
+  const step = { Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN };
+
+  it('says what SecretId must be', () => {
+    expect(rejection({ ...step, SecretId: 'arn:aws:secretsmanager:nowhere' })).toContain(
+      '"SecretId" must be a Secrets Manager secret ARN (or name), got "arn:aws:secretsmanager:nowhere"',
+    );
+  });
+
+  it('names a ClientRequestToken that is not a string', () => {
+    expect(rejection({ ...step, ClientRequestToken: 12345 })).toContain(
+      '"ClientRequestToken" must be a string, got 12345',
+    );
+  });
+
+  it('takes a RotationToken of 1-4096 characters, and names one that is not', () => {
+    expect(parseEvent({ ...step, RotationToken: 'r'.repeat(4096) })).toMatchObject({ token: TOKEN });
+    expect(rejection({ ...step, RotationToken: '' })).toContain(
+      '"RotationToken" must be 1-4096 characters, got 0',
+    );
+    expect(rejection({ ...step, RotationToken: 'r'.repeat(4097) })).toContain(
+      '"RotationToken" must be 1-4096 characters, got 4097',
+    );
+    expect(rejection({ ...step, RotationToken: 7 })).toContain('"RotationToken" must be a string, got 7');
+  });
+
+  it('names command fields in a step once, not again as unknown fields', () => {
+    expect(rejection({ ...step, dryRun: true })).toMatch(
+      /^invalid event: a rotation step cannot carry command fields \("dryRun"\); send one or the other\.\n/,
+    );
+  });
+});
+
 describe('sameFunction', () => {
   it('compares Lambda ARNs without their qualifier', () => {
     const fn = 'arn:aws:lambda:eu-west-1:123456789012:function:rotator';

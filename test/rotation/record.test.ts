@@ -87,6 +87,7 @@ describe('parseRecord', () => {
       ...RECORD,
       issuedAt: '2026-11-22T04:00:00+01:00',
       expiresAt: '2027-11-22T04:00:00+01:00',
+      rolledBackAt: '2026-12-01T09:30:00-05:00',
     };
     expect(parseRecord(value(offset), TARGET)).toStrictEqual({ kind: 'valid', record: offset });
   });
