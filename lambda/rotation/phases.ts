@@ -32,7 +32,8 @@ export function phasesOf(plan: Plan): PlanPhases {
 export function planIssue(observed: ObservedTarget, policy: Policy, now: Date, requestId: string): Plan {
   const plan = planTarget(observed, policy, now, { command: 'rotate', force: false, requestId });
   const { before, issue } = phasesOf(plan);
-  if (plan.outcome === 'failed' || plan.outcome === 'blocked' || issue === undefined) {
+  // A failed or blocked plan never carries an issue (the planner's rule), so this one test covers them.
+  if (issue === undefined) {
     return {
       ...plan,
       outcome: 'failed',
