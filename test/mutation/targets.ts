@@ -62,14 +62,28 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   // The modules split out of the executor: each has its own unit suite first, and keeps the
   // executor's suites, which reach it through runs.
-  run: { mutate: 'lambda/rotation/run.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  // The deadline budget by need is checked end to end by its acceptance suite.
+  run: {
+    mutate: 'lambda/rotation/run.ts',
+    tests: ['test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
   observe: {
     mutate: 'lambda/rotation/observe.ts',
     tests: ['test/rotation/observe.test.ts', ...RUN_SUITES],
     coverage: 'perTest',
   },
-  execute: { mutate: 'lambda/rotation/execute.ts', tests: RUN_SUITES, coverage: 'perTest' },
-  pending: { mutate: 'lambda/rotation/pending.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  execute: {
+    mutate: 'lambda/rotation/execute.ts',
+    tests: ['test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  // A rotation Secrets Manager started and left: its unit suite and the throttled-step acceptance test.
+  pending: {
+    mutate: 'lambda/rotation/pending.ts',
+    tests: ['test/rotation/pending.test.ts', 'test/rotation/stale-rotation.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
   report: {
     mutate: 'lambda/rotation/report.ts',
     tests: ['test/rotation/report.test.ts', ...RUN_SUITES],
