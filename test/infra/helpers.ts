@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { createApp } from '../../infra/app.ts';
+import { CONTEXT_KEY } from '../../infra/config.ts';
 import { ServiceCredentialRotator, type ServiceCredentialRotatorProps } from '../../infra/rotator/index.ts';
 
 export const ACCOUNT = '123456789012';
@@ -20,6 +22,34 @@ export const TARGETS = [
 
 export function tempOutdir(): string {
   return mkdtempSync(join(tmpdir(), 'rotator-cdk-'));
+}
+
+/** The stack `prodApp` synthesises. */
+export const PROD_STACK = 'CredentialRotator-prod';
+
+/**
+ * The app as `cdk.json` would configure it with one environment, `prod`, rotating one
+ * Keyspaces user; `env` adds or overrides that environment's settings.
+ */
+export function prodApp(env: Record<string, unknown> = {}, validationPacks = false): App {
+  return createApp({
+    validationPacks,
+    outdir: tempOutdir(),
+    context: {
+      ...SKIP_BUNDLING,
+      [CONTEXT_KEY]: {
+        environments: [
+          {
+            name: 'prod',
+            account: ACCOUNT,
+            region: REGION,
+            targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com' }],
+            ...env,
+          },
+        ],
+      },
+    },
+  });
 }
 
 export function newStack(): { app: App; stack: Stack } {

@@ -7,10 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../infra/app.ts';
-import { CONTEXT_KEY } from '../../infra/config.ts';
 import { ACCESS_TABLE, renderAccessTable, tableIn, type World } from './access-table.ts';
-import { SKIP_BUNDLING, tempOutdir } from './helpers.ts';
+import { prodApp } from './helpers.ts';
 import {
   ACCOUNT,
   type CfnTemplate,
@@ -30,28 +28,10 @@ const SECURITY_MD = new URL('../../docs/SECURITY.md', import.meta.url);
 
 /** The stack as cdk.json would configure it: a key of its own, a reader, VPC mode. */
 function synthesise(): CfnTemplate {
-  const app = createApp({
-    validationPacks: false,
-    outdir: tempOutdir(),
-    context: {
-      ...SKIP_BUNDLING,
-      [CONTEXT_KEY]: {
-        environments: [
-          {
-            name: 'prod',
-            account: ACCOUNT,
-            region: REGION,
-            kmsKey: true,
-            targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com', readers: [READER] }],
-            vpc: {
-              vpcId: 'vpc-0abc12345',
-              subnetIds: ['subnet-0aaa1111'],
-              securityGroupIds: ['sg-0ccc3333'],
-            },
-          },
-        ],
-      },
-    },
+  const app = prodApp({
+    kmsKey: true,
+    targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com', readers: [READER] }],
+    vpc: { vpcId: 'vpc-0abc12345', subnetIds: ['subnet-0aaa1111'], securityGroupIds: ['sg-0ccc3333'] },
   });
   return Template.fromStack(app.node.findChild(STACK_NAME) as Stack).toJSON() as CfnTemplate;
 }

@@ -6,10 +6,11 @@
 // @cloud-copilot/iam-simulate for the decision. No AWS call, no network.
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
+import { ACCOUNT, PROD_STACK, REGION } from './helpers.ts';
+
+export { ACCOUNT, REGION };
 export const PARTITION = 'aws';
-export const STACK_NAME = 'CredentialRotator-prod';
+export const STACK_NAME = PROD_STACK;
 export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/00000000-1111-2222-3333-444444444444`;
 
 /** The random suffix Secrets Manager appends to a new secret's ARN (this one is the deployed secret's). */

@@ -10,37 +10,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../infra/app.ts';
-import { CONTEXT_KEY } from '../../infra/config.ts';
 import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { parseDeclaration } from '../../lambda/declared-targets.ts';
-import { ACCOUNT, newStack, REGION, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
+import {
+  ACCOUNT,
+  newStack,
+  PROD_STACK,
+  prodApp,
+  REGION,
+  SKIP_BUNDLING,
+  TARGETS,
+  tempOutdir,
+} from './helpers.ts';
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const READER = `arn:aws:iam::${ACCOUNT}:role/orders-service`;
 
-function appWith(env: Record<string, unknown>, validationPacks = false): App {
-  return createApp({
-    validationPacks,
-    context: {
-      ...SKIP_BUNDLING,
-      [CONTEXT_KEY]: {
-        environments: [
-          {
-            name: 'prod',
-            account: ACCOUNT,
-            region: REGION,
-            targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com' }],
-            ...env,
-          },
-        ],
-      },
-    },
-    outdir: tempOutdir(),
-  });
-}
+const appWith = prodApp;
 
-const templateOf = (app: App) => Template.fromStack(app.node.findChild('CredentialRotator-prod') as Stack);
+const templateOf = (app: App) => Template.fromStack(app.node.findChild(PROD_STACK) as Stack);
 
 /** The declaration file in the synthesised layer asset. */
 function declaredTargets(app: App, stack: Stack) {

@@ -5,10 +5,8 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../infra/app.ts';
-import { CONTEXT_KEY } from '../../infra/config.ts';
 import { INTERFACE_ENDPOINT_SERVICES } from '../../infra/stack.ts';
-import { ACCOUNT, REGION, rotatorTemplate, SKIP_BUNDLING, statement, tempOutdir } from './helpers.ts';
+import { ACCOUNT, PROD_STACK, prodApp, REGION, rotatorTemplate, statement } from './helpers.ts';
 import { type CfnTemplate, decide, logicalIdOf, resolve, rolePolicies } from './policy-simulation.ts';
 
 const VPC = {
@@ -18,24 +16,7 @@ const VPC = {
 };
 
 function vpcApp(vpc: Record<string, unknown>, validationPacks: boolean) {
-  return createApp({
-    validationPacks,
-    outdir: tempOutdir(),
-    context: {
-      ...SKIP_BUNDLING,
-      [CONTEXT_KEY]: {
-        environments: [
-          {
-            name: 'prod',
-            account: ACCOUNT,
-            region: REGION,
-            targets: [{ userName: 'app', serviceName: 'cassandra.amazonaws.com' }],
-            vpc,
-          },
-        ],
-      },
-    },
-  });
+  return prodApp({ vpc }, validationPacks);
 }
 
 const ENI_ACTIONS = [
@@ -54,7 +35,7 @@ describe('VPC mode', () => {
     const assembly = app.synth();
     // No context lookup left for the CLI to make (the zones used to be looked up).
     expect(assembly.manifest.missing ?? []).toEqual([]);
-    const stack = app.node.findChild('CredentialRotator-prod') as Stack;
+    const stack = app.node.findChild(PROD_STACK) as Stack;
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: { SubnetIds: VPC.subnetIds, SecurityGroupIds: VPC.securityGroupIds },
