@@ -23,57 +23,18 @@ import {
   ROTATION_STEP_OPERATION,
   type RotationEvent,
 } from '../../emulator/index.ts';
-import { failure, type Harness, MODES, startHarness } from './harness.ts';
+import {
+  dummyRotationFunction as dummyFunction,
+  failure,
+  type Harness,
+  MODES,
+  startHarness,
+} from './harness.ts';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotator';
 const TOKEN_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const TOKEN_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 const DAY_MS = 86_400_000;
-
-/**
- * A dummy rotation function doing what the protocol asks of each step, through the SDK:
- * createSecret fills AWSPENDING under the token (once), finishSecret moves AWSCURRENT to it.
- */
-function dummyFunction(
-  sm: SecretsManagerClient,
-  events: RotationEvent[],
-  fail?: (e: RotationEvent) => boolean,
-) {
-  return async (_arn: string, event: RotationEvent): Promise<void> => {
-    events.push(event);
-    if (fail?.(event)) throw Object.assign(new Error(`${event.Step} failed`), { name: 'StepError' });
-    const { SecretId, ClientRequestToken: token } = event;
-    if (event.Step === 'createSecret') {
-      try {
-        await sm.send(new GetSecretValueCommand({ SecretId, VersionId: token, VersionStage: 'AWSPENDING' }));
-      } catch {
-        await sm.send(
-          new PutSecretValueCommand({
-            SecretId,
-            ClientRequestToken: token,
-            SecretString: `value-${token}`,
-            VersionStages: ['AWSPENDING'],
-          }),
-        );
-      }
-    }
-    if (event.Step === 'finishSecret') {
-      const d = await sm.send(new DescribeSecretCommand({ SecretId }));
-      const current = Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) =>
-        s.includes('AWSCURRENT'),
-      )?.[0];
-      if (current === token) return;
-      await sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: token,
-          RemoveFromVersionId: current,
-        }),
-      );
-    }
-  };
-}
 
 const endOfUtcDay = (d: Date) =>
   new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + DAY_MS - 1000);

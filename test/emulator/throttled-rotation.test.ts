@@ -19,48 +19,11 @@ import {
   type RotationEvent,
   THROTTLED_STEP,
 } from '../../emulator/index.ts';
-import { failure, type Harness, MODES, startHarness } from './harness.ts';
+import { dummyRotationFunction, failure, type Harness, MODES, startHarness } from './harness.ts';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotator';
 const TOKEN = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const DAY_MS = 86_400_000;
-
-/** A rotation function doing what each step asks: createSecret fills AWSPENDING, finishSecret moves AWSCURRENT. */
-function rotationFunction(
-  sm: SecretsManagerClient,
-  events: RotationEvent[],
-  during?: (e: RotationEvent) => void,
-) {
-  return async (_arn: string, event: RotationEvent): Promise<void> => {
-    events.push(event);
-    during?.(event);
-    const { SecretId, ClientRequestToken: token } = event;
-    if (event.Step === 'createSecret') {
-      await sm.send(
-        new PutSecretValueCommand({
-          SecretId,
-          ClientRequestToken: token,
-          SecretString: `value-${token}`,
-          VersionStages: ['AWSPENDING'],
-        }),
-      );
-    }
-    if (event.Step === 'finishSecret') {
-      const d = await sm.send(new DescribeSecretCommand({ SecretId }));
-      const current = Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) =>
-        s.includes('AWSCURRENT'),
-      )?.[0];
-      await sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: token,
-          RemoveFromVersionId: current,
-        }),
-      );
-    }
-  };
-}
 
 describe.each(MODES)('a throttled rotation step (%s)', (mode) => {
   let h: Harness;
@@ -72,7 +35,7 @@ describe.each(MODES)('a throttled rotation step (%s)', (mode) => {
     h = await startHarness(mode, { reservedConcurrency: 1, ...options });
     sm = h.sm({ maxAttempts: 1 });
     events = [];
-    h.emu.rotations.invoker = rotationFunction(sm, events, during);
+    h.emu.rotations.invoker = dummyRotationFunction(sm, events, undefined, during);
     h.emu.secrets.createSecret('s', { value: 'v1' });
   }
   const rotate = (token = TOKEN) =>
@@ -205,7 +168,7 @@ describe('manual updates and the next rotation date', () => {
   async function rotatingSecret(options: AwsEmulatorOptions = {}) {
     h = await startHarness('in-process', options);
     const sm = h.sm({ maxAttempts: 1 });
-    h.emu.rotations.invoker = rotationFunction(sm, []);
+    h.emu.rotations.invoker = dummyRotationFunction(sm, []);
     h.emu.secrets.createSecret('s', { value: 'v1' });
     await sm.send(
       new RotateSecretCommand({
