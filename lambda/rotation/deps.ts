@@ -2,7 +2,6 @@
 // defaults: shared by the run (run.ts) and the rotation steps (protocol.ts).
 import type { CredentialsPort, SecretRotationPort, SecretsPort } from '../aws/ports.ts';
 import type { DeclaredTargets } from '../declared-targets.ts';
-import { TARGET_WRITES_RESERVE_MS } from '../budget.ts';
 import type { Policy, Target } from './model.ts';
 import { type VerificationMode, type VerifyCredential, verificationModeOf } from './verification.ts';
 
@@ -38,9 +37,8 @@ export interface RunDeps {
    */
   readonly verifyCredential?: VerifyCredential | undefined;
   /**
-   * The ARN this function was invoked as (Lambda's invokedFunctionArn): a secret whose
-   * rotation in Secrets Manager names this function is rotated through Secrets Manager, and a
-   * rotation step for a secret whose rotation names another function is rejected. @default
+   * The ARN this function was invoked as (Lambda's invokedFunctionArn): a rotation step for a
+   * secret whose rotation in Secrets Manager names another function is rejected. @default
    * unknown (a run outside Lambda): any configured rotation function counts as this one
    */
   readonly functionArn?: string | undefined;
@@ -58,12 +56,6 @@ export interface RunDeps {
 
 /** Enough to overlap round trips without outrunning IAM's throttling (tuned by the benchmark). */
 export const DEFAULT_CONCURRENCY = 4;
-/**
- * @deprecated The run no longer holds a flat reserve per target: it reserves by need
- * (budget.ts targetNeedMs). Kept, equal to a target's writes reserve, only for the bench
- * report that still imports it; remove with that import.
- */
-export const DEFAULT_DEADLINE_RESERVE_MS = TARGET_WRITES_RESERVE_MS;
 /** From this many targets on, observation lists in bulk where the ports allow it. */
 export const BULK_OBSERVATION_THRESHOLD = 20;
 
