@@ -5,18 +5,20 @@
 //                 record under AWSPENDING; a repeated step finds it there and does nothing.
 //   setSecret     nothing: IAM issued the credential, the service takes it from IAM.
 //   testSecret    IAM lists it Active for the right user and service (and the service accepts
-//                 it, when verification is on).
+//                 it, when verification is on; a check the deadline cut short fails the step
+//                 and leaves everything for the retry or the run's take-back).
 //   finishSecret  AWSCURRENT moves to the token's version; rule 1 retires the replaced one.
 // Every step may be repeated (Secrets Manager retries the whole rotation after a failure) or
 // follow a crash: each starts from what IAM and Secrets Manager hold, like the run does.
 import type { RotationState } from '../aws/ports.ts';
-import { RotatorError } from '../errors.ts';
+import { RotatorError, VerificationDeferredError } from '../errors.ts';
 import type { ActionTaken, IssuedCredential, RunReport, Target, TargetReport } from './model.ts';
 import { planIssue, planRetirement } from './phases.ts';
 import { issuedFromRecord, parseRecord } from './record.ts';
 import { type RunDeps, verifiesTarget } from './deps.ts';
 import { ExecutionError, execute, ignoreMissing, verifyOptions } from './execute.ts';
 import { observe } from './observe.ts';
+import { TAKE_BACK_WINDOW_MS } from './pending.ts';
 import { describeError, recordedId } from './report.ts';
 import {
   CURRENT,
@@ -180,6 +182,25 @@ async function testSecret(
       issued,
       verifiesTarget(target, deps) ? verifyOptions(deps) : {},
     );
+    if (verification.budgetCut && verification.mode === 'enforce') {
+      // No verdict: the invocation's deadline ended the retries while IAM may still be
+      // propagating, so the credential is neither refused (deleted) nor passed. The step fails
+      // with everything left as it is: Secrets Manager's retry of the rotation tests it again,
+      // or a scheduled run takes the rotation back after the window (pending.ts).
+      throw new VerificationDeferredError(
+        `verification of pending credential ${record.credentialId} was cut short by the invocation's deadline ` +
+          `(${verification.reason}): no verdict, so it is kept and AWSPENDING stays on version ${token}; ` +
+          `Secrets Manager's retry of the rotation tests it again, or a scheduled run takes the rotation back ` +
+          `after ${TAKE_BACK_WINDOW_MS / 60_000} minutes; the current credential stays`,
+        {
+          credentialId: record.credentialId,
+          mode: verification.mode,
+          outcome: verification.outcome,
+          reason: verification.reason,
+          attempts: verification.attempts,
+        },
+      );
+    }
     const works = passed(verification.outcome);
     if (!works && verification.mode === 'enforce') {
       await abandon(target, token, record.credentialId, ports, deps, verification.reason);

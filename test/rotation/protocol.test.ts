@@ -11,7 +11,8 @@ import { ROTATION_STEP_OPERATION, type RotationEvent } from '../../emulator/rota
 import { RotationStepRejectedError, RunFailedError } from '../../lambda/errors.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
-import type { VerifyCredential } from '../../lambda/rotation/verification.ts';
+import { TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
+import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import { fakeLambdaContext } from '../../invariants/index.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
@@ -312,6 +313,116 @@ describe('rotation protocol', () => {
     await world.rotate(arn);
     await w.emulator.rotations.settled();
     await w.expectInvariants();
+  });
+
+  describe('when the deadline cuts enforced verification short (no verdict)', () => {
+    /** Rejected with the retries cut by the invocation's deadline, then the given verdicts. */
+    function cutThen(...later: Verification['outcome'][]): { verify: VerifyCredential; calls: () => number } {
+      let calls = 0;
+      const verify: VerifyCredential = async () => {
+        const outcome = calls === 0 ? undefined : later[Math.min(calls, later.length) - 1];
+        calls++;
+        if (outcome === undefined) {
+          return {
+            outcome: 'rejected',
+            reason: "the service refused the login, cut short by the caller's 3 s budget",
+            attempts: 2,
+            budgetCut: true,
+            mode: 'enforce',
+          };
+        }
+        return { outcome, reason: `the service said ${outcome}`, attempts: 1, mode: 'enforce' };
+      };
+      return { verify, calls: () => calls };
+    }
+
+    /** A bootstrapped target whose Secrets Manager rotation failed at the cut testSecret. */
+    async function cutRotation(...later: Verification['outcome'][]) {
+      const { verify, calls } = cutThen(...later);
+      const world = rotationWorld({ verify });
+      const { w } = world;
+      const arn = await bootstrapped(world);
+      const first = w.recordedId(arn);
+
+      await world.rotate(arn);
+      const [record] = await w.emulator.rotations.settled();
+
+      expect(record?.steps.map((s) => s.step)).toEqual(['createSecret', 'setSecret', 'testSecret']);
+      expect(record?.status).toBe('failed');
+      const failure = world.steps.find((s) => s.error !== undefined);
+      expect(String(failure?.error)).toMatch(
+        /testSecret failed: verification of pending credential \S+ was cut short by the invocation's deadline .*no verdict, so it is kept and AWSPENDING stays/,
+      );
+      // Nothing deleted, nothing removed: the pending credential and its version stay for the retry.
+      const ids = world.credentialsOf('app').map((c) => c.ServiceSpecificCredentialId);
+      expect(ids).toHaveLength(2);
+      const pending = ids.find((id) => id !== first);
+      expect(world.credentialsOf('app').every((c) => c.Status === 'Active')).toBe(true);
+      const pendingVersion = Object.entries(w.emulator.secrets.labels(arn)).find(([, labels]) =>
+        labels.includes('AWSPENDING'),
+      )?.[0];
+      expect(pendingVersion).toBe(record?.token);
+      expect(w.recordedId(arn)).toBe(first);
+      expect(calls()).toBe(1);
+      return { world, arn, first, pending, verify, calls };
+    }
+
+    it('fails testSecret keeping the credential and AWSPENDING; Secrets Manager retry finishes the rotation', async () => {
+      const { world, arn, first, pending } = await cutRotation('verified');
+      const { w } = world;
+      // The scheduled run in between leaves the young rotation to Secrets Manager.
+      expect(only(await w.run())).toMatchObject({
+        outcome: 'unchanged',
+        via: 'secrets-manager',
+        actions: [],
+      });
+
+      const [retried] = await w.emulator.retryPendingRotations();
+
+      expect(retried?.status).toBe('succeeded');
+      // The retry's createSecret found the record: no new credential, the cut one is current.
+      expect(w.recordedId(arn)).toBe(pending);
+      expect(
+        world
+          .credentialsOf('app')
+          .map((c) => c.ServiceSpecificCredentialId)
+          .sort(),
+      ).toEqual([first, pending].sort());
+      expect(w.emulator.iam.credential(String(first))?.Status).toBe('Inactive');
+      await w.expectInvariants();
+    });
+
+    it('deletes the credential only when a later test gives the verdict "rejected"', async () => {
+      const { world, arn, first } = await cutRotation('rejected');
+      const { w } = world;
+
+      const [retried] = await w.emulator.retryPendingRotations();
+
+      expect(retried?.status).toBe('failed');
+      expect(world.credentialsOf('app').map((c) => c.ServiceSpecificCredentialId)).toEqual([first]);
+      expect(Object.values(w.emulator.secrets.labels(arn)).flat()).not.toContain('AWSPENDING');
+      expect(w.recordedId(arn)).toBe(first);
+      await w.expectInvariants();
+    });
+
+    it('leaves a rotation nobody retries to the scheduled run, which takes it back after the window', async () => {
+      const { world, arn, first, pending, verify, calls } = await cutRotation('verified');
+      const { w } = world;
+      // The scheduled run verifies with the same (deployed) verifier as the steps.
+      w.verifyCredential = verify;
+      w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
+
+      const run = only(await w.run());
+
+      // The run verifies the pending credential itself (verified) and stores it as AWSCURRENT.
+      expect(calls()).toBe(2);
+      expect(run).toMatchObject({ outcome: 'rotated' });
+      expect(w.recordedId(arn)).toBe(pending);
+      expect(Object.values(w.emulator.secrets.labels(arn)).flat()).not.toContain('AWSPENDING');
+      expect(world.credentialsOf('app')).toHaveLength(2);
+      expect(w.emulator.iam.credential(String(first))?.Status).toBe('Inactive');
+      await w.expectInvariants();
+    });
   });
 });
 
