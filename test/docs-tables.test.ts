@@ -4,8 +4,8 @@
 //   infra/rotator/props.ts and lambda/contract.ts), and the alarms (from the construct);
 //   regenerate with UPDATE_DOCS=1 npx vitest run test/docs-tables.test.ts
 // - checked: the environment variables (lambda/contract.ts ENV), the cdk.json keys
-//   (infra/config.ts), the validation-pack acknowledgements (infra/rotator/) and the number of
-//   alarms the docs mention.
+//   (infra/config.ts), the validation-pack acknowledgements (infra/rotator/), the metric names
+//   (lambda/telemetry.ts, listed in docs/USAGE.md only) and the number of alarms the docs mention.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -14,7 +14,8 @@ import { ENVIRONMENT_KEYS } from '../infra/config.ts';
 import { ServiceCredentialRotator } from '../infra/rotator/index.ts';
 import * as props from '../infra/rotator/props.ts';
 import { DEFAULT_POLICY, ENV } from '../lambda/contract.ts';
-import { POWERTOOLS_ENVIRONMENT } from '../lambda/telemetry.ts';
+import { SERVICE_NAME_DIMENSION } from '../lambda/notify.ts';
+import { METRIC, METRICS_NAMESPACE, POWERTOOLS_ENVIRONMENT } from '../lambda/telemetry.ts';
 import { newStack, TARGETS } from './infra/helpers.ts';
 
 const ROOT = new URL('../', import.meta.url);
@@ -292,6 +293,34 @@ describe('checked tables', () => {
       'docs/SECURITY.md: add a row (rule, resource, reason) for each acknowledgement',
     ).toEqual([]);
     expect(extra, 'docs/SECURITY.md: remove the rows no acknowledgement in infra/rotator/ backs').toEqual([]);
+  });
+
+  it("docs/USAGE.md's metric list (the only one; DESIGN.md links to it) names exactly lambda/telemetry.ts's metrics", () => {
+    const usage = read('docs/USAGE.md');
+    const start = usage.indexOf('Metrics (CloudWatch EMF');
+    expect(start, 'docs/USAGE.md: the paragraph "Metrics (CloudWatch EMF, ..." is missing').toBeGreaterThan(
+      0,
+    );
+    const paragraph = usage.slice(start, usage.indexOf('\n\n', start));
+    // The paragraph's code spans that look like metric names; the namespace and the per-service
+    // dimension are named there too.
+    const shown = codesIn(paragraph).filter(
+      (c) => /^[A-Z][A-Za-z]+$/.test(c) && c !== METRICS_NAMESPACE && c !== SERVICE_NAME_DIMENSION,
+    );
+    const names = Object.values(METRIC) as string[];
+    expect(
+      names.filter((n) => !shown.includes(n)),
+      'docs/USAGE.md: add each metric METRIC defines',
+    ).toEqual([]);
+    expect(
+      shown.filter((n) => !names.includes(n)),
+      'docs/USAGE.md: remove the metrics lambda/telemetry.ts does not define',
+    ).toEqual([]);
+    // One list: the other docs link to it instead of restating it.
+    const restated = DOCS.filter(
+      (doc) => doc !== 'docs/USAGE.md' && names.every((n) => read(doc).includes(`\`${n}\``)),
+    );
+    expect(restated, 'list the metrics in docs/USAGE.md only and link to it').toEqual([]);
   });
 
   it('every "N alarms" in the docs is the number the construct creates', () => {
