@@ -4,36 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import { planOperator } from '../../lambda/rotation/operator.ts';
 import { planTarget } from '../../lambda/rotation/plan.ts';
-import { DAY_MS } from '../../lambda/rotation/retirement.ts';
+import { at, cred, record, target } from '../support/credentials.ts';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
-const at = (days: number) => new Date(T0 + days * DAY_MS);
 const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 const OVERLAP: Policy = { rotateAfterDays: 30, overlapDays: 2, gracePeriodDays: 7 };
-const target = {
-  secretId: 'arn:secret',
-  secretName: 's',
-  userName: 'alice',
-  serviceName: 'cassandra.amazonaws.com',
-};
 const ROLLBACK = { command: 'rollback' } as const;
 const revoke = (credentialId?: string, del = false) =>
   ({ command: 'revoke', credentialId, delete: del }) as const;
 
-function cred(id: string, day: number, status: Credential['status'] = 'Active'): Credential {
-  return { id, userName: 'alice', serviceName: 'cassandra.amazonaws.com', status, createdAt: at(day) };
-}
-function record(id: string, day: number, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    credentialId: id,
-    userName: 'alice',
-    serviceName: 'cassandra.amazonaws.com',
-    issuedAt: at(day).toISOString(),
-    username: 'alice-at-1',
-    password: 'pw',
-    ...extra,
-  });
-}
 function observe(credentials: Credential[], current?: string, previous?: string): ObservedTarget {
   return {
     target,

@@ -5,27 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import { phasesOf, planIssue, planRetirement } from '../../lambda/rotation/phases.ts';
 import type { Plan } from '../../lambda/rotation/plan.ts';
-import { DAY_MS } from '../../lambda/rotation/retirement.ts';
+import { at, cred, record, target } from '../support/credentials.ts';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
-const at = (days: number) => new Date(T0 + days * DAY_MS);
 const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
-const SERVICE = 'cassandra.amazonaws.com';
-const target = { secretId: 'arn:secret', secretName: 's', userName: 'alice', serviceName: SERVICE };
-
-function cred(id: string, createdDay: number, status: Credential['status'] = 'Active'): Credential {
-  return { id, userName: 'alice', serviceName: SERVICE, status, createdAt: at(createdDay) };
-}
 /** AWSCURRENT records `c` (issued when IAM created it). */
 function recording(c: Credential, credentials: Credential[]): ObservedTarget {
-  const value = JSON.stringify({
-    credentialId: c.id,
-    userName: 'alice',
-    serviceName: SERVICE,
-    issuedAt: c.createdAt.toISOString(),
-    username: 'alice-at-1',
-    password: 'pw',
-  });
+  const value = record(c.id, 0, { issuedAt: c.createdAt.toISOString() });
   return { target, current: { versionId: 'v1', createdAt: c.createdAt, value }, credentials };
 }
 

@@ -4,43 +4,11 @@ import type { Credential, Intent, ObservedTarget, Policy } from '../../lambda/ro
 import { mayNeedIntent, type Plan, planTarget } from '../../lambda/rotation/plan.ts';
 import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import type { LifecycleRequest } from '../../lambda/rotation/commands.ts';
+import { at, cred, record, T0, target } from '../support/credentials.ts';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
-const at = (days: number, ms = 0) => new Date(T0 + days * DAY_MS + ms);
 const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
 const OVERLAP: Policy = { rotateAfterDays: 30, overlapDays: 2, gracePeriodDays: 7 };
-const target = {
-  secretId: 'arn:secret',
-  secretName: 's',
-  userName: 'alice',
-  serviceName: 'cassandra.amazonaws.com',
-};
 
-function cred(
-  id: string,
-  createdDay: number,
-  status: Credential['status'] = 'Active',
-  extra: Partial<Credential> = {},
-): Credential {
-  return {
-    id,
-    userName: 'alice',
-    serviceName: 'cassandra.amazonaws.com',
-    status,
-    createdAt: at(createdDay),
-    ...extra,
-  };
-}
-function record(id: string, issuedDay: number, user = 'alice') {
-  return JSON.stringify({
-    credentialId: id,
-    userName: user,
-    serviceName: 'cassandra.amazonaws.com',
-    issuedAt: at(issuedDay).toISOString(),
-    username: 'alice-at-1',
-    password: 'pw',
-  });
-}
 /** The secret records `recordedId`, written at `writtenDay` (defaults to the credential's day + 1 minute). */
 function observe(
   credentials: Credential[],
@@ -637,7 +605,7 @@ const cases: Case[] = [
   },
   {
     name: 'refuses to overwrite a record of another target',
-    observed: observe([], record('ACCAFOREIGN000000001', 0, 'bob'), written(0)),
+    observed: observe([], record('ACCAFOREIGN000000001', 0, { userName: 'bob' }), written(0)),
     now: at(1),
     outcome: 'failed',
     actions: [],

@@ -98,6 +98,20 @@ async function bootstrapped(world: ReturnType<typeof rotationWorld>, user = 'app
   return arn;
 }
 
+/** A bootstrapped target whose rotation Secrets Manager started failed at testSecret's check by `verify`. */
+async function failedAtTestSecret(verify: VerifyCredential) {
+  const world = rotationWorld({ verify });
+  const arn = await bootstrapped(world);
+  const first = world.w.recordedId(arn);
+
+  await world.rotate(arn);
+  const [record] = await world.w.emulator.rotations.settled();
+
+  expect(record?.steps.map((s) => s.step)).toEqual(['createSecret', 'setSecret', 'testSecret']);
+  expect(record?.status).toBe('failed');
+  return { world, arn, first, record };
+}
+
 describe('rotation protocol', () => {
   it('rotates a secret when Secrets Manager rotates it (the console button, aws secretsmanager rotate-secret)', async () => {
     const world = rotationWorld();
@@ -296,16 +310,8 @@ describe('rotation protocol', () => {
       attempts: 1,
       mode: 'enforce',
     });
-    const world = rotationWorld({ verify });
+    const { world, arn, first } = await failedAtTestSecret(verify);
     const { w } = world;
-    const arn = await bootstrapped(world);
-    const first = w.recordedId(arn);
-
-    await world.rotate(arn);
-    const [record] = await w.emulator.rotations.settled();
-
-    expect(record?.steps.map((s) => s.step)).toEqual(['createSecret', 'setSecret', 'testSecret']);
-    expect(record?.status).toBe('failed');
     expect(world.credentialsOf('app').map((c) => c.ServiceSpecificCredentialId)).toEqual([first]);
     expect(Object.values(w.emulator.secrets.labels(arn)).flat()).not.toContain('AWSPENDING');
     expect(w.recordedId(arn)).toBe(first);
@@ -339,16 +345,8 @@ describe('rotation protocol', () => {
     /** A bootstrapped target whose Secrets Manager rotation failed at the cut testSecret. */
     async function cutRotation(...later: Verification['outcome'][]) {
       const { verify, calls } = cutThen(...later);
-      const world = rotationWorld({ verify });
+      const { world, arn, first, record } = await failedAtTestSecret(verify);
       const { w } = world;
-      const arn = await bootstrapped(world);
-      const first = w.recordedId(arn);
-
-      await world.rotate(arn);
-      const [record] = await w.emulator.rotations.settled();
-
-      expect(record?.steps.map((s) => s.step)).toEqual(['createSecret', 'setSecret', 'testSecret']);
-      expect(record?.status).toBe('failed');
       const failure = world.steps.find((s) => s.error !== undefined);
       expect(String(failure?.error)).toMatch(
         /testSecret failed: verification of pending credential \S+ was cut short by the invocation's deadline .*no verdict, so it is kept and AWSPENDING stays/,

@@ -2,38 +2,20 @@
 // repairs (operator.ts) share. plan.test.ts checks them inside whole plans; here each one's
 // contract is pinned for the inputs its callers may pass.
 import { describe, expect, it } from 'vitest';
-import type { Credential, Policy } from '../../lambda/rotation/model.ts';
+import type { Policy } from '../../lambda/rotation/model.ts';
 import {
   afterActions,
   asIs,
   byCreatedAt,
-  DAY_MS,
   isUsable,
   newest,
   nextDue,
   retireActions,
   statusAt,
 } from '../../lambda/rotation/retirement.ts';
+import { at, cred } from '../support/credentials.ts';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
-const at = (days: number) => new Date(T0 + days * DAY_MS);
 const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 2, gracePeriodDays: 7 };
-
-function cred(
-  id: string,
-  createdDay: number,
-  status: Credential['status'] = 'Active',
-  extra: Partial<Credential> = {},
-): Credential {
-  return {
-    id,
-    userName: 'alice',
-    serviceName: 'cassandra.amazonaws.com',
-    status,
-    createdAt: at(createdDay),
-    ...extra,
-  };
-}
 
 describe('retireActions', () => {
   const O = cred('O', -10);

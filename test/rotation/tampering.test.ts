@@ -3,36 +3,12 @@
 // retirement on their account).
 import { describe, expect, it } from 'vitest';
 import { serializeIntent } from '../../lambda/rotation/intent.ts';
-import type { Credential, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
+import type { ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
 import { planTarget } from '../../lambda/rotation/plan.ts';
-import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { detectTampering, mayBeTampered } from '../../lambda/rotation/tampering.ts';
+import { at, cred, record, target } from '../support/credentials.ts';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z').getTime();
-const at = (days: number) => new Date(T0 + days * DAY_MS);
 const POLICY: Policy = { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 };
-const target = {
-  secretId: 'arn:secret',
-  secretName: 's',
-  userName: 'alice',
-  serviceName: 'cassandra.amazonaws.com',
-};
-const cred = (id: string, day: number, status: Credential['status'] = 'Active'): Credential => ({
-  id,
-  userName: 'alice',
-  serviceName: 'cassandra.amazonaws.com',
-  status,
-  createdAt: at(day),
-});
-const record = (id: string, day: number, user = 'alice') =>
-  JSON.stringify({
-    credentialId: id,
-    userName: user,
-    serviceName: 'cassandra.amazonaws.com',
-    issuedAt: at(day).toISOString(),
-    username: 'alice-at-1',
-    password: 'pw',
-  });
 const version = (id: string, value: string | undefined) => ({ versionId: id, createdAt: at(0), value });
 const PLACEHOLDER = 'placeholder: the first run issues a credential';
 
@@ -73,7 +49,7 @@ describe('detectTampering', () => {
   });
 
   it("another pair's record is always tampering", () => {
-    expect(detectTampering(observed(record('B1', 0, 'bob')), now)?.reason).toContain('bob');
+    expect(detectTampering(observed(record('B1', 0, { userName: 'bob' })), now)?.reason).toContain('bob');
   });
 
   it('a record of an unlisted credential only while AWSPREVIOUS proves another one in use', () => {
