@@ -8,7 +8,6 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { CallRecord } from '../emulator/index.ts';
 import { createClients } from '../lambda/aws/clients.ts';
-import type { RunReport } from '../lambda/rotation/model.ts';
 import { BenchWorld, countByOperation, DAY_MS, HANDSHAKE_LATENCY, median } from './harness.ts';
 import { checkInvariants, type InvariantResult } from './invariants.ts';
 
@@ -30,11 +29,6 @@ export type RotationPath =
   | 'scheduled run (EventBridge)'
   | 'manual: rotate command'
   | 'manual: console "Rotate secret immediately"';
-
-/** Whether each target of a report was handed to Secrets Manager, counted for the report. */
-function handedOff(report: RunReport | undefined): number {
-  return report?.targets.filter((t) => t.via === 'secrets-manager').length ?? 0;
-}
 
 /** What Secrets Manager's steps did during a figure: started, succeeded, throttled. */
 export interface StepSummary {
@@ -194,7 +188,7 @@ async function rotateOnce(
     if (world.rotatedSince(before).length === 1)
       return { wallMs, calls: inv.calls, runs: run, rotated: true, note };
     const target = inv.report?.targets[0];
-    const said = `run ${run}: ${target?.outcome ?? 'no report'}${handedOff(inv.report) ? ' (handed to Secrets Manager)' : ''}: ${target?.reason ?? describe(inv.error)}`;
+    const said = `run ${run}: ${target?.outcome ?? 'no report'}${target?.via === 'secrets-manager' ? ' (left to Secrets Manager)' : ''}: ${target?.reason ?? describe(inv.error)}`;
     note = note ? `${note}; ${said}` : said;
     if (run === tries) return { wallMs, calls: inv.calls, runs: run, rotated: false, note };
     // The next day: Secrets Manager's own schedule (AutomaticallyAfterDays) may come first, at an
@@ -293,8 +287,6 @@ export interface FleetFigure {
   readonly rotated: number;
   readonly failed: number;
   readonly deferred: number;
-  /** Targets the run handed to Secrets Manager's RotateSecret (via secrets-manager). */
-  readonly handedOff: number;
   readonly steps: StepSummary;
   /** The handler's run, from invocation to return. */
   readonly wallMs: number;
@@ -385,7 +377,6 @@ export async function fleet(
       rotated,
       failed: failed + (run.error && !report ? 1 : 0),
       deferred,
-      handedOff: handedOff(report),
       steps: stepSummary(world, historyFrom),
       wallMs: Math.round(run.wallMs),
       msBeforeTimeout: Math.round(run.msBeforeTimeout ?? Number.NaN),

@@ -191,7 +191,7 @@ export function renderMarkdown(raw: Record<string, unknown>): string {
         }[f.runEnd] +
         'A target counts as rotated when its AWSCURRENT names a new credential, whoever made it.',
       '',
-      `- rotated ${fmt(f.rotated)}, failed ${f.failed}, deferred ${fmt(f.deferred)}, handed to Secrets Manager ${fmt(f.handedOff)}; ${steps(f.steps)}`,
+      `- rotated ${fmt(f.rotated)}, failed ${f.failed}, deferred ${fmt(f.deferred)}; ${steps(f.steps)}`,
       `- the run took ${(f.wallMs / 1000).toFixed(1)} s and returned ${(f.msBeforeTimeout / 1000).toFixed(1)} s before the context's timeout`,
       `- IAM calls answered OK per rotation: **${f.iamCallsPerRotation}** measured; a rotation needs ${f.iamCallsNeeded} as deployed (List + Create + Update), so the limit allows ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${f.maxRotationsPerSecond}/s; measured ${f.rotationsPerSecond}/s = **${f.fraction}** of it`,
       `- rotations per run: ${perRun(f)} at ${f.contextSeconds} s (goal 0.9 × ${f.contextSeconds - 30} s × ${f.limits.iamCallsPerSecond} / ${f.iamCallsNeeded} = ${fmt(f.rotationsPerRun.goal)}${withMeasured(f)}); at 900 s ${at900(f)}`,
