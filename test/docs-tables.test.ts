@@ -4,7 +4,8 @@
 //   infra/rotator/props.ts and lambda/contract.ts), and the alarms (from the construct);
 //   regenerate with UPDATE_DOCS=1 npx vitest run test/docs-tables.test.ts
 // - checked: the environment variables (lambda/contract.ts ENV), the cdk.json keys
-//   (infra/config.ts), the validation-pack acknowledgements (infra/rotator/), the metric names
+//   (infra/config.ts), the validation-pack acknowledgements (infra/rotator/ in docs/SECURITY.md,
+//   infra/org/ in docs/OPERATIONS.md), the metric names
 //   (lambda/telemetry.ts, listed in docs/USAGE.md only) and the number of alarms the docs mention.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
@@ -257,43 +258,51 @@ describe('checked tables', () => {
     ).toEqual([]);
   });
 
-  it("the acknowledgement table lists each of the construct's acknowledgements once, and no other", () => {
-    // Every `Validations.of(...).acknowledge({ id })` in infra/rotator/, one entry per call site.
-    const acknowledged = readdirSync(new URL('infra/rotator/', ROOT))
-      .filter((f) => f.endsWith('.ts'))
-      .flatMap((f) => {
-        const source = read(`infra/rotator/${f}`);
-        return [...source.matchAll(/\.acknowledge\(([\s\S]*?)\);/g)].flatMap((call) =>
-          [...(call[1] as string).matchAll(/\bid:\s*[`'"]([^`'"]+)[`'"]/g)].map((m) => m[1] as string),
-        );
-      })
-      .sort();
-    const [rows] = tablesHeaded(read('docs/SECURITY.md'), 'rule');
-    // A documented rule matches an acknowledged one exactly, or by its visible parts around `...`.
-    const matches = (shown: string, id: string) =>
-      new RegExp(
-        `^${shown
-          .split('...')
-          .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*')}$`,
-      ).test(id);
-    // The rule cell's code spans that name a rule (the others name the setting it depends on).
-    const documented = (rows ?? [])
-      .flatMap((r) => codesIn(r[0] ?? ''))
-      .filter((c) => /^(AwsSolutions-|NIST\.|cdk-validator-cfnguard::)/.test(c));
-    const unmatched = [...acknowledged];
-    const extra: string[] = [];
-    for (const shown of documented) {
-      const i = unmatched.findIndex((id) => matches(shown, id));
-      if (i >= 0) unmatched.splice(i, 1);
-      else extra.push(shown);
-    }
-    expect(
-      unmatched,
-      'docs/SECURITY.md: add a row (rule, resource, reason) for each acknowledgement',
-    ).toEqual([]);
-    expect(extra, 'docs/SECURITY.md: remove the rows no acknowledgement in infra/rotator/ backs').toEqual([]);
-  });
+  it.each([
+    { dir: 'infra/rotator/', doc: 'docs/SECURITY.md' },
+    { dir: 'infra/org/', doc: 'docs/OPERATIONS.md' },
+  ])(
+    'the acknowledgement table of $doc lists each acknowledgement in $dir once, and no other',
+    ({ dir, doc }) => {
+      // Every `Validations.of(...).acknowledge({ id })` in the directory, one entry per call site.
+      const acknowledged = readdirSync(new URL(dir, ROOT))
+        .filter((f) => f.endsWith('.ts'))
+        .flatMap((f) => {
+          const source = read(`${dir}${f}`);
+          return [...source.matchAll(/\.acknowledge\(([\s\S]*?)\);/g)].flatMap((call) =>
+            [...(call[1] as string).matchAll(/\bid:\s*[`'"]([^`'"]+)[`'"]/g)].map((m) => m[1] as string),
+          );
+        })
+        .sort();
+      expect(acknowledged.length, `${dir} acknowledges nothing: is the pattern still right?`).toBeGreaterThan(
+        0,
+      );
+      const tables = tablesHeaded(read(doc), 'rule');
+      expect(tables, `${doc}: one table headed "| rule | resource | reason |"`).toHaveLength(1);
+      const [rows] = tables;
+      // A documented rule matches an acknowledged one exactly, or by its visible parts around `...`.
+      const matches = (shown: string, id: string) =>
+        new RegExp(
+          `^${shown
+            .split('...')
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ).test(id);
+      // The rule cell's code spans that name a rule (the others name the setting it depends on).
+      const documented = (rows ?? [])
+        .flatMap((r) => codesIn(r[0] ?? ''))
+        .filter((c) => /^(AwsSolutions-|NIST\.|cdk-validator-cfnguard::)/.test(c));
+      const unmatched = [...acknowledged];
+      const extra: string[] = [];
+      for (const shown of documented) {
+        const i = unmatched.findIndex((id) => matches(shown, id));
+        if (i >= 0) unmatched.splice(i, 1);
+        else extra.push(shown);
+      }
+      expect(unmatched, `${doc}: add a row (rule, resource, reason) for each acknowledgement`).toEqual([]);
+      expect(extra, `${doc}: remove the rows no acknowledgement in ${dir} backs`).toEqual([]);
+    },
+  );
 
   it("docs/USAGE.md's metric list (the only one; DESIGN.md links to it) names exactly lambda/telemetry.ts's metrics", () => {
     const usage = read('docs/USAGE.md');
