@@ -75,7 +75,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   execute: {
     mutate: 'lambda/rotation/execute.ts',
-    tests: ['test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
+    tests: ['test/rotation/execute.test.ts', 'test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
     coverage: 'perTest',
   },
   // A rotation Secrets Manager started and left: its unit suite and the throttled-step acceptance test.
