@@ -117,8 +117,9 @@ export async function settlePending(
   }
 
   const verifies = verifiesTarget(target, deps);
-  const left = deps.remainingTimeMs?.();
-  if (left !== undefined && left < targetNeedMs({ writes: true, verifies })) return { kind: 'deferred' };
+  // Without a deadline (a run outside Lambda) the time left is unbounded.
+  const left = deps.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
+  if (left < targetNeedMs({ writes: true, verifies })) return { kind: 'deferred' };
 
   const taken: ActionTaken[] = [];
   try {
