@@ -16,7 +16,7 @@ import { passed, type VerifyOptions } from './verification.ts';
 export class ExecutionError extends Error {
   constructor(
     readonly taken: ActionTaken[],
-    override readonly cause: unknown,
+    cause: unknown,
   ) {
     super('execution failed', { cause });
   }

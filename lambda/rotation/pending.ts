@@ -117,14 +117,15 @@ export async function settlePending(
   }
 
   const verifies = verifiesTarget(target, deps);
-  const left = deps.remainingTimeMs?.();
-  if (left !== undefined && left < targetNeedMs({ writes: true, verifies })) return { kind: 'deferred' };
+  // Without a deadline (a run outside Lambda) the time left is unbounded.
+  const left = deps.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
+  if (left < targetNeedMs({ writes: true, verifies })) return { kind: 'deferred' };
 
   const taken: ActionTaken[] = [];
   try {
     return await finish(observed, pending.value, record, listed, verifies, taken, remove, deps);
   } catch (error) {
-    throw error instanceof ExecutionError ? error : new ExecutionError(taken, error);
+    throw new ExecutionError(taken, error);
   }
 }
 
@@ -178,14 +179,13 @@ async function finish(
           verification,
         );
       }
-      if (v.mode === 'warn') {
-        deps.log.warn('credential failed verification; stored anyway (verification: warn)', {
-          secretId,
-          credentialId: record.credentialId,
-          outcome: v.outcome,
-          reason: v.reason,
-        });
-      }
+      // Not enforce, so warn: a target verified under `off` never reaches the probe.
+      deps.log.warn('credential failed verification; stored anyway (verification: warn)', {
+        secretId,
+        credentialId: record.credentialId,
+        outcome: v.outcome,
+        reason: v.reason,
+      });
     }
   }
   // A PutSecretValue of the same record, not a label move: it is what Secrets Manager counts

@@ -12,7 +12,7 @@
 // AWSCURRENT version than today's (something was stored since, and the rotator stores only
 // records). A new secret's placeholder has neither, and is bootstrapped as before.
 import { parseIntent } from './intent.ts';
-import type { Credential, CredentialRecord, ObservedTarget } from './model.ts';
+import type { Credential, CredentialRecord, CurrentVersion, ObservedTarget } from './model.ts';
 import { parseRecord } from './record.ts';
 import { isUsable } from './retirement.ts';
 
@@ -31,7 +31,9 @@ export interface Tampering {
  * when AWSCURRENT holds something other than a record of a credential IAM lists (rare: a new
  * secret's placeholder, or tampering). Quiet targets pay nothing.
  */
-export function mayBeTampered(observed: Pick<ObservedTarget, 'target' | 'current' | 'credentials'>): boolean {
+export function mayBeTampered<O extends Pick<ObservedTarget, 'target' | 'current' | 'credentials'>>(
+  observed: O,
+): observed is O & { readonly current: CurrentVersion } {
   if (observed.current === undefined) return false;
   const record = parseRecord(observed.current.value, observed.target);
   return record.kind !== 'valid' || !observed.credentials.some((c) => c.id === record.record.credentialId);
@@ -39,13 +41,14 @@ export function mayBeTampered(observed: Pick<ObservedTarget, 'target' | 'current
 
 /** The tampering AWSCURRENT shows, or undefined (a record the rotator wrote, or a new secret). */
 export function detectTampering(observed: ObservedTarget, now: Date): Tampering | undefined {
+  if (!mayBeTampered(observed)) return undefined;
   const { current, target } = observed;
-  if (current === undefined || !mayBeTampered(observed)) return undefined;
   const record = parseRecord(current.value, target);
   const previous = parseRecord(observed.previous?.value, target);
   const intent = parseIntent(observed.intent?.value);
   const storedSince = intent !== undefined && intent.currentVersionId !== current.versionId;
   const wroteBefore = previous.kind === 'valid' || storedSince;
+  const inUse = provenInUse(observed, now);
   let found: string;
   if (record.kind === 'foreign') {
     // The rotator writes only its target's pair: another pair's record is never its own.
@@ -55,14 +58,12 @@ export function detectTampering(observed: ObservedTarget, now: Date): Tampering 
   } else if (record.kind === 'absent') {
     found = `AWSCURRENT (version ${current.versionId}) holds no credential record (a placeholder or another value)`;
   } else {
-    // A record of this pair naming a credential IAM does not list. Deleted by hand, it would
-    // be a bootstrap; but AWSPREVIOUS then proves which one applications used, so it is only
-    // treated as tampering when that one is still there to keep.
-    const inUse = provenInUse(observed, now);
-    if (!inUse || inUse.record.credentialId === record.record.credentialId) return undefined;
+    // A record of this pair naming a credential IAM does not list (mayBeTampered), so never
+    // the one AWSPREVIOUS proves in use, which IAM lists. Deleted by hand, it would be a
+    // bootstrap; so it is only treated as tampering while that one is still there to keep.
+    if (!inUse) return undefined;
     found = `AWSCURRENT (version ${current.versionId}) records credential ${record.record.credentialId}, which IAM does not list`;
   }
-  const inUse = provenInUse(observed, now);
   return {
     reason: `${found}: a value the rotator did not write (tampering); nothing is retired on its account`,
     ...(inUse ? { inUse } : {}),

@@ -75,13 +75,26 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   execute: {
     mutate: 'lambda/rotation/execute.ts',
-    tests: ['test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
+    tests: ['test/rotation/execute.test.ts', 'test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
     coverage: 'perTest',
   },
   // A rotation Secrets Manager started and left: its unit suite and the throttled-step acceptance test.
   pending: {
     mutate: 'lambda/rotation/pending.ts',
     tests: ['test/rotation/pending.test.ts', 'test/rotation/stale-rotation.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
+  // The tampering rule: its unit suite, the planner's suites that plan around it, and the
+  // security suite's runs against the emulator.
+  tampering: {
+    mutate: 'lambda/rotation/tampering.ts',
+    tests: ['test/rotation/tampering.test.ts', ...RULES, 'test/security/tampering.test.ts'],
+    coverage: 'perTest',
+  },
+  // The summary of refused secrets: its unit suite and the runs that log it.
+  rejected: {
+    mutate: 'lambda/rotation/rejected.ts',
+    tests: ['test/rotation/rejected.test.ts', 'test/rotation/declared-targets.test.ts'],
     coverage: 'perTest',
   },
   report: {

@@ -59,6 +59,35 @@ describe('detectTampering', () => {
     expect(detectTampering(observed(record('GONE', 0)), now)).toBeUndefined();
   });
 
+  it('says what it found, for the report, the log and the event', () => {
+    const tail = ': a value the rotator did not write (tampering); nothing is retired on its account';
+    const forged = observed(record('FORGED', 0), { previous: version('v1', record('C1', 0)) });
+    expect(detectTampering(forged, now)?.reason).toBe(
+      `AWSCURRENT (version v2) records credential FORGED, which IAM does not list${tail}`,
+    );
+    const placeholder = observed(PLACEHOLDER, { previous: version('v1', record('C1', 0)) });
+    expect(detectTampering(placeholder, now)?.reason).toBe(
+      `AWSCURRENT (version v2) holds no credential record (a placeholder or another value)${tail}`,
+    );
+  });
+
+  it('a record of an unlisted credential after a store the intent saw, with nothing in use proven, is a bootstrap', () => {
+    expect(detectTampering(observed(record('GONE', 0), { intent: intentSaw('v1') }), now)).toBeUndefined();
+  });
+
+  it("a record of a listed credential is the rotator's own, whatever AWSPREVIOUS holds", () => {
+    // After a rotation: AWSCURRENT records C1, AWSPREVIOUS the one before, both listed.
+    const rotated = observed(record('C1', 0), {
+      previous: version('v1', record('C0', -30)),
+      credentials: [cred('C0', -30), cred('C1', 0)],
+      intent: intentSaw('v0'),
+    });
+    expect(detectTampering(rotated, now)).toBeUndefined();
+    expect(
+      detectTampering({ target, current: undefined, credentials: [cred('C1', 0)] }, now),
+    ).toBeUndefined();
+  });
+
   it('AWSPREVIOUS proves nothing when IAM lists its credential switched off or with another date', () => {
     const previous = version('v1', record('C1', 0));
     const inactive = observed(PLACEHOLDER, { previous, credentials: [cred('C1', 0, 'Inactive')] });
