@@ -134,7 +134,7 @@ export interface ObservedTarget {
   readonly current: CurrentVersion | undefined;
   /**
    * The intent version, read only when the planner may need it (see `mayNeedIntent` in
-   * plan.ts: an Active credential the secret does not record); undefined otherwise.
+   * orphans.ts: an Active credential the secret does not record); undefined otherwise.
    */
   readonly intent?: CurrentVersion | undefined;
   /** Every credential IAM lists for (user, service), Inactive and Expired included. */

@@ -36,6 +36,13 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     tests: [...RULES, 'test/rotation/operator.test.ts'],
     coverage: 'perTest',
   },
+  // Rule 4's evidence, split out of plan.ts: reached through the planner's tables (adoption,
+  // the intent's window) and mayNeedIntent's own table in plan.test.ts.
+  orphans: {
+    mutate: 'lambda/rotation/orphans.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts'],
+    coverage: 'perTest',
+  },
   retirement: {
     mutate: 'lambda/rotation/retirement.ts',
     tests: ['test/rotation/retirement.test.ts', ...RULES, 'test/rotation/operator.test.ts'],
