@@ -256,7 +256,7 @@ export class MemberStack extends Stack {
           'secretsmanager:DescribeSecret',
           'secretsmanager:UpdateSecretVersionStage',
           'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:RotateSecret',
+          // No RotateSecret: the function rotates directly and never starts a rotation.
         ],
         resources: [secrets],
         conditions: { Null: { [`aws:ResourceTag/${USER_NAME_TAG}`]: 'false' } },

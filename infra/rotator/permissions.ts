@@ -7,9 +7,7 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Construct } from 'constructs';
 import type { ManagedTarget } from './props.ts';
 
 /**
@@ -103,7 +101,8 @@ export class RotatorPermissions {
         // pending version's age from ListSecretVersionIds, then AWSPENDING removed).
         'secretsmanager:UpdateSecretVersionStage',
         'secretsmanager:ListSecretVersionIds',
-        'secretsmanager:RotateSecret',
+        // No RotateSecret (nor lambda:InvokeFunction on the function, which RotateSecret also
+        // needs): the scheduled run rotates due targets itself and never starts a rotation.
       ],
     });
     this.denyOtherSecrets = new iam.PolicyStatement({
@@ -172,31 +171,6 @@ export class RotatorPermissions {
         resources: [this.stack.stackId],
       }),
     );
-  }
-
-  /**
-   * RotateSecret also needs lambda:InvokeFunction on the rotation function, for the caller: here
-   * the function itself. A policy of its own, because the role's default policy is one the
-   * function depends on, and naming the function there would make a cycle.
-   */
-  public allowStartingRotation(scope: Construct, fn: lambda.IFunction): void {
-    const policy = new iam.Policy(scope, 'StartRotationPolicy', {
-      roles: [this.s.role],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'StartRotationWithThisFunction',
-          actions: ['lambda:InvokeFunction'],
-          resources: [fn.functionArn],
-        }),
-      ],
-    });
-    Validations.of(policy).acknowledge({
-      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
-      reason:
-        'Attached to the rotator role alone and names only this function (RotateSecret requires the ' +
-        'caller to be allowed to invoke the rotation function); as a managed policy it could be ' +
-        'attached to other principals, letting them start rotations.',
-    });
   }
 
   public allowFailureQueue(queue: sqs.IQueue): void {

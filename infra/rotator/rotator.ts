@@ -177,7 +177,6 @@ export class ServiceCredentialRotator extends Construct {
       },
       initial,
     );
-    this.permissions.allowStartingRotation(this, fn);
     this.permissions.allowDescribingOwnStack();
     // Secrets Manager invokes the function for the rotation steps of this account's secrets
     // under the prefix: it sends the secret's ARN as aws:SourceArn (docs/AWS-BEHAVIOUR.md).

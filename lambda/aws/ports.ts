@@ -92,7 +92,8 @@ export interface SecretsPort {
 
 /**
  * Secrets Manager's rotation: the four steps' calls, what the run needs to take back a rotation
- * Secrets Manager started and left, and RotateSecret (the console's button, for local tools).
+ * Secrets Manager started and left, and RotateSecret (the console's button, for local tools and
+ * tests: the function never calls it, and its role is not granted it).
  */
 export interface SecretRotationPort {
   /** Rotation configuration, dates and labels of one secret (DescribeSecret). */

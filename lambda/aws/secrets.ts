@@ -143,7 +143,10 @@ export class SecretsStore implements SecretsPort, SecretRotationPort {
     };
   }
 
-  /** RotateSecret with the function and rules already configured (the console's button). */
+  /**
+   * RotateSecret with the function and rules already configured (the console's button). For
+   * local tools and tests only: the deployed role lacks the permission (docs/OPERATIONS.md).
+   */
   async rotateSecret(secretId: string): Promise<string> {
     const output = await this.#send('RotateSecret', `secret ${secretId}`, () =>
       this.#sm.send(new RotateSecretCommand({ SecretId: secretId })),

@@ -134,7 +134,7 @@ export interface ObservedTarget {
   readonly current: CurrentVersion | undefined;
   /**
    * The intent version, read only when the planner may need it (see `mayNeedIntent` in
-   * plan.ts: an Active credential the secret does not record); undefined otherwise.
+   * orphans.ts: an Active credential the secret does not record); undefined otherwise.
    */
   readonly intent?: CurrentVersion | undefined;
   /** Every credential IAM lists for (user, service), Inactive and Expired included. */
@@ -192,8 +192,8 @@ export interface TargetReport {
   readonly reason?: string | undefined;
   /**
    * Who rotates the target: `direct` (this run issues the credential) or `secrets-manager`
-   * (rotation is on in Secrets Manager with this function: the run starts RotateSecret, or
-   * finds one in progress, and the four steps do the rest). Set when the target was due.
+   * (the run finds a rotation Secrets Manager started still in progress and leaves it to the
+   * four steps; a rotation step's own report says so too). The run never starts one itself.
    */
   readonly via?: 'direct' | 'secrets-manager' | undefined;
   /** What the service said of the credential this run issued (absent: no probe was asked). */

@@ -4,7 +4,7 @@
 import type { TargetRef } from './commands.ts';
 import type { RunDeps } from './deps.ts';
 import type { Credential, CurrentVersion, ObservedTarget, Target } from './model.ts';
-import { mayNeedIntent } from './plan.ts';
+import { mayNeedIntent } from './orphans.ts';
 import { mayBeTampered } from './tampering.ts';
 import { describeError } from './report.ts';
 import { findTarget, guessTarget } from './discovery.ts';

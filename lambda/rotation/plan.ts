@@ -6,8 +6,8 @@
 // credential IAM lists for the target. IAM allows two per user and service, Inactive
 // and Expired included.
 import { isManual, type LifecycleRequest } from './commands.ts';
-import { parseIntent } from './intent.ts';
-import type { Credential, Intent, ObservedTarget, Outcome, Policy } from './model.ts';
+import type { Credential, ObservedTarget, Outcome, Policy } from './model.ts';
+import { intentEnded, ownOrphans } from './orphans.ts';
 import { parseRecord, serializeRecord } from './record.ts';
 import { detectTampering, type Tampering } from './tampering.ts';
 import {
@@ -23,12 +23,6 @@ import {
   retireActions,
   statusAt,
 } from './retirement.ts';
-
-/**
- * IAM's CreateDate has whole seconds: a credential issued 0.7 s after an intent was written may
- * carry a date 0.3 s before it. One second also absorbs small clock differences between services.
- */
-export const CREATE_DATE_TOLERANCE_MS = 1000;
 
 export const CREDENTIAL_SLOTS = 2;
 
@@ -85,7 +79,7 @@ export function planTarget(
   const others = observed.credentials.filter((c) => c !== current);
 
   // Rule 4, recover: an Active credential nobody records that the rotator's open intent
-  // covers is what an interrupted run left behind. Any other unrecorded credential is
+  // covers (orphans.ts) is what an interrupted run left behind. Any other unrecorded credential is
   // someone else's: never Reset, an "other" under rule 1.
   const own = ownOrphans(observed, others);
   if (own && own.orphans.length > 0) {
@@ -272,59 +266,6 @@ export function lifecycleClock(
     retirePolicy: { ...policy, overlapDays: 0 },
     rotateAt: new Date(Math.max(rotateAt.getTime(), rollback + days(policy.gracePeriodDays))),
   };
-}
-
-/**
- * Whether the planner may need the intent's value: only when an Active credential that the
- * secret does not record was issued after AWSCURRENT was written (an interrupted run's
- * leftover, or someone else's), and an intent exists at all. Quiet runs pay nothing for it.
- * A cost filter only: the intent alone decides whose a credential is.
- */
-export function mayNeedIntent(observed: ObservedTarget): boolean {
-  if (observed.target.intentVersionId === undefined) return false;
-  const record = parseRecord(observed.current?.value, observed.target);
-  const recordedId = record.kind === 'valid' ? record.record.credentialId : undefined;
-  const writtenAt = observed.current?.createdAt.getTime();
-  const since =
-    writtenAt === undefined
-      ? Number.NEGATIVE_INFINITY
-      : Math.floor(writtenAt / 1000) * 1000 - CREATE_DATE_TOLERANCE_MS;
-  return observed.credentials.some(
-    (c) => c.status === 'Active' && c.id !== recordedId && c.createdAt.getTime() >= since,
-  );
-}
-
-/**
- * The open intent and the Active credentials it makes the rotator's own, or undefined. An
- * intent is open while AWSCURRENT is still the version it saw: any store since (its own run's
- * included) closes it. It covers the credential it names (an adoption), and any credential it
- * did not already see that IAM dates from its writing (less IAM's rounding) to the end of its
- * invocation.
- */
-function ownOrphans(
-  observed: ObservedTarget,
-  others: readonly Credential[],
-): { intent: Intent; orphans: Credential[] } | undefined {
-  const intent = parseIntent(observed.intent?.value);
-  if (!intent || intent.currentVersionId !== observed.current?.versionId) return undefined;
-  const from = Date.parse(intent.writtenAt) - CREATE_DATE_TOLERANCE_MS;
-  const until = Date.parse(intent.endedAt ?? intent.deadline);
-  const orphans = others.filter(
-    (c) =>
-      c.status === 'Active' &&
-      (c.id === intent.credentialId ||
-        (!intent.known.includes(c.id) && c.createdAt.getTime() >= from && c.createdAt.getTime() <= until)),
-  );
-  return { intent, orphans };
-}
-
-/** Whether the invocation that wrote the intent can no longer be running. */
-function intentEnded(intent: Intent, now: Date, request: LifecycleRequest): boolean {
-  return (
-    intent.endedAt !== undefined ||
-    intent.requestId === request.requestId ||
-    now.getTime() >= Date.parse(intent.deadline)
-  );
 }
 
 /** A manual rotate with "force": true. */

@@ -79,7 +79,6 @@ const rotatorSteps = [
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',
   'secretsmanager:UpdateSecretVersionStage',
-  'secretsmanager:RotateSecret',
 ];
 
 export const ACCESS_TABLE: readonly AccessRow[] = [
@@ -93,6 +92,27 @@ export const ACCESS_TABLE: readonly AccessRow[] = [
       request: (w) => ({ ...rotator(w), action, ...onSecret(w) }),
     }),
   ),
+  {
+    who: 'rotator role',
+    action: 'secretsmanager:RotateSecret',
+    on: 'its deployed secret',
+    expected: 'ImplicitlyDenied',
+    why: 'not granted: the scheduled run rotates directly, it never starts a rotation',
+    request: (w) => ({ ...rotator(w), action: 'secretsmanager:RotateSecret', ...onSecret(w) }),
+  },
+  {
+    who: 'rotator role',
+    action: 'lambda:InvokeFunction',
+    on: 'the rotator function',
+    expected: 'ImplicitlyDenied',
+    why: 'not granted: only RotateSecret needed it (Secrets Manager invokes the function)',
+    request: (w) => ({
+      ...rotator(w),
+      action: 'lambda:InvokeFunction',
+      resource: w.functionArn,
+      resourcePolicy: w.functionPolicy,
+    }),
+  },
   ...[
     'secretsmanager:PutSecretValue',
     'secretsmanager:UpdateSecretVersionStage',

@@ -1,7 +1,9 @@
 // Existing deployments must never see a resource replaced because code moved: a changed
 // logical id makes CloudFormation delete the old resource and create a new one, which for
 // a secret loses the only copy of a credential. logical-ids.json is the list as deployed
-// before the construct became a library; it only ever grows by new, optional resources.
+// before the construct became a library; it grows by new, optional resources, and loses only
+// stateless ones whose removal destroys nothing (StartRotationPolicy, an IAM policy granting
+// permissions the function stopped using).
 import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';

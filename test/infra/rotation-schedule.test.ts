@@ -8,7 +8,16 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ServiceCredentialRotator } from '../../infra/rotator/index.ts';
 import { rotationRuleDays } from '../../infra/rotator/targets.ts';
-import { ACCOUNT, REGION, rotatorTemplate, SKIP_BUNDLING, TARGETS, tempOutdir } from './helpers.ts';
+import {
+  ACCOUNT,
+  actionsOf,
+  REGION,
+  rotatorTemplate,
+  SKIP_BUNDLING,
+  type Statement,
+  TARGETS,
+  tempOutdir,
+} from './helpers.ts';
 
 describe('ServiceCredentialRotator rotation schedules', () => {
   it('gives every managed secret a rotation schedule naming the function, without rotating on deploy', () => {
@@ -42,20 +51,25 @@ describe('ServiceCredentialRotator rotation schedules', () => {
     });
   });
 
-  it('lets the function start rotations with itself (RotateSecret needs lambda:InvokeFunction)', () => {
+  it('gives the function no way to start rotations: no RotateSecret, no lambda:InvokeFunction on itself', () => {
+    // The scheduled run rotates due targets itself; only Secrets Manager invokes the function
+    // for rotation steps (its resource-based permission, above).
     const { template } = rotatorTemplate();
-    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          Match.objectLike({
-            Sid: 'StartRotationWithThisFunction',
-            Action: 'lambda:InvokeFunction',
-            Resource: { 'Fn::GetAtt': [functions[0], 'Arn'] },
-          }),
-        ],
-      },
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Role: { 'Fn::GetAtt': [string, string] } };
+    }[];
+    const [roleId] = (fn as NonNullable<typeof fn>).Properties.Role['Fn::GetAtt'];
+    const rolePolicies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) },
     });
+    const granted = Object.values(rolePolicies)
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap(actionsOf);
+    // The same role still writes secrets: the filter above found its policies.
+    expect(granted).toContain('secretsmanager:PutSecretValue');
+    expect(granted).not.toContain('secretsmanager:RotateSecret');
+    expect(granted).not.toContain('lambda:InvokeFunction');
   });
 
   it('schedules a target added after construction too', () => {

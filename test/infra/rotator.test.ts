@@ -233,7 +233,6 @@ describe('ServiceCredentialRotator permissions', () => {
       'secretsmanager:GetSecretValue',
       'secretsmanager:ListSecretVersionIds',
       'secretsmanager:PutSecretValue',
-      'secretsmanager:RotateSecret',
       'secretsmanager:UpdateSecretVersionStage',
     ]);
     expect(resourcesOf(s)).toEqual(expect.arrayContaining(secretIds.map((id) => ({ Ref: id }))));

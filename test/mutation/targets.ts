@@ -30,9 +30,18 @@ const RUN_SUITES = [
 ];
 
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
-  // operator.test.ts pins the rollback clock the scheduled planner follows (lifecycleClock).
+  // operator.test.ts pins the rollback clock the scheduled planner follows (lifecycleClock);
+  // tampering.test.ts the tampering plans (planTampered), which the planner's own tables reach
+  // only through detection.
   plan: {
     mutate: 'lambda/rotation/plan.ts',
+    tests: [...RULES, 'test/rotation/operator.test.ts', 'test/rotation/tampering.test.ts'],
+    coverage: 'perTest',
+  },
+  // Rule 4's evidence, split out of plan.ts: reached through the planner's tables (adoption,
+  // the intent's window) and mayNeedIntent's own table in plan.test.ts.
+  orphans: {
+    mutate: 'lambda/rotation/orphans.ts',
     tests: [...RULES, 'test/rotation/operator.test.ts'],
     coverage: 'perTest',
   },

@@ -261,6 +261,14 @@ describe('organization rollout: the member template', () => {
     const actions = statements.flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action]));
     for (const never of ['iam:TagUser', 'iam:UntagUser', 'iam:CreateUser', 'iam:*', '*'])
       expect(actions).not.toContain(never);
+    // The function rotates directly: it never starts a rotation (RotateSecret, which would also
+    // need lambda:InvokeFunction on itself).
+    const allowed = statements
+      .filter((x) => (x as { Effect?: string }).Effect === 'Allow')
+      .flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action]));
+    expect(allowed).toContain('secretsmanager:PutSecretValue');
+    expect(allowed).not.toContain('secretsmanager:RotateSecret');
+    expect(allowed).not.toContain('lambda:InvokeFunction');
   });
 
   /** The findings of the three packs on the member template: ids as `Acknowledge with` names them. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { serializeIntent } from '../../lambda/rotation/intent.ts';
 import type { Credential, Intent, ObservedTarget, Policy } from '../../lambda/rotation/model.ts';
-import { mayNeedIntent, type Plan, planTarget } from '../../lambda/rotation/plan.ts';
+import { mayNeedIntent } from '../../lambda/rotation/orphans.ts';
+import { type Plan, planTarget } from '../../lambda/rotation/plan.ts';
 import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import type { LifecycleRequest } from '../../lambda/rotation/commands.ts';
 import { at, cred, record, T0, target } from '../support/credentials.ts';

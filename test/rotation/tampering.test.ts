@@ -120,6 +120,27 @@ describe('plans on a tampered target', () => {
       { type: 'delete', credentialId: 'C0' },
     ]);
     expect(plan.tampering).toBeDefined();
+    expect(plan.reason).toMatch(/; the lifecycle goes on from credential C1 .*: its record is written back$/);
+  });
+
+  it('reconcile, due: the usual rotation stores a new record over the foreign value, nothing written back', () => {
+    const plan = planTarget(tampered, POLICY, at(31));
+    expect(plan.outcome).toBe('rotated');
+    expect(plan.actions.map((a) => a.type)).toEqual(['delete', 'issue', 'deactivate']);
+    expect(plan.reason).toMatch(
+      /tampering.*; the lifecycle goes on from credential C1 \(the one in use, from AWSPREVIOUS\)$/,
+    );
+    expect(plan.tampering).toBeDefined();
+  });
+
+  it("a forced rotate still refuses another pair's record: overwriting it would lose that pair's password", () => {
+    const plan = planTarget(observed(record('B1', 0, 'bob')), POLICY, at(5), {
+      command: 'rotate',
+      force: true,
+      requestId: 'r',
+    });
+    expect(plan).toMatchObject({ outcome: 'failed', actions: [] });
+    expect(plan.reason).toContain('bob');
   });
 
   it('rotate (manual or createSecret) is held; forced, it is a bootstrap', () => {
@@ -134,6 +155,8 @@ describe('plans on a tampered target', () => {
   it('never retires the credential in use on the foreign value’s account', () => {
     for (let day = 1; day < 29; day += 3) expect(retires(planTarget(tampered, POLICY, at(day)))).toEqual([]);
     const unproven = observed(PLACEHOLDER, { intent: intentSaw('v1'), credentials: [cred('C1', 0)] });
-    expect(planTarget(unproven, POLICY, at(5))).toMatchObject({ outcome: 'failed', actions: [] });
+    const held = planTarget(unproven, POLICY, at(5));
+    expect(held).toMatchObject({ outcome: 'failed', actions: [] });
+    expect(held.reason).toContain('no credential is retired; restore the value, or run a manual rotate');
   });
 });
