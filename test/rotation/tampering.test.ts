@@ -134,7 +134,7 @@ describe('plans on a tampered target', () => {
   });
 
   it("a forced rotate still refuses another pair's record: overwriting it would lose that pair's password", () => {
-    const plan = planTarget(observed(record('B1', 0, 'bob')), POLICY, at(5), {
+    const plan = planTarget(observed(record('B1', 0, { userName: 'bob' })), POLICY, at(5), {
       command: 'rotate',
       force: true,
       requestId: 'r',
