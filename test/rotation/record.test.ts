@@ -2,7 +2,12 @@
 // read back is classified (valid, absent = bootstrap, foreign = someone else's pair).
 import { describe, expect, it } from 'vitest';
 import type { CredentialRecord, IssuedCredential, Target } from '../../lambda/rotation/model.ts';
-import { parseRecord, recordFromIssued, serializeRecord } from '../../lambda/rotation/record.ts';
+import {
+  issuedFromRecord,
+  parseRecord,
+  recordFromIssued,
+  serializeRecord,
+} from '../../lambda/rotation/record.ts';
 
 const TARGET: Target = {
   secretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf',
@@ -133,6 +138,33 @@ describe('parseRecord', () => {
     expect(parseRecord(value({ ...RECORD, ...fields }), TARGET)).toStrictEqual({
       kind: 'foreign',
       reason: `secret records a credential of ${recorded}, but its tags name app-user/cassandra.amazonaws.com`,
+    });
+  });
+});
+
+// A stored credential rebuilt for a probe (testSecret, the take-back of a stale rotation): the
+// secret parts come from the record, the rest from IAM's listing.
+describe('issuedFromRecord', () => {
+  const { servicePassword: _p, serviceUserName: _u, ...listedPassword } = PASSWORD;
+
+  it("takes the password and the record's user name over the listing's", () => {
+    const listed = { ...listedPassword, serviceUserName: 'listed-name' };
+    expect(issuedFromRecord(listed, RECORD)).toEqual({
+      ...listed,
+      serviceUserName: 'app-user-at-123456789012',
+      servicePassword: 'pw-not-a-real-one',
+      serviceCredentialSecret: undefined,
+    });
+  });
+
+  it("keeps the listing's user name for an API key record, which has none", () => {
+    const { serviceCredentialSecret: _s, ...listedKey } = API_KEY;
+    const keyRecord = recordFromIssued(API_KEY);
+    expect(issuedFromRecord({ ...listedKey, serviceUserName: 'listed-name' }, keyRecord)).toEqual({
+      ...listedKey,
+      serviceUserName: 'listed-name',
+      servicePassword: undefined,
+      serviceCredentialSecret: 'key-not-a-real-one',
     });
   });
 });
