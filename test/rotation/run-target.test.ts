@@ -552,8 +552,11 @@ describe('the time a plan needs', () => {
     w.advanceDays(31);
     await w.run();
     w.emulator.faults.clear();
+    const since = w.emulator.calls.length;
     const adopting = await runCommand(RECONCILE, depsOf(w, { ...enforce(writesOnly) }));
     expect(adopting.deferred).toEqual([arn]);
+    // Not started at all: no intent, no Reset (a started one would also end deferred, cut short).
+    expect(w.writesSince(since)).toEqual([]);
     const adopted = only(await runCommand({ action: 'reconcile', dryRun: true }, depsOf(w)));
     expect(adopted.actions.map((a) => a.type)).toContain('reset');
 
@@ -564,6 +567,8 @@ describe('the time a plan needs', () => {
     const stray = await v.credentials.createCredential('app', KEYSPACES);
     const r = only(await runCommand(RECONCILE, depsOf(v, enforce(writesOnly))));
     expect(r).toMatchObject({ secretId: other, outcome: 'retired' });
+    // Nothing was issued, so the report names no way it was issued.
+    expect(r).not.toHaveProperty('via');
     expect(r.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([`deactivate ${stray.id}`]);
   });
 
