@@ -244,24 +244,29 @@ function needOf(plan: Plan, observed: ObservedTarget, deps: RunDeps): number {
   });
 }
 
-function reasonOf(...parts: (string | undefined)[]): string | undefined {
-  const text = parts.filter((p) => p !== undefined && p !== '').join('; ');
-  return text === '' ? undefined : text;
+/** The reasons given, joined; empty when none is (the report then carries no reason). */
+function reasonOf(...parts: (string | undefined)[]): string {
+  return parts.filter((p) => p).join('; ');
 }
 
-/** A target whose stale rotation was taken back, and nothing else done this run. */
+/**
+ * A target whose stale rotation was taken back and changed a credential (a take-back that only
+ * removed the label is deferred instead), and nothing else done this run. `observed` is read
+ * after the take-back, so its record is the current credential whether or not one was finished.
+ */
 function takenBackReport(
   base: Pick<TargetReport, 'secretId' | 'userName' | 'serviceName'>,
   takenBack: TakenBack,
   observed: ObservedTarget,
   why: string,
 ): TargetReport {
-  const finished = takenBack.taken.find((a) => a.type === 'store');
+  // Finished (stored) is a rotation; otherwise the refused pending credential was deleted.
+  const finished = takenBack.taken.some((a) => a.type === 'store');
   return {
     ...base,
-    outcome: finished ? 'rotated' : takenBack.taken.length > 0 ? 'retired' : 'unchanged',
+    outcome: finished ? 'rotated' : 'retired',
     actions: [...takenBack.taken],
-    currentCredentialId: finished?.credentialId ?? recordedId(observed),
+    currentCredentialId: recordedId(observed),
     reason: `${takenBack.note}; ${why}`,
     ...(finished ? { via: 'direct' as const } : {}),
     ...(takenBack.verification ? { verification: takenBack.verification } : {}),

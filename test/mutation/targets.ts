@@ -72,9 +72,10 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   // The modules split out of the executor: each has its own unit suite first, and keeps the
   // executor's suites, which reach it through runs.
   // The deadline budget by need is checked end to end by its acceptance suite.
+  // run-target.test.ts pins what the run itself reports, logs and reads for each path of one target.
   run: {
     mutate: 'lambda/rotation/run.ts',
-    tests: ['test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
+    tests: ['test/rotation/run-target.test.ts', 'test/rotation/deadline-budget.test.ts', ...RUN_SUITES],
     coverage: 'perTest',
   },
   observe: {
