@@ -172,13 +172,19 @@ async function processTarget(
     const result = await execute(observed, plan.actions, invocation, deps);
     taken = [...taken, ...result.taken];
     const finished = takenBack?.taken.some((a) => a.type === 'store') ?? false;
+    // A refused pending credential deleted by the take-back is a retirement, as in takenBackReport.
+    const refusedDeleted = takenBack?.taken.some((a) => a.type === 'delete') ?? false;
     const reason = reasonOf(takenBack?.note, plan.reason);
     // The run's own check of a credential it issued now, else that of the one it finished.
     const verification = result.verification ?? takenBack?.verification;
     const report: TargetReport = {
       ...base,
       outcome:
-        finished && (plan.outcome === 'unchanged' || plan.outcome === 'retired') ? 'rotated' : plan.outcome,
+        finished && (plan.outcome === 'unchanged' || plan.outcome === 'retired')
+          ? 'rotated'
+          : refusedDeleted && plan.outcome === 'unchanged'
+            ? 'retired'
+            : plan.outcome,
       actions: taken,
       currentCredentialId: plan.currentCredentialId ?? result.currentCredentialId,
       currentIssuedAt: plan.currentIssuedAt?.toISOString(),

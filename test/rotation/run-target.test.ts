@@ -289,6 +289,28 @@ describe('a stale rotation taken back by the run', () => {
     expect(t.w.emulator.callsOf('CreateServiceSpecificCredential')).toHaveLength(2);
   });
 
+  it('refused under enforce on a target not due: reported as retired (a credential was deleted), the recorded one current', async () => {
+    const t = await rotatingTarget();
+    const before = t.w.recordedId(t.arn) as string;
+    const { id, version } = await t.filledPending();
+    t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
+    const refused: Verification = { outcome: 'rejected', reason: 'no', attempts: 1, mode: 'enforce' };
+
+    const r = only(await runCommand(RECONCILE, depsOf(t.w, { verifyCredential: async () => refused })));
+
+    expect(r).toMatchObject({
+      ...t.base,
+      outcome: 'retired',
+      actions: [{ type: 'delete', credentialId: id, at: expect.any(String) }],
+      currentCredentialId: before,
+    });
+    expect(r.reason).toContain(
+      t.note(version, `its credential ${id} failed verification (rejected: no) and was deleted`),
+    );
+    expect(t.w.emulator.iam.credential(id)).toBeUndefined();
+    expect(t.w.emulator.iam.credential(before)?.Status).toBe('Active');
+  });
+
   it('holding an Active credential whose verified finish does not fit: deferred, nothing written', async () => {
     const t = await rotatingTarget();
     await t.filledPending();
