@@ -1,0 +1,228 @@
+// Each of Secrets Manager's four rotation steps (protocol.ts) called on its own, the way Secrets
+// Manager invokes them, against the emulator through the real SDK: the exact report of every
+// step, its reason, the actions taken, the AWS writes and the step's log line; then every way a
+// step fails. protocol.test.ts runs the same steps end to end, driven by the emulator.
+import {
+  DeleteServiceSpecificCredentialCommand,
+  UpdateServiceSpecificCredentialCommand,
+} from '@aws-sdk/client-iam';
+import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { ROTATION_STEP_OPERATION } from '../../emulator/rotations.ts';
+import { fakeLambdaContext } from '../../invariants/index.ts';
+import { runCommand } from '../../lambda/dispatch.ts';
+import type { RunDeps } from '../../lambda/rotation/deps.ts';
+import type { RunReport, TargetReport } from '../../lambda/rotation/model.ts';
+import { TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
+import type { RotationStepCommand } from '../../lambda/rotation/step-checks.ts';
+import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
+import { World } from '../support/world.ts';
+
+const KEYSPACES = 'cassandra.amazonaws.com';
+const FUNCTION_ARN = fakeLambdaContext().invokedFunctionArn;
+const TOKEN = '11111111-2222-3333-4444-555555555555';
+const AT = expect.any(String);
+
+type Step = RotationStepCommand['step'];
+
+/**
+ * A bootstrapped target (its first credential a day old) whose rotation Secrets Manager has
+ * started with TOKEN but whose function has not run yet: AWSPENDING on an empty version.
+ */
+async function started() {
+  const w = new World();
+  const arn = w.addTarget('app', KEYSPACES);
+  await w.run();
+  const first = w.recordedId(arn) as string;
+  w.advanceDays(1);
+  w.emulator.rotations.invoker = async () => {};
+  w.emulator.faults.add({ operation: ROTATION_STEP_OPERATION, kind: 'fail' });
+  await w.secretsClient.send(
+    new RotateSecretCommand({
+      SecretId: arn,
+      RotationLambdaARN: FUNCTION_ARN,
+      RotationRules: { AutomaticallyAfterDays: 30 },
+      ClientRequestToken: TOKEN,
+    }),
+  );
+  await w.emulator.rotations.settled();
+  w.emulator.rotations.invoker = undefined;
+  w.logs.length = 0;
+  const deps = (extra: Partial<RunDeps>): RunDeps => ({
+    credentials: w.credentials,
+    secrets: w.secrets,
+    policy: w.policy,
+    now: () => w.now(),
+    log: w.log,
+    functionArn: FUNCTION_ARN,
+    ...extra,
+  });
+  /** Runs one step and returns its only target report (the report's frame checked here). */
+  const step = async (name: Step, extra: Partial<RunDeps> = {}): Promise<TargetReport> => {
+    const report: RunReport = await runCommand(
+      { action: 'rotation-step', step: name, secretId: arn, token: TOKEN },
+      deps(extra),
+    );
+    expect(report).toEqual({
+      action: 'rotation-step',
+      dryRun: false,
+      startedAt: AT,
+      finishedAt: AT,
+      targets: [expect.objectContaining({ via: 'secrets-manager' })],
+    });
+    return report.targets[0] as TargetReport;
+  };
+  const base = { secretId: arn, userName: 'app', serviceName: KEYSPACES, via: 'secrets-manager' };
+  const pendingId = () => {
+    const value = w.emulator.secrets.valueAt(arn, 'AWSPENDING');
+    return value === undefined ? undefined : (JSON.parse(value).credentialId as string);
+  };
+  const ids = () =>
+    w.emulator.iam
+      .credentials({ userName: 'app', serviceName: KEYSPACES })
+      .map((c) => c.ServiceSpecificCredentialId);
+  const issuedAt = (id: string) => w.emulator.iam.credential(id)?.CreateDate.toISOString();
+  const stepLogs = () =>
+    w.logs.filter((l) => l.message.startsWith('rotation step') || l.message === 'credential not verified');
+  return { w, arn, first, step, base, pendingId, ids, issuedAt, stepLogs };
+}
+
+/** A verifier answering `outcome` under `mode`, with the retries cut by the deadline when `budgetCut`. */
+function verifier(
+  mode: Verification['mode'],
+  outcome: Verification['outcome'],
+  budgetCut = false,
+): VerifyCredential {
+  return async () => ({
+    outcome,
+    mode,
+    reason: `the service said ${outcome}`,
+    attempts: 2,
+    ...(budgetCut ? { budgetCut: true as const } : {}),
+  });
+}
+
+describe('the four steps, one by one', () => {
+  it('reports each step exactly: issue, nothing to set, the IAM check, the move and rule 1', async () => {
+    const t = await started();
+    const since = t.w.emulator.calls.length;
+
+    const created = await t.step('createSecret');
+    const issued = t.pendingId() as string;
+    expect(issued).toBeDefined();
+    expect(issued).not.toBe(t.first);
+    expect(created).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [{ type: 'create', credentialId: issued, at: AT }],
+      currentCredentialId: t.first,
+      reason: `credential ${issued} issued into AWSPENDING (version ${TOKEN})`,
+    });
+
+    expect(await t.step('setSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      reason: 'nothing to set: IAM issued the credential in createSecret and the service takes it from IAM',
+    });
+
+    expect(await t.step('testSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      reason: `credential ${issued} is Active in IAM`,
+    });
+
+    const finished = await t.step('finishSecret');
+    expect(finished).toEqual({
+      ...t.base,
+      outcome: 'rotated',
+      actions: [
+        { type: 'store', credentialId: issued, at: AT },
+        { type: 'deactivate', credentialId: t.first, at: AT },
+      ],
+      currentCredentialId: issued,
+      currentIssuedAt: t.issuedAt(issued),
+      nextDueAt: expect.any(String),
+    });
+    expect(finished.currentIssuedAt).not.toBe(t.issuedAt(t.first));
+    expect(t.w.recordedId(t.arn)).toBe(issued);
+    expect(t.w.emulator.secrets.labels(t.arn)[TOKEN]).toContain('AWSCURRENT');
+    expect(t.w.writesSince(since).map((c) => c.split(' ')[0])).toEqual([
+      'PutSecretValue', // the intent, before the issue
+      'CreateServiceSpecificCredential',
+      'PutSecretValue',
+      'UpdateSecretVersionStage',
+      'UpdateServiceSpecificCredential',
+    ]);
+
+    const done = (step: Step, reason?: string) => ({
+      level: 'info',
+      message: 'rotation step done',
+      data: { secretId: t.arn, userName: 'app', serviceName: KEYSPACES, step, token: TOKEN, reason },
+    });
+    expect(t.stepLogs()).toEqual([
+      done('createSecret', created.reason),
+      done(
+        'setSecret',
+        'nothing to set: IAM issued the credential in createSecret and the service takes it from IAM',
+      ),
+      done('testSecret', `credential ${issued} is Active in IAM`),
+      done('finishSecret'),
+    ]);
+    await t.w.expectInvariants();
+  });
+
+  it('answers a late retry of every step after the rotation finished without a write', async () => {
+    const t = await started();
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) await t.step(s);
+    const issued = t.w.recordedId(t.arn) as string;
+    const since = t.w.emulator.calls.length;
+
+    for (const s of ['createSecret', 'setSecret', 'testSecret'] as const) {
+      expect(await t.step(s), s).toEqual({
+        ...t.base,
+        outcome: 'unchanged',
+        actions: [],
+        reason: `version ${TOKEN} is already AWSCURRENT`,
+      });
+    }
+    // finishSecret runs again: rule 1 has nothing left to do.
+    expect(await t.step('finishSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      currentCredentialId: issued,
+      currentIssuedAt: t.issuedAt(issued),
+      nextDueAt: expect.any(String),
+    });
+    expect(t.w.writesSince(since)).toEqual([]);
+    expect(t.ids().sort()).toEqual([t.first, issued].sort());
+  });
+
+  it('repeats createSecret without a second credential', async () => {
+    const t = await started();
+    await t.step('createSecret');
+    const issued = t.pendingId();
+    const since = t.w.emulator.calls.length;
+    expect(await t.step('createSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      reason: `credential ${issued} is already in AWSPENDING (version ${TOKEN}): nothing to do`,
+    });
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+
+  it('passes testSecret on a version that holds no credential (the configuration test)', async () => {
+    const t = await started();
+    const since = t.w.emulator.calls.length;
+    expect(await t.step('testSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      reason: `version ${TOKEN} holds no credential: a test of the rotation configuration, which passes`,
+    });
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+});
