@@ -29,12 +29,13 @@ type Step = RotationStepCommand['step'];
  * A bootstrapped target (its first credential a day old) whose rotation Secrets Manager has
  * started with TOKEN but whose function has not run yet: AWSPENDING on an empty version.
  */
-async function started() {
+async function started(prepare?: (w: World, arn: string) => Promise<void>) {
   const w = new World();
   const arn = w.addTarget('app', KEYSPACES);
   await w.run();
   const first = w.recordedId(arn) as string;
   w.advanceDays(1);
+  await prepare?.(w, arn);
   w.emulator.rotations.invoker = async () => {};
   w.emulator.faults.add({ operation: ROTATION_STEP_OPERATION, kind: 'fail' });
   await w.secretsClient.send(
@@ -224,5 +225,112 @@ describe('the four steps, one by one', () => {
       reason: `version ${TOKEN} holds no credential: a test of the rotation configuration, which passes`,
     });
     expect(t.w.writesSince(since)).toEqual([]);
+  });
+});
+
+/** The step's failure log line, with the reason and actions its report carries. */
+function failedLog(t: Awaited<ReturnType<typeof started>>, step: Step, report: TargetReport) {
+  return {
+    level: 'error',
+    message: 'rotation step failed',
+    data: {
+      secretId: t.arn,
+      userName: 'app',
+      serviceName: KEYSPACES,
+      step,
+      token: TOKEN,
+      reason: report.reason,
+      actions: report.actions,
+    },
+  };
+}
+
+describe('createSecret failing', () => {
+  it('says which credential was issued but not stored, and the retry adopts it', async () => {
+    const t = await started();
+    // Every attempt of the AWSPENDING write fails (the SDK retries a 500).
+    t.w.emulator.faults.add({
+      operation: 'PutSecretValue',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+      match: (p) => p.ClientRequestToken === TOKEN,
+    });
+
+    const failed = await t.step('createSecret');
+    const unstored = t.ids().find((id) => id !== t.first) as string;
+    expect(failed).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [{ type: 'create', credentialId: unstored, at: AT }],
+      reason: expect.stringMatching(
+        new RegExp(
+          `^createSecret failed: PutSecretValue failed: InternalServiceError: [^;]*; credential ${unstored} was issued but not stored: the retry of createSecret adopts it$`,
+        ),
+      ),
+    });
+    expect(t.stepLogs()).toEqual([failedLog(t, 'createSecret', failed)]);
+
+    // A retry that adopts it and fails the same way says so too.
+    const again = await t.step('createSecret');
+    expect(again).toMatchObject({
+      outcome: 'failed',
+      actions: [{ type: 'reset', credentialId: unstored, at: AT }],
+      reason: expect.stringMatching(new RegExp(`; credential ${unstored} was issued but not stored: the retry of createSecret adopts it$`)),
+    });
+    expect(t.ids()).toHaveLength(2);
+
+    t.w.emulator.faults.clear();
+    const retried = await t.step('createSecret');
+    expect(retried).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [{ type: 'reset', credentialId: unstored, at: AT }],
+      currentCredentialId: t.first,
+      reason: `credential ${unstored} adopted into AWSPENDING (version ${TOKEN})`,
+    });
+    expect(t.pendingId()).toBe(unstored);
+  });
+
+  it('names no unstored credential when nothing was issued', async () => {
+    const t = await started();
+    t.w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'fail' });
+    const failed = await t.step('createSecret');
+    expect(failed).toEqual({ ...t.base, outcome: 'failed', actions: [], reason: expect.stringMatching(/^createSecret failed: CreateServiceSpecificCredential failed: InternalFailure: [^;]*$/) });
+    expect(t.ids()).toEqual([t.first]);
+  });
+
+  it('refuses when both slots are taken, one in its grace period, touching nothing', async () => {
+    // A direct rotation before: the replaced credential is Inactive in its grace period.
+    const t = await started(async (w, arn) => {
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false });
+    });
+    const ids = t.ids();
+    expect(ids).toHaveLength(2);
+    const since = t.w.emulator.calls.length;
+    const failed = await t.step('createSecret');
+    expect(failed).toEqual({ ...t.base, outcome: 'failed', actions: [], reason: expect.stringMatching(/^createSecret failed: no credential can be issued: /) });
+    expect(t.ids()).toEqual(ids);
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+
+  it('reports "retired" when making room deletes a credential past its grace period', async () => {
+    // A direct rotation long before: the replaced credential is Inactive past its grace period.
+    const t = await started(async (w, arn) => {
+      await w.run({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false });
+      w.advanceDays(30);
+    });
+    const [old] = t.ids().filter((id) => id !== t.w.recordedId(t.arn));
+    const created = await t.step('createSecret');
+    const issued = t.pendingId() as string;
+    expect(created).toEqual({
+      ...t.base,
+      outcome: 'retired',
+      actions: [
+        { type: 'delete', credentialId: old, at: AT },
+        { type: 'create', credentialId: issued, at: AT },
+      ],
+      currentCredentialId: t.w.recordedId(t.arn),
+      reason: `credential ${issued} issued into AWSPENDING (version ${TOKEN})`,
+    });
   });
 });
