@@ -78,9 +78,11 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
   } catch (error) {
     const taken = error instanceof ExecutionError ? error.taken : [];
     const cause = error instanceof ExecutionError ? error.cause : error;
+    // Only createSecret issues (create, or reset to adopt); its last action is the issue exactly
+    // when the AWSPENDING write after it failed.
     const issued = taken.at(-1);
     const unstored =
-      command.step === 'createSecret' && issued && (issued.type === 'create' || issued.type === 'reset')
+      issued && (issued.type === 'create' || issued.type === 'reset')
         ? `; credential ${issued.credentialId} was issued but not stored: the retry of createSecret adopts it`
         : '';
     const reason = `${command.step} failed: ${describeError(cause)}${unstored}`;
@@ -192,13 +194,6 @@ async function testSecret(
           `(${verification.reason}): no verdict, so it is kept and AWSPENDING stays on version ${token}; ` +
           `Secrets Manager's retry of the rotation tests it again, or a scheduled run takes the rotation back ` +
           `after ${TAKE_BACK_WINDOW_MS / 60_000} minutes; the current credential stays`,
-        {
-          credentialId: record.credentialId,
-          mode: verification.mode,
-          outcome: verification.outcome,
-          reason: verification.reason,
-          attempts: verification.attempts,
-        },
       );
     }
     const works = passed(verification.outcome);
@@ -267,9 +262,8 @@ async function finishSecret(
   ports: RotationPorts,
   deps: RunDeps,
 ): Promise<TargetReport> {
-  const currentVersionId = Object.keys(rotation.versionStages).find((id) =>
-    rotation.versionStages[id]?.includes(CURRENT),
-  );
+  const [currentVersionId] =
+    Object.entries(rotation.versionStages).find(([, stages]) => stages.includes(CURRENT)) ?? [];
   const taken: ActionTaken[] = [];
   if (currentVersionId !== token) {
     const record = await pendingRecord(target, token, ports);

@@ -275,7 +275,11 @@ describe('createSecret failing', () => {
     expect(again).toMatchObject({
       outcome: 'failed',
       actions: [{ type: 'reset', credentialId: unstored, at: AT }],
-      reason: expect.stringMatching(new RegExp(`; credential ${unstored} was issued but not stored: the retry of createSecret adopts it$`)),
+      reason: expect.stringMatching(
+        new RegExp(
+          `; credential ${unstored} was issued but not stored: the retry of createSecret adopts it$`,
+        ),
+      ),
     });
     expect(t.ids()).toHaveLength(2);
 
@@ -295,7 +299,14 @@ describe('createSecret failing', () => {
     const t = await started();
     t.w.emulator.faults.add({ operation: 'CreateServiceSpecificCredential', kind: 'fail' });
     const failed = await t.step('createSecret');
-    expect(failed).toEqual({ ...t.base, outcome: 'failed', actions: [], reason: expect.stringMatching(/^createSecret failed: CreateServiceSpecificCredential failed: InternalFailure: [^;]*$/) });
+    expect(failed).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: expect.stringMatching(
+        /^createSecret failed: CreateServiceSpecificCredential failed: InternalFailure: [^;]*$/,
+      ),
+    });
     expect(t.ids()).toEqual([t.first]);
   });
 
@@ -308,7 +319,12 @@ describe('createSecret failing', () => {
     expect(ids).toHaveLength(2);
     const since = t.w.emulator.calls.length;
     const failed = await t.step('createSecret');
-    expect(failed).toEqual({ ...t.base, outcome: 'failed', actions: [], reason: expect.stringMatching(/^createSecret failed: no credential can be issued: /) });
+    expect(failed).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: expect.stringMatching(/^createSecret failed: no credential can be issued: /),
+    });
     expect(t.ids()).toEqual(ids);
     expect(t.w.writesSince(since)).toEqual([]);
   });
@@ -331,6 +347,299 @@ describe('createSecret failing', () => {
       ],
       currentCredentialId: t.w.recordedId(t.arn),
       reason: `credential ${issued} issued into AWSPENDING (version ${TOKEN})`,
+    });
+  });
+});
+
+/** A started rotation whose createSecret has run: the new credential under AWSPENDING. */
+async function created(prepare?: (w: World, arn: string) => Promise<void>) {
+  const t = await started(prepare);
+  await t.step('createSecret');
+  const issued = t.pendingId() as string;
+  t.w.logs.length = 0;
+  const setStatus = (id: string, Status: 'Active' | 'Inactive') =>
+    t.w.iamClient.send(
+      new UpdateServiceSpecificCredentialCommand({
+        UserName: 'app',
+        ServiceSpecificCredentialId: id,
+        Status,
+      }),
+    );
+  const remove = (id: string) =>
+    t.w.iamClient.send(
+      new DeleteServiceSpecificCredentialCommand({ UserName: 'app', ServiceSpecificCredentialId: id }),
+    );
+  const pendingLabelled = () =>
+    Object.values(t.w.emulator.secrets.labels(t.arn)).flat().includes('AWSPENDING');
+  return { ...t, issued, setStatus, remove, pendingLabelled };
+}
+
+describe('testSecret', () => {
+  it('fails when IAM lists the pending credential Inactive, or not at all', async () => {
+    const t = await created();
+    await t.setStatus(t.issued, 'Inactive');
+    const inactive = await t.step('testSecret');
+    expect(inactive).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: `testSecret failed: IAM does not list credential ${t.issued} Active for app/${KEYSPACES} (it is Inactive)`,
+    });
+    expect(t.stepLogs()).toEqual([failedLog(t, 'testSecret', inactive)]);
+
+    await t.remove(t.issued);
+    expect(await t.step('testSecret')).toMatchObject({
+      outcome: 'failed',
+      reason: `testSecret failed: IAM does not list credential ${t.issued} Active for app/${KEYSPACES} (it is not listed)`,
+    });
+  });
+
+  it('fails when IAM answers with the credential of another user or service', async () => {
+    const t = await created();
+    for (const other of [{ userName: 'someone-else' }, { serviceName: 'codecommit.amazonaws.com' }]) {
+      const credentials = new Proxy(t.w.credentials, {
+        get: (port, key) => {
+          if (key === 'listCredentials')
+            return async (userName: string, serviceName: string) =>
+              (await port.listCredentials(userName, serviceName)).map((c) => ({ ...c, ...other }));
+          const value = Reflect.get(port, key);
+          return typeof value === 'function' ? value.bind(port) : value;
+        },
+      });
+      expect(await t.step('testSecret', { credentials }), JSON.stringify(other)).toMatchObject({
+        outcome: 'failed',
+        reason: `testSecret failed: IAM does not list credential ${t.issued} Active for app/${KEYSPACES} (it is Active)`,
+      });
+    }
+  });
+
+  it('adds the service check to the reason, and a warning when "warn" is not accepted', async () => {
+    const t = await created();
+    const active = `credential ${t.issued} is Active in IAM`;
+    const cases: [VerifyCredential, string][] = [
+      [verifier('off', 'skipped'), active],
+      [verifier('enforce', 'verified'), `${active}; the service check: verified`],
+      [verifier('warn', 'skipped'), `${active}; the service check: skipped`],
+      [verifier('warn', 'rejected'), `${active}; the service check: rejected`],
+      // Cut short under "warn": a warning, never a deferred failure.
+      [verifier('warn', 'rejected', true), `${active}; the service check: rejected`],
+    ];
+    for (const [verifyCredential, reason] of cases) {
+      expect(await t.step('testSecret', { verifyCredential }), reason).toEqual({
+        ...t.base,
+        outcome: 'unchanged',
+        actions: [],
+        reason,
+      });
+    }
+    const warning = {
+      level: 'warn',
+      message: 'credential not verified',
+      data: {
+        secretId: t.arn,
+        userName: 'app',
+        serviceName: KEYSPACES,
+        credentialId: t.issued,
+        outcome: 'rejected',
+        reason: 'the service said rejected',
+      },
+    };
+    expect(t.stepLogs().filter((l) => l.level === 'warn')).toEqual([warning, warning]);
+    expect(t.ids()).toContain(t.issued);
+    expect(t.pendingLabelled()).toBe(true);
+  });
+
+  it('under "enforce", deletes a credential the service refuses and removes AWSPENDING', async () => {
+    const t = await created();
+    const since = t.w.emulator.calls.length;
+    const refused = await t.step('testSecret', { verifyCredential: verifier('enforce', 'rejected') });
+    expect(refused).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [{ type: 'delete', credentialId: t.issued, at: AT }],
+      reason:
+        `testSecret failed: the service did not accept credential ${t.issued} (the service said rejected); ` +
+        'it was deleted and AWSPENDING removed, the current credential stays',
+    });
+    expect(t.stepLogs()).toEqual([failedLog(t, 'testSecret', refused)]);
+    expect(t.ids()).toEqual([t.first]);
+    expect(t.pendingLabelled()).toBe(false);
+    expect(t.w.recordedId(t.arn)).toBe(t.first);
+    expect(t.w.writesSince(since).map((c) => c.split(' ')[0])).toEqual([
+      'DeleteServiceSpecificCredential',
+      'UpdateSecretVersionStage',
+    ]);
+  });
+
+  it('under "enforce", deletes a refused credential also when AWSCURRENT reads as empty', async () => {
+    const t = await created();
+    const secrets = new Proxy(t.w.secrets, {
+      get: (store, key) => {
+        if (key === 'readCurrent') return async () => undefined;
+        const value = Reflect.get(store, key);
+        return typeof value === 'function' ? value.bind(store) : value;
+      },
+    });
+    expect(
+      await t.step('testSecret', { secrets, verifyCredential: verifier('enforce', 'rejected') }),
+    ).toMatchObject({
+      outcome: 'failed',
+      actions: [{ type: 'delete', credentialId: t.issued, at: AT }],
+    });
+    expect(t.ids()).toEqual([t.first]);
+  });
+
+  it('under "enforce", reports the deletion when removing AWSPENDING fails after it', async () => {
+    const t = await created();
+    t.w.emulator.faults.add({
+      operation: 'UpdateSecretVersionStage',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const refused = await t.step('testSecret', { verifyCredential: verifier('enforce', 'rejected') });
+    expect(refused).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [{ type: 'delete', credentialId: t.issued, at: AT }],
+      reason: expect.stringMatching(/^testSecret failed: UpdateSecretVersionStage failed: /),
+    });
+    expect(t.ids()).toEqual([t.first]);
+  });
+
+  it('under "enforce", reports no action when the deletion itself fails', async () => {
+    const t = await created();
+    t.w.emulator.faults.add({
+      operation: 'DeleteServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const refused = await t.step('testSecret', { verifyCredential: verifier('enforce', 'rejected') });
+    expect(refused).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: expect.stringMatching(/^testSecret failed: DeleteServiceSpecificCredential failed: /),
+    });
+    expect(t.ids()).toContain(t.issued);
+    expect(t.pendingLabelled()).toBe(true);
+  });
+
+  it('under "enforce", keeps a refused credential that is already current', async () => {
+    const t = await started();
+    // AWSPENDING holding the current record, as a rotation whose move already happened elsewhere.
+    await t.w.secretsClient.send(
+      new PutSecretValueCommand({
+        SecretId: t.arn,
+        ClientRequestToken: TOKEN,
+        SecretString: t.w.emulator.secrets.valueAt(t.arn),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const since = t.w.emulator.calls.length;
+    const kept = await t.step('testSecret', { verifyCredential: verifier('enforce', 'rejected') });
+    expect(kept).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: `testSecret failed: credential ${t.first} failed the service check but is already current: kept`,
+    });
+    expect(t.ids()).toEqual([t.first]);
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+
+  it('under "enforce", fails without a verdict when the deadline cut the check short, keeping everything', async () => {
+    const t = await created();
+    const since = t.w.emulator.calls.length;
+    const cut = await t.step('testSecret', { verifyCredential: verifier('enforce', 'rejected', true) });
+    expect(cut).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason:
+        `testSecret failed: verification of pending credential ${t.issued} was cut short by the invocation's deadline ` +
+        `(the service said rejected): no verdict, so it is kept and AWSPENDING stays on version ${TOKEN}; ` +
+        "Secrets Manager's retry of the rotation tests it again, or a scheduled run takes the rotation back " +
+        `after ${TAKE_BACK_WINDOW_MS / 60_000} minutes; the current credential stays`,
+    });
+    expect(cut.reason).toContain('after 60 minutes');
+    expect(t.ids()).toContain(t.issued);
+    expect(t.pendingLabelled()).toBe(true);
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+});
+
+describe('finishSecret', () => {
+  it('fails before createSecret stored a credential', async () => {
+    const t = await started();
+    const since = t.w.emulator.calls.length;
+    const early = await t.step('finishSecret');
+    expect(early).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: `finishSecret failed: version ${TOKEN} holds no credential: createSecret has not stored one`,
+    });
+    expect(t.stepLogs()).toEqual([failedLog(t, 'finishSecret', early)]);
+    expect(t.w.writesSince(since)).toEqual([]);
+  });
+
+  it('never moves AWSCURRENT to a credential IAM lists Inactive or not at all', async () => {
+    const t = await created();
+    await t.setStatus(t.issued, 'Inactive');
+    const since = t.w.emulator.calls.length;
+    expect(await t.step('finishSecret')).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [],
+      reason: `finishSecret failed: credential ${t.issued} is Inactive in IAM: AWSCURRENT not moved`,
+    });
+    await t.remove(t.issued);
+    expect(await t.step('finishSecret')).toMatchObject({
+      outcome: 'failed',
+      reason: `finishSecret failed: credential ${t.issued} is gone in IAM: AWSCURRENT not moved`,
+    });
+    expect(t.w.recordedId(t.arn)).toBe(t.first);
+    expect(t.w.writesSince(since).filter((c) => !c.startsWith('DeleteServiceSpecificCredential'))).toEqual(
+      [],
+    );
+  });
+
+  it('reports the move when rule 1 fails after it, and the retry completes rule 1 as "retired"', async () => {
+    const t = await created();
+    t.w.emulator.faults.add({
+      operation: 'UpdateServiceSpecificCredential',
+      kind: 'fail',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const moved = await t.step('finishSecret');
+    expect(moved).toEqual({
+      ...t.base,
+      outcome: 'failed',
+      actions: [{ type: 'store', credentialId: t.issued, at: AT }],
+      reason: expect.stringMatching(/^finishSecret failed: UpdateServiceSpecificCredential failed: /),
+    });
+    expect(t.w.recordedId(t.arn)).toBe(t.issued);
+
+    t.w.emulator.faults.clear();
+    expect(await t.step('finishSecret')).toEqual({
+      ...t.base,
+      outcome: 'retired',
+      actions: [{ type: 'deactivate', credentialId: t.first, at: AT }],
+      currentCredentialId: t.issued,
+      currentIssuedAt: t.issuedAt(t.issued),
+      nextDueAt: expect.any(String),
+    });
+  });
+
+  it('repeated after the new credential vanished from IAM, reports no current credential', async () => {
+    const t = await created();
+    await t.step('finishSecret');
+    await t.remove(t.issued);
+    expect(await t.step('finishSecret')).toEqual({
+      ...t.base,
+      outcome: 'unchanged',
+      actions: [],
+      nextDueAt: expect.any(String),
     });
   });
 });
