@@ -93,7 +93,7 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
       reason,
       actions: taken,
     });
-    report = { ...base, outcome: 'failed', actions: taken, reason, via: 'secrets-manager' };
+    report = { ...base, outcome: 'failed', actions: taken, reason };
   }
   if (report.outcome !== 'failed') {
     deps.log.info('rotation step done', {
@@ -136,7 +136,8 @@ async function createSecret(
     // testSecret verifies, once the record is under AWSPENDING.
     verify: false,
   });
-  const issued = taken.findLast((a) => a.type === 'create' || a.type === 'reset');
+  // The plan ends with its issue (planIssue): the last action taken is the create or the reset.
+  const issued = taken.at(-1);
   return {
     ...base,
     outcome: taken.some((a) => a.type === 'deactivate' || a.type === 'delete') ? 'retired' : 'unchanged',
