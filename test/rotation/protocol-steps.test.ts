@@ -3,6 +3,7 @@
 // step, its reason, the actions taken, the AWS writes and the step's log line; then every way a
 // step fails. protocol.test.ts runs the same steps end to end, driven by the emulator.
 import {
+  CreateServiceSpecificCredentialCommand,
   DeleteServiceSpecificCredentialCommand,
   UpdateServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
@@ -641,5 +642,17 @@ describe('finishSecret', () => {
       actions: [],
       nextDueAt: expect.any(String),
     });
+  });
+
+  it('reports no due date when neither slot holds the recorded credential', async () => {
+    const t = await created();
+    await t.step('finishSecret');
+    // The new credential vanished and someone else's took its slot: the plan is blocked, with no
+    // current credential to count a due date from.
+    await t.remove(t.issued);
+    await t.w.iamClient.send(
+      new CreateServiceSpecificCredentialCommand({ UserName: 'app', ServiceName: KEYSPACES }),
+    );
+    expect(await t.step('finishSecret')).toEqual({ ...t.base, outcome: 'unchanged', actions: [] });
   });
 });
