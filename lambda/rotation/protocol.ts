@@ -78,9 +78,11 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
   } catch (error) {
     const taken = error instanceof ExecutionError ? error.taken : [];
     const cause = error instanceof ExecutionError ? error.cause : error;
+    // Only createSecret issues (create, or reset to adopt); its last action is the issue exactly
+    // when the AWSPENDING write after it failed.
     const issued = taken.at(-1);
     const unstored =
-      command.step === 'createSecret' && issued && (issued.type === 'create' || issued.type === 'reset')
+      issued && (issued.type === 'create' || issued.type === 'reset')
         ? `; credential ${issued.credentialId} was issued but not stored: the retry of createSecret adopts it`
         : '';
     const reason = `${command.step} failed: ${describeError(cause)}${unstored}`;
@@ -91,7 +93,7 @@ export async function runRotationStep(command: RotationStepCommand, deps: RunDep
       reason,
       actions: taken,
     });
-    report = { ...base, outcome: 'failed', actions: taken, reason, via: 'secrets-manager' };
+    report = { ...base, outcome: 'failed', actions: taken, reason };
   }
   if (report.outcome !== 'failed') {
     deps.log.info('rotation step done', {
@@ -134,7 +136,8 @@ async function createSecret(
     // testSecret verifies, once the record is under AWSPENDING.
     verify: false,
   });
-  const issued = taken.findLast((a) => a.type === 'create' || a.type === 'reset');
+  // The plan ends with its issue (planIssue): the last action taken is the create or the reset.
+  const issued = taken.at(-1);
   return {
     ...base,
     outcome: taken.some((a) => a.type === 'deactivate' || a.type === 'delete') ? 'retired' : 'unchanged',
@@ -192,13 +195,6 @@ async function testSecret(
           `(${verification.reason}): no verdict, so it is kept and AWSPENDING stays on version ${token}; ` +
           `Secrets Manager's retry of the rotation tests it again, or a scheduled run takes the rotation back ` +
           `after ${TAKE_BACK_WINDOW_MS / 60_000} minutes; the current credential stays`,
-        {
-          credentialId: record.credentialId,
-          mode: verification.mode,
-          outcome: verification.outcome,
-          reason: verification.reason,
-          attempts: verification.attempts,
-        },
       );
     }
     const works = passed(verification.outcome);
@@ -267,9 +263,8 @@ async function finishSecret(
   ports: RotationPorts,
   deps: RunDeps,
 ): Promise<TargetReport> {
-  const currentVersionId = Object.keys(rotation.versionStages).find((id) =>
-    rotation.versionStages[id]?.includes(CURRENT),
-  );
+  const [currentVersionId] =
+    Object.entries(rotation.versionStages).find(([, stages]) => stages.includes(CURRENT)) ?? [];
   const taken: ActionTaken[] = [];
   if (currentVersionId !== token) {
     const record = await pendingRecord(target, token, ports);

@@ -138,7 +138,12 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     tests: ['test/rotation/commands.test.ts', ...RULES],
     coverage: 'perTest',
   },
-  protocol: { mutate: 'lambda/rotation/protocol.ts', tests: RUN_SUITES, coverage: 'perTest' },
+  // Each step called alone with its exact report, then the executor's suites (the steps end to end).
+  protocol: {
+    mutate: 'lambda/rotation/protocol.ts',
+    tests: ['test/rotation/protocol-steps.test.ts', ...RUN_SUITES],
+    coverage: 'perTest',
+  },
   dispatch: {
     mutate: 'lambda/dispatch.ts',
     tests: ['test/dispatch.test.ts', 'test/rotation/protocol.test.ts', 'test/rotation/run.test.ts'],
