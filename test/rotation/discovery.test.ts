@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretSummary, SecretsPort } from '../../lambda/aws/ports.ts';
 import { TargetConfigError, TargetNotFoundError } from '../../lambda/errors.ts';
-import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
-import { discover, findTarget, guessTarget } from '../../lambda/rotation/discovery.ts';
-import { parseDeclaration } from '../../lambda/declared-targets.ts';
+import {
+  CANARY_LOG_GROUP_TAG,
+  CANARY_LOG_STREAM_TAG,
+  CODECOMMIT_REPOSITORY_TAG,
+  SERVICE_NAME_TAG,
+  USER_NAME_TAG,
+  VERIFICATION_TAG,
+} from '../../lambda/contract.ts';
+import { discover, findTarget, guessTarget, verificationFromTags } from '../../lambda/rotation/discovery.ts';
+import { type DeclaredTargets, parseDeclaration } from '../../lambda/declared-targets.ts';
 
 function secret(name: string, tags: Record<string, string>, deletedAt?: Date): SecretSummary {
   return {
@@ -319,5 +326,238 @@ describe('discovery at the edges', () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:u/cassandra.amazonaws.com-AbCdEf';
     expect(guessTarget({ secretId: arn })).toEqual({ secretId: arn, userName: 'u', serviceName: KEYSPACES });
     expect(guessTarget({ secretId: `${arn}XY` })).toEqual({ secretId: `${arn}XY` });
+  });
+});
+
+// A target's verification settings: from its tags when discovered by tag, from its declaration
+// when declared, so that whoever may tag a declared secret cannot switch its verification off.
+describe('verification settings', () => {
+  const KEYSPACES = 'cassandra.amazonaws.com';
+  const CODECOMMIT = 'codecommit.amazonaws.com';
+  const arnOf = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+  const allTags = {
+    [VERIFICATION_TAG]: ' warn ',
+    [CODECOMMIT_REPOSITORY_TAG]: ' repo ',
+    [CANARY_LOG_GROUP_TAG]: ' group ',
+    [CANARY_LOG_STREAM_TAG]: ' stream ',
+  };
+  const allSettings = {
+    mode: 'warn',
+    codeCommitRepository: 'repo',
+    canaryLogGroup: 'group',
+    canaryLogStream: 'stream',
+  };
+
+  it('reads each verification tag, trimmed, and nothing when none has a value', () => {
+    expect(verificationFromTags(allTags)).toStrictEqual(allSettings);
+    expect(verificationFromTags({ [VERIFICATION_TAG]: 'off' })).toStrictEqual({ mode: 'off' });
+    expect(verificationFromTags({ [VERIFICATION_TAG]: 'enforce' })).toStrictEqual({ mode: 'enforce' });
+    expect(verificationFromTags({ [CANARY_LOG_GROUP_TAG]: 'g' })).toStrictEqual({ canaryLogGroup: 'g' });
+    expect(verificationFromTags({})).toBeUndefined();
+    expect(
+      verificationFromTags({ [VERIFICATION_TAG]: ' ', [CODECOMMIT_REPOSITORY_TAG]: '' }),
+    ).toBeUndefined();
+  });
+
+  it('names a mode tag that is not a mode, and the modes it may be, cutting a long value', () => {
+    const expected = `tag ${VERIFICATION_TAG} must be one of off, warn, enforce, got`;
+    expect(verificationFromTags({ [VERIFICATION_TAG]: 'Off' })).toBe(`${expected} "Off"`);
+    expect(verificationFromTags({ [VERIFICATION_TAG]: 'x'.repeat(50) })).toBe(
+      `${expected} "${'x'.repeat(40)}"`,
+    );
+  });
+
+  it('gives a tag-discovered target the settings its tags hold, and its rotation', () => {
+    const rotation = { enabled: true, functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' };
+    const found = discover([
+      { ...secret('a', { ...tagged('alice', KEYSPACES), ...allTags }), rotation },
+      secret('b', tagged('bob', KEYSPACES)),
+    ]);
+    expect(found.misconfigured).toEqual([]);
+    expect(found.targets).toStrictEqual([
+      {
+        secretId: arnOf('a'),
+        secretName: 'a',
+        userName: 'alice',
+        serviceName: KEYSPACES,
+        rotation,
+        verification: allSettings,
+      },
+      { secretId: arnOf('b'), secretName: 'b', userName: 'bob', serviceName: KEYSPACES },
+    ]);
+  });
+
+  it('fails a tag-discovered target whose mode tag is misspelt rather than verify it by default', () => {
+    expect(
+      discover([secret('a', { ...tagged('alice', KEYSPACES), [VERIFICATION_TAG]: 'of' })]),
+    ).toStrictEqual({
+      targets: [],
+      misconfigured: [
+        {
+          secretId: arnOf('a'),
+          userName: 'alice',
+          serviceName: KEYSPACES,
+          reason: `secret a: tag ${VERIFICATION_TAG} must be one of off, warn, enforce, got "of"`,
+        },
+      ],
+    });
+  });
+
+  it('gives a declared target the settings its declaration holds, whatever its tags say', () => {
+    const declared = parseDeclaration({
+      version: 1,
+      targets: [
+        {
+          secretName: 'a',
+          userName: 'alice',
+          serviceName: CODECOMMIT,
+          verification: 'warn',
+          codeCommitRepository: 'repo',
+          canaryLogGroup: 'group',
+          canaryLogStream: 'stream',
+        },
+        { secretName: 'b', userName: 'bob', serviceName: KEYSPACES },
+        { secretName: 'c', userName: 'carol', serviceName: KEYSPACES, canaryLogStream: 'only-stream' },
+      ],
+    });
+    const found = discover(
+      [
+        secret('a', { ...tagged('alice', CODECOMMIT), [VERIFICATION_TAG]: 'off' }),
+        // A misspelt or switched-off mode tag on a declared secret is not read at all.
+        secret('b', { ...tagged('bob', KEYSPACES), [VERIFICATION_TAG]: 'of', [CANARY_LOG_GROUP_TAG]: 'g' }),
+        secret('c', { ...tagged('carol', KEYSPACES), [VERIFICATION_TAG]: 'off' }),
+      ],
+      declared,
+    );
+    expect(found.misconfigured).toEqual([]);
+    expect(found.targets).toStrictEqual([
+      {
+        secretId: arnOf('a'),
+        secretName: 'a',
+        userName: 'alice',
+        serviceName: CODECOMMIT,
+        verification: {
+          mode: 'warn',
+          codeCommitRepository: 'repo',
+          canaryLogGroup: 'group',
+          canaryLogStream: 'stream',
+        },
+      },
+      { secretId: arnOf('b'), secretName: 'b', userName: 'bob', serviceName: KEYSPACES },
+      {
+        secretId: arnOf('c'),
+        secretName: 'c',
+        userName: 'carol',
+        serviceName: KEYSPACES,
+        verification: { canaryLogStream: 'only-stream' },
+      },
+    ]);
+  });
+});
+
+// A secret of a declared name that the deploying stack did not create (deleted and recreated
+// by someone else) is a look-alike: reported, never a target, and the declared one not found.
+describe('look-alikes of declared secrets', () => {
+  const KEYSPACES = 'cassandra.amazonaws.com';
+  const arnOf = (name: string, suffix = 'AbCdEf') =>
+    `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-${suffix}`;
+  const base = parseDeclaration({
+    version: 1,
+    targets: [
+      { secretName: 'a', userName: 'alice', serviceName: KEYSPACES, logicalId: 'AliceSecret' },
+      { secretName: 'b', userName: 'bob', serviceName: KEYSPACES, logicalId: 'BobSecret' },
+      { secretName: 'c', userName: 'carol', serviceName: KEYSPACES },
+      { secretName: 'd', userName: 'dave', serviceName: KEYSPACES },
+    ],
+  });
+  // a: the stack's ARN is another secret's; b: the stack has no secret under its logical id;
+  // c: not pinned (matched by name); d: pinned without a logical id (a declaration out of step).
+  const declared: DeclaredTargets = {
+    ...base,
+    deployedArns: new Map<string, string | undefined>([
+      ['a', arnOf('a', 'Stack1')],
+      ['b', undefined],
+      ['d', undefined],
+    ]),
+  };
+
+  it('rejects a secret whose ARN is not the deployed one, and reports the declared one gone', () => {
+    const found = discover(
+      [
+        secret('a', { [USER_NAME_TAG]: ' alice ' }),
+        secret('b', tagged('bob', KEYSPACES)),
+        secret('c', tagged('carol', KEYSPACES)),
+        secret('d', { [SERVICE_NAME_TAG]: ` ${KEYSPACES} ` }),
+      ],
+      declared,
+    );
+    expect(found.targets.map((t) => t.secretName)).toEqual(['c']);
+    expect(found.rejected).toStrictEqual([
+      {
+        secretId: arnOf('a'),
+        secretName: 'a',
+        userName: 'alice',
+        serviceName: '',
+        reason:
+          `secret a (${arnOf('a')}) has a declared name but is not the secret the stack created ` +
+          `(${arnOf('a', 'Stack1')}): a look-alike, recreated under that name; never read for writing nor written`,
+        lookAlike: true,
+      },
+      {
+        secretId: arnOf('b'),
+        secretName: 'b',
+        userName: 'bob',
+        serviceName: KEYSPACES,
+        reason:
+          'secret b is declared with logical id BobSecret, which names no secret in the deploying stack: ' +
+          'nothing is written to it; redeploy so the declaration and the stack agree',
+        lookAlike: true,
+      },
+      {
+        secretId: arnOf('d'),
+        secretName: 'd',
+        userName: '',
+        serviceName: KEYSPACES,
+        reason:
+          'secret d is declared with logical id ?, which names no secret in the deploying stack: ' +
+          'nothing is written to it; redeploy so the declaration and the stack agree',
+        lookAlike: true,
+      },
+    ]);
+    const gone = (name: string, pair: string, deployed: string) =>
+      `declared secret ${name} (${pair}/${KEYSPACES}) is gone: the secret of that name (${arnOf(name)}) ` +
+      `is not the one the stack created (${deployed}), so nothing is written to it; ` +
+      'delete the look-alike and redeploy the stack to recreate the secret';
+    expect(found.misconfigured).toStrictEqual([
+      {
+        secretId: 'a',
+        userName: 'alice',
+        serviceName: KEYSPACES,
+        reason: gone('a', 'alice', arnOf('a', 'Stack1')),
+      },
+      { secretId: 'b', userName: 'bob', serviceName: KEYSPACES, reason: gone('b', 'bob', 'none') },
+      { secretId: 'd', userName: 'dave', serviceName: KEYSPACES, reason: gone('d', 'dave', 'none') },
+    ]);
+  });
+
+  it('makes a target of the secret the stack created', () => {
+    const deployed = { ...secret('a', tagged('alice', KEYSPACES)), arn: arnOf('a', 'Stack1') };
+    const found = discover([deployed], declared);
+    expect(found.targets).toStrictEqual([
+      { secretId: arnOf('a', 'Stack1'), secretName: 'a', userName: 'alice', serviceName: KEYSPACES },
+    ]);
+    expect(found.rejected).toEqual([]);
+  });
+
+  it('refuses a command naming a look-alike, by name or by pair, with the reason', async () => {
+    const port = portWith([secret('a', tagged('alice', KEYSPACES)), secret('c', tagged('carol', KEYSPACES))]);
+    const reason = `secret a (${arnOf('a')}) has a declared name but is not the secret the stack created`;
+    await expect(findTarget({ secretId: 'a' }, port, undefined, declared)).rejects.toThrow(TargetConfigError);
+    await expect(findTarget({ secretId: 'a' }, port, undefined, declared)).rejects.toThrow(reason);
+    await expect(
+      findTarget({ userName: 'alice', serviceName: KEYSPACES }, port, undefined, declared),
+    ).rejects.toThrow(reason);
+    const carol = await findTarget({ userName: 'carol', serviceName: KEYSPACES }, port, undefined, declared);
+    expect(carol.secretId).toBe(arnOf('c'));
   });
 });
