@@ -311,6 +311,23 @@ describe('a stale rotation taken back by the run', () => {
     expect(t.w.emulator.iam.credential(before)?.Status).toBe('Active');
   });
 
+  it('refused under enforce on a due target: the rest of the plan rotates, and the report says rotated', async () => {
+    const t = await rotatingTarget();
+    t.w.advanceDays(31);
+    const { id } = await t.filledPending();
+    t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
+    let calls = 0;
+    const refusedThenVerified = async (): Promise<Verification> =>
+      calls++ === 0 ? { outcome: 'rejected', reason: 'no', attempts: 1, mode: 'enforce' } : verified;
+
+    const r = only(await runCommand(RECONCILE, depsOf(t.w, { verifyCredential: refusedThenVerified })));
+
+    expect(r.outcome).toBe('rotated');
+    expect(r.actions.map((a) => a.type)).toEqual(['delete', 'create', 'store', 'deactivate']);
+    expect(r.actions[0]).toMatchObject({ type: 'delete', credentialId: id });
+    expect(t.w.emulator.iam.credential(id)).toBeUndefined();
+  });
+
   it('holding an Active credential whose verified finish does not fit: deferred, nothing written', async () => {
     const t = await rotatingTarget();
     await t.filledPending();
