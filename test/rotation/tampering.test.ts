@@ -123,6 +123,38 @@ describe('plans on a tampered target', () => {
     expect(plan.reason).toMatch(/; the lifecycle goes on from credential C1 .*: its record is written back$/);
   });
 
+  it('reconcile, an interrupted rotation to finish: the usual plan adopts its credential, nothing written back first', () => {
+    const orphan = cred('ORPHAN', 30, 'Active', { createdAt: at(30, 1000) });
+    // The intent saw this placeholder's version as current, so its credential was never stored.
+    const interrupted: ObservedTarget = {
+      target,
+      current: { versionId: 'v2', createdAt: at(29), value: PLACEHOLDER },
+      previous: version('v1', record('C1', 0)),
+      credentials: [cred('C1', 0), orphan],
+      intent: version(
+        'i1',
+        serializeIntent({
+          requestId: 'r',
+          writtenAt: at(30).toISOString(),
+          deadline: at(30, 15 * 60_000).toISOString(),
+          currentVersionId: 'v2',
+          known: ['C1'],
+          endedAt: at(30, 5000).toISOString(),
+        }),
+      ),
+    };
+    const plan = planTarget(interrupted, POLICY, at(31));
+    expect(plan.outcome).toBe('recovered');
+    expect(plan.actions).toEqual([
+      { type: 'adopt', credentialId: 'ORPHAN' },
+      { type: 'deactivate', credentialId: 'C1' },
+    ]);
+    expect(plan.reason).toMatch(
+      /tampering.*; the lifecycle goes on from credential C1 \(the one in use, from AWSPREVIOUS\); credential ORPHAN was issued by invocation r, which ended before storing it/,
+    );
+    expect(plan.tampering).toBeDefined();
+  });
+
   it('reconcile, due: the usual rotation stores a new record over the foreign value, nothing written back', () => {
     const plan = planTarget(tampered, POLICY, at(31));
     expect(plan.outcome).toBe('rotated');
