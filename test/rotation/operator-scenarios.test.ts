@@ -5,13 +5,10 @@ import { transitionsOf } from '../../lambda/notify.ts';
 import type { Command } from '../../lambda/rotation/commands.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { World } from '../support/world.ts';
+import { only } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 
-function only(report: { targets: readonly TargetReport[] }): TargetReport {
-  expect(report.targets).toHaveLength(1);
-  return report.targets[0] as TargetReport;
-}
 const types = (r: TargetReport) => r.actions.map((a) => a.type);
 const rollback = (secretId: string): Command => ({ action: 'rollback', target: { secretId }, dryRun: false });
 const revoke = (secretId: string, opts: { credentialId?: string; delete?: boolean } = {}): Command => ({

@@ -10,27 +10,17 @@ import { runCommand } from '../../lambda/dispatch.ts';
 import { VerificationDeferredError } from '../../lambda/errors.ts';
 import type { RunDeps } from '../../lambda/rotation/deps.ts';
 import { ExecutionError } from '../../lambda/rotation/execute.ts';
-import type {
-  Credential,
-  IssuedCredential,
-  ObservedTarget,
-  Target,
-  TargetReport,
-} from '../../lambda/rotation/model.ts';
+import type { Credential, IssuedCredential, ObservedTarget, Target } from '../../lambda/rotation/model.ts';
 import { recordFromIssued, serializeRecord } from '../../lambda/rotation/record.ts';
 import { settlePending, TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
+import { only, withMethod } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const FUNCTION_ARN = fakeLambdaContext().invokedFunctionArn;
 const PENDING = 'AWSPENDING';
 const RECONCILE = { action: 'reconcile', dryRun: false } as const;
-
-function only(report: { targets: readonly TargetReport[] }): TargetReport {
-  expect(report.targets).toHaveLength(1);
-  return report.targets[0] as TargetReport;
-}
 
 /** A bootstrapped target whose secret has rotation on with this function, nothing pending. */
 async function rotatingTarget() {
@@ -48,14 +38,7 @@ async function rotatingTarget() {
   );
   await w.emulator.rotations.settled();
   w.emulator.rotations.invoker = undefined;
-  const deps = (extra: Partial<RunDeps> = {}): RunDeps => ({
-    credentials: w.credentials,
-    secrets: w.secrets,
-    policy: w.policy,
-    now: () => w.now(),
-    log: w.log,
-    ...extra,
-  });
+  const deps = (extra: Partial<RunDeps> = {}) => w.deps(extra);
   /** AWSPENDING on a new version holding `value`, as a half-made rotation leaves it. */
   const pending = async (value: string) =>
     (
@@ -129,14 +112,7 @@ describe('a stale AWSPENDING', () => {
   it('of unknown age (no CreatedDate listed) is taken back at once', async () => {
     const t = await rotatingTarget();
     await t.pending('not a credential record');
-    const store = t.w.secrets;
-    const secrets = new Proxy(store, {
-      get: (target, key) => {
-        if (key === 'versionCreatedAt') return async () => undefined;
-        const value = Reflect.get(target, key);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const secrets = withMethod(t.w.secrets, 'versionCreatedAt', async () => undefined);
     const r = only(await runCommand(RECONCILE, t.deps({ secrets })));
     expect(r.reason).toMatch(/of unknown age was left unfinished/);
     expect(t.pendingVersions()).toEqual([]);

@@ -18,6 +18,7 @@ import { TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
 import type { RotationStepCommand } from '../../lambda/rotation/step-checks.ts';
 import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
+import { withMethod } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const FUNCTION_ARN = fakeLambdaContext().invokedFunctionArn;
@@ -398,15 +399,10 @@ describe('testSecret', () => {
   it('fails when IAM answers with the credential of another user or service', async () => {
     const t = await created();
     for (const other of [{ userName: 'someone-else' }, { serviceName: 'codecommit.amazonaws.com' }]) {
-      const credentials = new Proxy(t.w.credentials, {
-        get: (port, key) => {
-          if (key === 'listCredentials')
-            return async (userName: string, serviceName: string) =>
-              (await port.listCredentials(userName, serviceName)).map((c) => ({ ...c, ...other }));
-          const value = Reflect.get(port, key);
-          return typeof value === 'function' ? value.bind(port) : value;
-        },
-      });
+      const port = t.w.credentials;
+      const credentials = withMethod(port, 'listCredentials', async (userName, serviceName) =>
+        (await port.listCredentials(userName, serviceName)).map((c) => ({ ...c, ...other })),
+      );
       expect(await t.step('testSecret', { credentials }), JSON.stringify(other)).toMatchObject({
         outcome: 'failed',
         reason: `testSecret failed: IAM does not list credential ${t.issued} Active for app/${KEYSPACES} (it is Active)`,
@@ -474,13 +470,7 @@ describe('testSecret', () => {
 
   it('under "enforce", deletes a refused credential also when AWSCURRENT reads as empty', async () => {
     const t = await created();
-    const secrets = new Proxy(t.w.secrets, {
-      get: (store, key) => {
-        if (key === 'readCurrent') return async () => undefined;
-        const value = Reflect.get(store, key);
-        return typeof value === 'function' ? value.bind(store) : value;
-      },
-    });
+    const secrets = withMethod(t.w.secrets, 'readCurrent', async () => undefined);
     expect(
       await t.step('testSecret', { secrets, verifyCredential: verifier('enforce', 'rejected') }),
     ).toMatchObject({

@@ -9,24 +9,19 @@ import {
 import { describe, expect, it } from 'vitest';
 import { ROTATION_STEP_OPERATION, type RotationEvent } from '../../emulator/rotations.ts';
 import { RotationStepRejectedError, RunFailedError } from '../../lambda/errors.ts';
-import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import { TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
 import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import { fakeLambdaContext } from '../../invariants/index.ts';
 import { handlerFor } from '../support/handler.ts';
 import { World } from '../support/world.ts';
+import { only } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 /** The ARN the fake Lambda context gives the handler: this function, in Secrets Manager's eyes. */
 const FUNCTION_ARN = fakeLambdaContext().invokedFunctionArn;
 const OTHER_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:someone-else';
 const TOKEN = '11111111-2222-3333-4444-555555555555';
-
-function only(report: { targets: readonly TargetReport[] } | undefined): TargetReport {
-  expect(report?.targets).toHaveLength(1);
-  return report?.targets[0] as TargetReport;
-}
 
 /** A world whose emulator invokes the real handler for each rotation step. */
 function rotationWorld(opts: { verify?: VerifyCredential } = {}) {

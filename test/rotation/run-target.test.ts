@@ -13,32 +13,16 @@ import { parseDeclaration } from '../../lambda/declared-targets.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import { IntentClaimedError } from '../../lambda/errors.ts';
 import { BULK_OBSERVATION_THRESHOLD, type RunDeps } from '../../lambda/rotation/deps.ts';
-import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
 import { recordFromIssued, serializeRecord } from '../../lambda/rotation/record.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
+import { only, withMethod } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const FUNCTION_ARN = fakeLambdaContext().invokedFunctionArn;
 const PENDING = 'AWSPENDING';
 const RECONCILE = { action: 'reconcile', dryRun: false } as const;
-
-function only(report: { targets: readonly TargetReport[] }): TargetReport {
-  expect(report.targets).toHaveLength(1);
-  return report.targets[0] as TargetReport;
-}
-
-function depsOf(w: World, extra: Partial<RunDeps> = {}): RunDeps {
-  return {
-    credentials: w.credentials,
-    secrets: w.secrets,
-    policy: w.policy,
-    now: () => w.now(),
-    log: w.log,
-    ...extra,
-  };
-}
 
 /** The log records of one message since `since`, as level and data. */
 const logged = (w: World, message: string, since = 0) =>
@@ -46,17 +30,6 @@ const logged = (w: World, message: string, since = 0) =>
     .slice(since)
     .filter((l) => l.message === message)
     .map((l) => ({ level: l.level, data: l.data }));
-
-/** A secrets port whose named method is replaced; every other call goes to the real one. */
-function secretsWith(w: World, key: string, replacement: (...args: never[]) => unknown): RunDeps['secrets'] {
-  return new Proxy(w.secrets, {
-    get: (target, k) => {
-      if (k === key) return replacement;
-      const value = Reflect.get(target, k);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 const verified: Verification = { outcome: 'verified', reason: 'ok', attempts: 1, mode: 'enforce' };
 
@@ -127,7 +100,7 @@ describe('a stale rotation taken back by the run', () => {
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
     const since = t.w.logs.length;
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     const created = r.actions.find((a) => a.type === 'create')?.credentialId as string;
     expect(r.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
@@ -149,7 +122,7 @@ describe('a stale rotation taken back by the run', () => {
     const version = await t.emptyPending();
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     expect(r).toMatchObject({ outcome: 'rotated', via: 'direct' });
     expect(r.reason).toBe(
@@ -164,7 +137,7 @@ describe('a stale rotation taken back by the run', () => {
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
     const since = t.w.emulator.calls.length;
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     expect(r).toStrictEqual({
       ...t.base,
@@ -190,7 +163,7 @@ describe('a stale rotation taken back by the run', () => {
     const { id } = await t.filledPending();
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     expect(r).toMatchObject({ ...t.base, outcome: 'rotated', via: 'direct', currentCredentialId: id });
     expect(r.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([
@@ -207,7 +180,7 @@ describe('a stale rotation taken back by the run', () => {
     await t.w.credentials.deleteCredential('app', before);
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     expect(r).toMatchObject({ ...t.base, outcome: 'rotated', via: 'direct', currentCredentialId: id });
     expect(r.actions.map((a) => `${a.type} ${a.credentialId}`)).toEqual([`store ${id}`]);
@@ -219,7 +192,7 @@ describe('a stale rotation taken back by the run', () => {
     await t.emptyPending();
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
 
-    const r = await runCommand(RECONCILE, depsOf(t.w, { remainingTimeMs: () => OBSERVE_RESERVE_MS }));
+    const r = await runCommand(RECONCILE, t.w.deps({ remainingTimeMs: () => OBSERVE_RESERVE_MS }));
 
     expect(r.targets).toEqual([]);
     expect(r.deferred).toEqual([t.arn]);
@@ -235,7 +208,7 @@ describe('a stale rotation taken back by the run', () => {
     // Enough for the verified finish; the store uses up all but the observation reserve.
     let left = targetNeedMs({ writes: true, verifies: true });
     const storeCurrent = t.w.secrets.storeCurrent.bind(t.w.secrets);
-    const secrets = secretsWith(t.w, 'storeCurrent', async (secretId: string, value: string) => {
+    const secrets = withMethod(t.w.secrets, 'storeCurrent', async (secretId: string, value: string) => {
       const stored = await storeCurrent(secretId, value);
       left = OBSERVE_RESERVE_MS;
       return stored;
@@ -243,7 +216,7 @@ describe('a stale rotation taken back by the run', () => {
 
     const r = await runCommand(
       RECONCILE,
-      depsOf(t.w, { secrets, remainingTimeMs: () => left, verifyCredential: async () => verified }),
+      t.w.deps({ secrets, remainingTimeMs: () => left, verifyCredential: async () => verified }),
     );
 
     expect(r).not.toHaveProperty('deferred');
@@ -273,9 +246,7 @@ describe('a stale rotation taken back by the run', () => {
       return refused;
     };
 
-    const r = only(
-      await runCommand(RECONCILE, depsOf(t.w, { remainingTimeMs: () => left, verifyCredential })),
-    );
+    const r = only(await runCommand(RECONCILE, t.w.deps({ remainingTimeMs: () => left, verifyCredential })));
 
     expect(r).toStrictEqual({
       ...t.base,
@@ -296,7 +267,7 @@ describe('a stale rotation taken back by the run', () => {
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
     const refused: Verification = { outcome: 'rejected', reason: 'no', attempts: 1, mode: 'enforce' };
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w, { verifyCredential: async () => refused })));
+    const r = only(await runCommand(RECONCILE, t.w.deps({ verifyCredential: async () => refused })));
 
     expect(r).toMatchObject({
       ...t.base,
@@ -320,7 +291,7 @@ describe('a stale rotation taken back by the run', () => {
     const refusedThenVerified = async (): Promise<Verification> =>
       calls++ === 0 ? { outcome: 'rejected', reason: 'no', attempts: 1, mode: 'enforce' } : verified;
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w, { verifyCredential: refusedThenVerified })));
+    const r = only(await runCommand(RECONCILE, t.w.deps({ verifyCredential: refusedThenVerified })));
 
     expect(r.outcome).toBe('rotated');
     expect(r.actions.map((a) => a.type)).toEqual(['delete', 'create', 'store', 'deactivate']);
@@ -337,7 +308,7 @@ describe('a stale rotation taken back by the run', () => {
 
     const r = await runCommand(
       RECONCILE,
-      depsOf(t.w, { remainingTimeMs: () => need - 1, verifyCredential: async () => verified }),
+      t.w.deps({ remainingTimeMs: () => need - 1, verifyCredential: async () => verified }),
     );
 
     expect(r.targets).toEqual([]);
@@ -359,7 +330,7 @@ describe('a stale rotation taken back by the run', () => {
     };
     const since = t.w.logs.length;
 
-    const r = await runCommand(RECONCILE, depsOf(t.w, { verifyCredential: async () => cut }));
+    const r = await runCommand(RECONCILE, t.w.deps({ verifyCredential: async () => cut }));
 
     expect(r.targets).toEqual([]);
     expect(r.deferred).toEqual([t.arn]);
@@ -393,7 +364,7 @@ describe('a stale rotation taken back by the run', () => {
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
 
     const r = only(
-      await runCommand({ action: 'rollback', target: { secretId: t.arn }, dryRun: false }, depsOf(t.w)),
+      await runCommand({ action: 'rollback', target: { secretId: t.arn }, dryRun: false }, t.w.deps()),
     );
 
     expect(r).toMatchObject({ outcome: 'rolled-back', currentCredentialId: first });
@@ -408,7 +379,7 @@ describe('a rotation Secrets Manager is still running', () => {
     await t.emptyPending();
     const since = t.w.logs.length;
 
-    const r = only(await runCommand(RECONCILE, depsOf(t.w)));
+    const r = only(await runCommand(RECONCILE, t.w.deps()));
 
     expect(r).toMatchObject({ outcome: 'unchanged', via: 'secrets-manager', actions: [] });
     expect(logged(t.w, 'target left to secrets manager', since)).toEqual([
@@ -422,7 +393,7 @@ describe('a rotation Secrets Manager is still running', () => {
     t.w.emulator.clock.advance(TAKE_BACK_WINDOW_MS);
     const since = t.w.emulator.calls.length;
 
-    await runCommand({ action: 'reconcile', dryRun: true }, depsOf(t.w));
+    await runCommand({ action: 'reconcile', dryRun: true }, t.w.deps());
 
     expect(t.w.writesSince(since)).toEqual([]);
     expect(t.pendingVersions()).toHaveLength(1);
@@ -431,7 +402,7 @@ describe('a rotation Secrets Manager is still running', () => {
 
 describe('a step another run has claimed', () => {
   const claimed = (w: World) =>
-    secretsWith(w, 'writeIntent', async () => {
+    withMethod(w.secrets, 'writeIntent', async () => {
       throw new IntentClaimedError('PutSecretValue', 'ResourceExistsException', 'another run wrote it');
     });
   const reason = 'another run is doing the same step right now; it completes it';
@@ -442,7 +413,7 @@ describe('a step another run has claimed', () => {
     const base = { secretId: arn, userName: 'app', serviceName: KEYSPACES };
     const secrets = claimed(w);
 
-    const scheduled = only(await runCommand(RECONCILE, depsOf(w, { secrets })));
+    const scheduled = only(await runCommand(RECONCILE, w.deps({ secrets })));
     expect(scheduled).toStrictEqual({ ...base, outcome: 'unchanged', actions: [], reason });
     expect(logged(w, 'target left to another run')).toEqual([
       { level: 'warn', data: { ...base, reason, actions: [] } },
@@ -451,7 +422,7 @@ describe('a step another run has claimed', () => {
     const manual = only(
       await runCommand(
         { action: 'rotate', target: { secretId: arn }, force: false, dryRun: false },
-        depsOf(w, { secrets }),
+        w.deps({ secrets }),
       ),
     );
     expect(manual).toStrictEqual({ ...base, outcome: 'blocked', actions: [], reason });
@@ -467,7 +438,7 @@ describe('a step another run has claimed', () => {
     await w.run();
     w.advanceDays(31);
 
-    const r = only(await runCommand(RECONCILE, depsOf(w, { secrets: claimed(w) })));
+    const r = only(await runCommand(RECONCILE, w.deps({ secrets: claimed(w) })));
 
     expect(r).toStrictEqual({
       secretId: arn,
@@ -492,7 +463,7 @@ describe('a failure', () => {
     });
     const base = { secretId: arn, userName: 'app', serviceName: KEYSPACES };
 
-    const r = only(await runCommand(RECONCILE, depsOf(w)));
+    const r = only(await runCommand(RECONCILE, w.deps()));
 
     expect(r).toStrictEqual({ ...base, outcome: 'failed', actions: [], reason: r.reason });
     expect(r.reason).toMatch(/AccessDenied/);
@@ -512,10 +483,7 @@ describe('a failure', () => {
     const since = w.logs.length;
 
     const r = only(
-      await runCommand(
-        { action: 'rotate', target: { secretId: arn }, force: true, dryRun: false },
-        depsOf(w),
-      ),
+      await runCommand({ action: 'rotate', target: { secretId: arn }, force: true, dryRun: false }, w.deps()),
     );
 
     expect(r).toMatchObject({ outcome: 'failed', actions: [] });
@@ -534,7 +502,7 @@ describe('a failure', () => {
       new PutSecretValueCommand({ SecretId: arn, SecretString: 'overwritten by hand' }),
     );
 
-    const r = only(await runCommand(RECONCILE, depsOf(w)));
+    const r = only(await runCommand(RECONCILE, w.deps()));
 
     expect(r.outcome).toBe('recovered');
     expect(r.tampering).toMatch(/holds no credential record .*tampering/);
@@ -552,7 +520,7 @@ describe('a failure', () => {
     const r = only(
       await runCommand(
         { action: 'rotate', target: { secretId: arn }, force: false, dryRun: false },
-        depsOf(w),
+        w.deps(),
       ),
     );
 
@@ -576,7 +544,7 @@ describe('the time a plan needs', () => {
     // A first credential.
     const w = new World();
     const arn = w.addTarget('app', KEYSPACES);
-    const first = await runCommand(RECONCILE, depsOf(w, enforce(writesOnly)));
+    const first = await runCommand(RECONCILE, w.deps(enforce(writesOnly)));
     expect(first.deferred).toEqual([arn]);
 
     // An adoption: the store of a new credential failed, the next run adopts it.
@@ -592,11 +560,11 @@ describe('the time a plan needs', () => {
     await w.run();
     w.emulator.faults.clear();
     const since = w.emulator.calls.length;
-    const adopting = await runCommand(RECONCILE, depsOf(w, { ...enforce(writesOnly) }));
+    const adopting = await runCommand(RECONCILE, w.deps({ ...enforce(writesOnly) }));
     expect(adopting.deferred).toEqual([arn]);
     // Not started at all: no intent, no Reset (a started one would also end deferred, cut short).
     expect(w.writesSince(since)).toEqual([]);
-    const adopted = only(await runCommand({ action: 'reconcile', dryRun: true }, depsOf(w)));
+    const adopted = only(await runCommand({ action: 'reconcile', dryRun: true }, w.deps()));
     expect(adopted.actions.map((a) => a.type)).toContain('reset');
 
     // A deactivation of a credential someone else issued.
@@ -604,7 +572,7 @@ describe('the time a plan needs', () => {
     const other = v.addTarget('app', KEYSPACES);
     await v.run();
     const stray = await v.credentials.createCredential('app', KEYSPACES);
-    const r = only(await runCommand(RECONCILE, depsOf(v, enforce(writesOnly))));
+    const r = only(await runCommand(RECONCILE, v.deps(enforce(writesOnly))));
     expect(r).toMatchObject({ secretId: other, outcome: 'retired' });
     // Nothing was issued, so the report names no way it was issued.
     expect(r).not.toHaveProperty('via');
@@ -614,7 +582,7 @@ describe('the time a plan needs', () => {
   it('a first credential is reported with the plan’s reason alone', async () => {
     const w = new World();
     w.addTarget('app', KEYSPACES);
-    const r = only(await runCommand(RECONCILE, depsOf(w)));
+    const r = only(await runCommand(RECONCILE, w.deps()));
     expect(r.reason).toBe('placeholder value, so a first credential is issued');
   });
 });
@@ -627,7 +595,7 @@ describe('which targets a command reads, and how', () => {
     await w.run();
     const since = w.emulator.calls.length;
 
-    const r = await runCommand({ action: 'status', target: { secretId: arn } }, depsOf(w));
+    const r = await runCommand({ action: 'status', target: { secretId: arn } }, w.deps());
 
     expect(only(r).secretId).toBe(arn);
     const calls = w.emulator.calls.slice(since);
@@ -639,7 +607,7 @@ describe('which targets a command reads, and how', () => {
     const w = new World();
     for (let i = 0; i < BULK_OBSERVATION_THRESHOLD - 1; i++) w.addTarget(`u${i}`, KEYSPACES);
     let since = w.emulator.calls.length;
-    const below = await runCommand({ action: 'status' }, depsOf(w));
+    const below = await runCommand({ action: 'status' }, w.deps());
     expect(below.targets).toHaveLength(BULK_OBSERVATION_THRESHOLD - 1);
     const each = w.emulator.calls.slice(since);
     expect(each.filter((c) => c.operation === 'BatchGetSecretValue')).toEqual([]);
@@ -649,7 +617,7 @@ describe('which targets a command reads, and how', () => {
 
     w.addTarget('last', KEYSPACES);
     since = w.emulator.calls.length;
-    const at = await runCommand({ action: 'status' }, depsOf(w));
+    const at = await runCommand({ action: 'status' }, w.deps());
     expect(at.targets).toHaveLength(BULK_OBSERVATION_THRESHOLD);
     const calls = w.emulator.calls.slice(since);
     expect(calls.filter((c) => c.operation === 'BatchGetSecretValue')).toHaveLength(1);
@@ -664,7 +632,7 @@ describe('which targets a command reads, and how', () => {
     const arn = w.addTarget('a', KEYSPACES);
     await w.run();
     w.advanceDays(31);
-    const t = only(await runCommand({ action: 'status', target: { secretId: arn } }, depsOf(w)));
+    const t = only(await runCommand({ action: 'status', target: { secretId: arn } }, w.deps()));
     expect(t.actions).toEqual([]);
     expect(t.credentials).toHaveLength(1);
   });
@@ -677,7 +645,7 @@ describe('which targets a command reads, and how', () => {
       value: 'x',
     });
 
-    const r = await runCommand(RECONCILE, depsOf(w));
+    const r = await runCommand(RECONCILE, w.deps());
 
     expect(r.targets.map((t) => t.secretId).sort()).toEqual([arn, broken].sort());
     const misconfigured = r.targets.find((t) => t.secretId === broken);
@@ -702,7 +670,7 @@ describe('which targets a command reads, and how', () => {
       ],
     });
 
-    const r = await runCommand(RECONCILE, depsOf(w, { declaredTargets }));
+    const r = await runCommand(RECONCILE, w.deps({ declaredTargets }));
 
     expect(r.rejected?.map((x) => x.secretId)).toEqual([intruder]);
     expect(logged(w, 'secrets rejected')).toEqual([

@@ -3,7 +3,6 @@
 // failures of its own bookkeeping are reported. Real SDK clients against the emulator.
 import { describe, expect, it } from 'vitest';
 import { parseIntent } from '../../lambda/rotation/intent.ts';
-import type { TargetReport } from '../../lambda/rotation/model.ts';
 import {
   MIN_VERIFICATION_MS,
   OBSERVE_RESERVE_MS,
@@ -12,29 +11,15 @@ import {
   VERIFICATION_BUDGET_MS,
 } from '../../lambda/budget.ts';
 import { DEFAULT_RETRY_POLICY } from '../../lambda/probes/retry.ts';
-import { BULK_OBSERVATION_THRESHOLD, DEFAULT_CONCURRENCY, type RunDeps } from '../../lambda/rotation/deps.ts';
+import { BULK_OBSERVATION_THRESHOLD, DEFAULT_CONCURRENCY } from '../../lambda/rotation/deps.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
 import { World } from '../support/world.ts';
+import { only } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const isStore = (p: Record<string, unknown>) => p.VersionStages === undefined;
 const isIntent = (p: Record<string, unknown>) => p.VersionStages !== undefined;
-
-function deps(w: World, extra: Partial<RunDeps> = {}): RunDeps {
-  return {
-    credentials: w.credentials,
-    secrets: w.secrets,
-    policy: w.policy,
-    now: () => w.now(),
-    log: w.log,
-    ...extra,
-  };
-}
-function only(report: { targets: readonly TargetReport[] }): TargetReport {
-  expect(report.targets).toHaveLength(1);
-  return report.targets[0] as TargetReport;
-}
 
 describe('runCommand', () => {
   it('keeps its documented defaults', () => {
@@ -51,7 +36,7 @@ describe('runCommand', () => {
     const start = w.now().getTime();
     const report = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { now: () => new Date(start), requestId: 'req-42', remainingTimeMs: () => 120_000 }),
+      w.deps({ now: () => new Date(start), requestId: 'req-42', remainingTimeMs: () => 120_000 }),
     );
     expect(only(report).outcome).toBe('failed');
     const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
@@ -71,7 +56,7 @@ describe('runCommand', () => {
     const arn = w.addTarget('app', KEYSPACES);
     w.emulator.faults.add({ operation: 'PutSecretValue', kind: 'fail', times: 10, match: isStore });
     const start = w.now().getTime();
-    await runCommand({ action: 'reconcile', dryRun: false }, deps(w, { now: () => new Date(start) }));
+    await runCommand({ action: 'reconcile', dryRun: false }, w.deps({ now: () => new Date(start) }));
     const intent = parseIntent((await w.secrets.readIntent(arn))?.value);
     expect(intent?.deadline).toBe(new Date(start + 15 * 60_000).toISOString());
     expect(intent?.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -127,7 +112,7 @@ describe('runCommand', () => {
     const arns = [w.addTarget('a', KEYSPACES), w.addTarget('b', KEYSPACES)];
     const late = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS - 1 }),
+      w.deps({ remainingTimeMs: () => TARGET_WRITES_RESERVE_MS - 1 }),
     );
     expect(late.targets).toEqual([]);
     expect([...(late.deferred ?? [])].sort()).toEqual([...arns].sort());
@@ -143,7 +128,7 @@ describe('runCommand', () => {
 
     const inTime = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS }),
+      w.deps({ remainingTimeMs: () => TARGET_WRITES_RESERVE_MS }),
     );
     expect(inTime.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
     expect(inTime).not.toHaveProperty('deferred');
@@ -162,7 +147,7 @@ describe('runCommand', () => {
     });
     const quiet = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, {
+      w.deps({
         remainingTimeMs: () => OBSERVE_RESERVE_MS,
         verifyCredential: verifier,
         verificationMode: 'enforce',
@@ -173,7 +158,7 @@ describe('runCommand', () => {
 
     const tooLate = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => OBSERVE_RESERVE_MS - 1 }),
+      w.deps({ remainingTimeMs: () => OBSERVE_RESERVE_MS - 1 }),
     );
     expect(tooLate.deferred).toEqual([arn]);
   });
@@ -196,7 +181,7 @@ describe('runCommand', () => {
     // Verification off: the writes' reserve is enough, the verifier is asked without a budget.
     const off = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => TARGET_WRITES_RESERVE_MS, verifyCredential, verificationMode: 'off' }),
+      w.deps({ remainingTimeMs: () => TARGET_WRITES_RESERVE_MS, verifyCredential, verificationMode: 'off' }),
     );
     expect(off.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
     expect(budgets).toEqual([undefined, undefined]);
@@ -204,14 +189,14 @@ describe('runCommand', () => {
     w.advanceDays(31);
     const short = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => left - 1, verifyCredential, verificationMode: 'enforce' }),
+      w.deps({ remainingTimeMs: () => left - 1, verifyCredential, verificationMode: 'enforce' }),
     );
     expect([...(short.deferred ?? [])].sort()).toEqual([a, b].sort());
     expect(budgets).toHaveLength(2);
 
     const exact = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
+      w.deps({ remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
     );
     expect(exact.targets.map((t) => t.outcome)).toEqual(['rotated', 'rotated']);
     // Started with the shortest verification: the probe retries for what is left (10 s).
@@ -220,7 +205,7 @@ describe('runCommand', () => {
     w.advanceDays(31);
     const whole = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, {
+      w.deps({
         remainingTimeMs: () => TARGET_WRITES_RESERVE_MS + VERIFICATION_BUDGET_MS,
         verifyCredential,
         verificationMode: 'enforce',
@@ -256,7 +241,7 @@ describe('runCommand', () => {
     };
     const r = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, { credentials, remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
+      w.deps({ credentials, remainingTimeMs: () => left, verifyCredential, verificationMode: 'enforce' }),
     );
     expect(only(r).outcome).toBe('rotated');
     expect(budgets).toEqual([30_000]);
@@ -275,7 +260,7 @@ describe('runCommand', () => {
     };
     const cut = await runCommand(
       { action: 'reconcile', dryRun: false },
-      deps(w, {
+      w.deps({
         credentials: late,
         remainingTimeMs: () => left,
         verifyCredential,
@@ -304,7 +289,7 @@ describe('runCommand', () => {
     let calls = 0;
     // The first reading of the clock starts the run, the last one finishes it.
     const now = () => (calls++ === 0 ? (ticks[0] as Date) : (ticks[1] as Date));
-    const r = await runCommand({ action: 'reconcile', dryRun: false }, deps(w, { now }));
+    const r = await runCommand({ action: 'reconcile', dryRun: false }, w.deps({ now }));
     expect(r).toMatchObject({
       action: 'reconcile',
       dryRun: false,
@@ -324,7 +309,7 @@ describe('runCommand', () => {
     w.addTarget('a', KEYSPACES);
     await w.run();
     const logged = w.logs.length;
-    const r = only(await runCommand({ action: 'reconcile', dryRun: false }, deps(w)));
+    const r = only(await runCommand({ action: 'reconcile', dryRun: false }, w.deps()));
     expect(r.outcome).toBe('unchanged');
     expect(r).not.toHaveProperty('reason');
     // Nothing was issued, so the report names no way it was issued.
@@ -336,7 +321,7 @@ describe('runCommand', () => {
   it('plans an issue in a dry run as create and store of "new", and says what the run would be', async () => {
     const w = new World();
     w.addTarget('a', KEYSPACES);
-    const r = await runCommand({ action: 'reconcile', dryRun: true }, deps(w));
+    const r = await runCommand({ action: 'reconcile', dryRun: true }, w.deps());
     expect(r.dryRun).toBe(true);
     expect(only(r)).toMatchObject({
       outcome: 'planned',
@@ -356,7 +341,7 @@ describe('runCommand', () => {
     const arn = w.addTarget('a', KEYSPACES);
     await w.run();
     w.advanceDays(31);
-    const r = await runCommand({ action: 'status' }, deps(w));
+    const r = await runCommand({ action: 'status' }, w.deps());
     expect(r.dryRun).toBe(true);
     const t = only(r);
     expect(t.outcome).toBe('planned');
@@ -407,7 +392,7 @@ describe('runCommand', () => {
     const r = only(
       await runCommand(
         { action: 'reconcile', dryRun: false },
-        deps(w, { verifyCredential: async () => refused }),
+        w.deps({ verifyCredential: async () => refused }),
       ),
     );
 
@@ -443,7 +428,7 @@ describe('runCommand', () => {
     const r = only(
       await runCommand(
         { action: 'reconcile', dryRun: false },
-        deps(w, { verifyCredential: async () => refused }),
+        w.deps({ verifyCredential: async () => refused }),
       ),
     );
 
@@ -472,10 +457,7 @@ describe('runCommand', () => {
       const w = new World();
       const arn = w.addTarget('app', KEYSPACES);
       const r = only(
-        await runCommand(
-          { action: 'reconcile', dryRun: false },
-          deps(w, { verifyCredential: async () => v }),
-        ),
+        await runCommand({ action: 'reconcile', dryRun: false }, w.deps({ verifyCredential: async () => v })),
       );
       expect(r.outcome).toBe('rotated');
       expect(r.via).toBe('direct');
@@ -491,10 +473,7 @@ describe('runCommand', () => {
     w.addTarget('app', KEYSPACES);
     const off: Verification = { mode: 'off', outcome: 'skipped', reason: 'off', attempts: 0 };
     const r = only(
-      await runCommand(
-        { action: 'reconcile', dryRun: false },
-        deps(w, { verifyCredential: async () => off }),
-      ),
+      await runCommand({ action: 'reconcile', dryRun: false }, w.deps({ verifyCredential: async () => off })),
     );
     expect(r.outcome).toBe('rotated');
     expect(w.logs.map((l) => l.message)).not.toContain('credential verified');

@@ -6,15 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { INTENT_STAGE, MAX_INVOCATION_MS } from '../../lambda/rotation/intent.ts';
 import type { TargetReport } from '../../lambda/rotation/model.ts';
 import { World } from '../support/world.ts';
+import { only } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const CODECOMMIT = 'codecommit.amazonaws.com';
 const BEDROCK = 'bedrock.amazonaws.com';
 
-function only(report: { targets: readonly TargetReport[] }): TargetReport {
-  expect(report.targets).toHaveLength(1);
-  return report.targets[0] as TargetReport;
-}
 const types = (r: TargetReport) => r.actions.map((a) => a.type);
 /** Lambda retries a failed asynchronous invocation about a minute later. */
 const MINUTE = 60_000;

@@ -13,7 +13,7 @@ import type { Command } from '../../lambda/rotation/commands.ts';
 import type { Policy, RunReport } from '../../lambda/rotation/model.ts';
 import { DAY_MS } from '../../lambda/rotation/retirement.ts';
 import { runCommand } from '../../lambda/dispatch.ts';
-import type { Log } from '../../lambda/rotation/deps.ts';
+import type { Log, RunDeps } from '../../lambda/rotation/deps.ts';
 import { SERVICE_NAME_TAG, USER_NAME_TAG } from '../../lambda/contract.ts';
 import type { Verification, VerifyCredential } from '../../lambda/rotation/verification.ts';
 import {
@@ -144,6 +144,18 @@ export class World {
     warn: (message, data) => this.logs.push({ level: 'warn', message, data }),
     error: (message, data) => this.logs.push({ level: 'error', message, data }),
   };
+
+  /** The dependencies a test run needs, on this world's ports and clock, plus `extra`. */
+  deps(extra: Partial<RunDeps> = {}): RunDeps {
+    return {
+      credentials: this.credentials,
+      secrets: this.secrets,
+      policy: this.policy,
+      now: () => this.now(),
+      log: this.log,
+      ...extra,
+    };
+  }
 
   /**
    * Runs the executor once; a thrown error is recorded and rethrown. Each run is a new
