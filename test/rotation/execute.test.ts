@@ -28,6 +28,7 @@ import type {
 import type { PlannedAction } from '../../lambda/rotation/plan.ts';
 import { recordFromIssued, serializeRecord } from '../../lambda/rotation/record.ts';
 import type { Verification, VerifyOptions } from '../../lambda/rotation/verification.ts';
+import { type LogLine, recordingLog } from '../support/world.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
 const T0 = new Date('2026-03-01T00:00:00.000Z');
@@ -81,7 +82,7 @@ function world(script: Script = {}) {
   const calls: string[] = [];
   const intents: { value: Record<string, unknown>; claim: string | undefined }[] = [];
   const stored: string[] = [];
-  const logs: { level: string; message: string; data: Record<string, unknown> | undefined }[] = [];
+  const logs: LogLine[] = [];
   const verifyCalls: { id: string; options: VerifyOptions | undefined }[] = [];
   let clock = T0.getTime();
   const call = (name: string) => {
@@ -114,11 +115,6 @@ function world(script: Script = {}) {
       return `v${stored.length + 1}`;
     },
   } as unknown as RunDeps['secrets'];
-  const record =
-    (level: string) =>
-    (message: string, data?: Record<string, unknown>): void => {
-      logs.push({ level, message, data });
-    };
   const deps: RunDeps = {
     credentials,
     secrets,
@@ -129,7 +125,7 @@ function world(script: Script = {}) {
       clock += 1000;
       return at;
     },
-    log: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
+    log: recordingLog(logs),
     ...(script.remainingTimeMs === undefined
       ? {}
       : { remainingTimeMs: () => script.remainingTimeMs as number }),

@@ -14,7 +14,7 @@ import type { Credential, IssuedCredential, ObservedTarget, Target } from '../..
 import { recordFromIssued, serializeRecord } from '../../lambda/rotation/record.ts';
 import { settlePending, TAKE_BACK_WINDOW_MS } from '../../lambda/rotation/pending.ts';
 import type { Verification } from '../../lambda/rotation/verification.ts';
-import { World } from '../support/world.ts';
+import { type LogLine, recordingLog, World } from '../support/world.ts';
 import { only, withMethod } from '../support/reports.ts';
 
 const KEYSPACES = 'cassandra.amazonaws.com';
@@ -247,7 +247,7 @@ describe('settlePending', () => {
 
   function world(script: Script) {
     const calls: string[] = [];
-    const logs: { level: string; message: string; data: Record<string, unknown> | undefined }[] = [];
+    const logs: LogLine[] = [];
     const verified: string[] = [];
     const now = new Date(T0.getTime() + TAKE_BACK_WINDOW_MS * 2);
     const secrets = {
@@ -273,17 +273,12 @@ describe('settlePending', () => {
         calls.push(`deleteCredential ${id}`);
       },
     } as unknown as RunDeps['credentials'];
-    const log =
-      (level: string) =>
-      (message: string, data?: Record<string, unknown>): void => {
-        logs.push({ level, message, data });
-      };
     const deps: RunDeps = {
       credentials,
       secrets,
       policy: { rotateAfterDays: 30, overlapDays: 0, gracePeriodDays: 7 },
       now: () => now,
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      log: recordingLog(logs),
       ...(script.verify
         ? {
             verifyCredential: async (_t: Target, issued: IssuedCredential): Promise<Verification> => {

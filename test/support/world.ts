@@ -59,6 +59,14 @@ export interface LogLine {
   readonly data?: Record<string, unknown> | undefined;
 }
 
+/** A logger that appends each record to `logs`, for tests to assert on. */
+export function recordingLog(logs: LogLine[]): Log {
+  const at = (level: string) => (message: string, data?: Record<string, unknown>) => {
+    logs.push({ level, message, data });
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
 export class World {
   readonly emulator: AwsEmulator;
   readonly policy: Policy;
@@ -138,12 +146,7 @@ export class World {
     );
   }
 
-  readonly log: Log = {
-    debug: (message, data) => this.logs.push({ level: 'debug', message, data }),
-    info: (message, data) => this.logs.push({ level: 'info', message, data }),
-    warn: (message, data) => this.logs.push({ level: 'warn', message, data }),
-    error: (message, data) => this.logs.push({ level: 'error', message, data }),
-  };
+  readonly log: Log = recordingLog(this.logs);
 
   /** The dependencies a test run needs, on this world's ports and clock, plus `extra`. */
   deps(extra: Partial<RunDeps> = {}): RunDeps {
